@@ -1,0 +1,74 @@
+import { loadSharedConfigFiles } from '@smithy/shared-ini-file-loader';
+import { EksAuthError } from '../errors.js';
+import type { StsEndpointOptions } from './sts-endpoint.js';
+
+/** The AWS settings that shape a token, gathered from flags, the environment and the shared config files. */
+export interface AwsSettings extends StsEndpointOptions {
+  /** The profile named by the caller or AWS_PROFILE; undefined means the SDK default chain decides. */
+  profile?: string;
+}
+
+export interface AwsSettingsInput extends StsEndpointOptions {
+  profile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Fills in what the caller did not say, the way the AWS CLI and SDKs do: explicit values first, then the
+ * environment, then the profile in ~/.aws/config and ~/.aws/credentials. A profile that was named but exists in
+ * neither file is an error here, before any credential provider runs, so the message can list what does exist.
+ *
+ * @example
+ * ```ts
+ * import { resolveAwsSettings } from 'eksauth';
+ * const settings = await resolveAwsSettings({ profile: 'prod' }); // { profile: 'prod', region: 'eu-west-1', … }
+ * ```
+ */
+export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<AwsSettings> {
+  const env = input.env ?? process.env;
+  const profile = input.profile ?? nonEmpty(env.AWS_PROFILE);
+  const fileSettings = await readProfile(profile, env);
+  return {
+    profile,
+    region: input.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? fileSettings.region,
+    useFipsEndpoint: input.useFipsEndpoint ?? booleanSetting(env.AWS_USE_FIPS_ENDPOINT ?? fileSettings.use_fips_endpoint),
+    useDualstackEndpoint:
+      input.useDualstackEndpoint ?? booleanSetting(env.AWS_USE_DUALSTACK_ENDPOINT ?? fileSettings.use_dualstack_endpoint),
+    stsRegionalEndpoints:
+      input.stsRegionalEndpoints ?? regionalSetting(env.AWS_STS_REGIONAL_ENDPOINTS ?? fileSettings.sts_regional_endpoints),
+  };
+}
+
+type ProfileSettings = Record<string, string | undefined>;
+
+async function readProfile(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
+  const files = await loadSharedConfigFiles({
+    filepath: nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE),
+    configFilepath: nonEmpty(env.AWS_CONFIG_FILE),
+  });
+  const name = profile ?? 'default';
+  const settings = { ...files.credentialsFile[name], ...files.configFile[name] };
+  if (profile !== undefined && files.configFile[name] === undefined && files.credentialsFile[name] === undefined) {
+    const known = [...new Set([...Object.keys(files.configFile), ...Object.keys(files.credentialsFile)])].sort();
+    const list = known.length > 0 ? `profiles found: ${known.join(', ')}` : 'no profiles are configured';
+    throw new EksAuthError(
+      'ERR_PROFILE_NOT_FOUND',
+      `AWS profile "${profile}" does not exist in ${env.AWS_CONFIG_FILE || '~/.aws/config'} or ` +
+        `${env.AWS_SHARED_CREDENTIALS_FILE || '~/.aws/credentials'} (${list}); create it with ` +
+        `\`aws configure --profile ${profile}\` or pass an existing --profile`,
+    );
+  }
+  return settings;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function booleanSetting(value: string | undefined): boolean {
+  return value?.trim().toLowerCase() === 'true';
+}
+
+function regionalSetting(value: string | undefined): 'legacy' | 'regional' {
+  return value?.trim().toLowerCase() === 'legacy' ? 'legacy' : 'regional';
+}

@@ -1,0 +1,65 @@
+/**
+ * The one error type eksauth throws. Every instance carries a stable `code` that programs can switch on, and a
+ * message that says what was wrong and what to do next. Messages never contain tokens, presigned URLs or secrets.
+ */
+
+/** Stable error codes. New codes are added; existing ones are never renamed. */
+export const ERROR_CODES = [
+  // input given to a command or function
+  'ERR_USAGE',
+  'ERR_NO_CLUSTER',
+  'ERR_INVALID_REGION',
+  'ERR_NO_REGION',
+  'ERR_INVALID_ROLE_ARN',
+  'ERR_INVALID_API_VERSION',
+  'ERR_EXEC_INFO',
+  'ERR_INVALID_CONFIG',
+  // credentials
+  'ERR_PROFILE_NOT_FOUND',
+  'ERR_NO_CREDENTIALS',
+  'ERR_SSO_SESSION_EXPIRED',
+  'ERR_CREDENTIALS',
+  'ERR_ASSUME_ROLE_DENIED',
+  'ERR_ASSUME_ROLE_FAILED',
+  // talking to STS
+  'ERR_STS_UNAVAILABLE',
+  'ERR_STS_THROTTLED',
+  'ERR_STS_REJECTED',
+  'ERR_STS_RESPONSE',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface EksAuthErrorOptions {
+  /** The underlying error, kept for debugging; its message must already be free of secrets. */
+  cause?: unknown;
+}
+
+/**
+ * An eksauth failure with a stable {@link ErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { getToken, EksAuthError } from 'eksauth';
+ * try {
+ *   await getToken({ clusterId: 'prod', region: 'eu-west-1' });
+ * } catch (err) {
+ *   if (err instanceof EksAuthError && err.code === 'ERR_NO_CREDENTIALS') console.error(err.message);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class EksAuthError extends Error {
+  override readonly name = 'EksAuthError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: EksAuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** True when `err` is an {@link EksAuthError}, optionally with the given code. */
+export function isEksAuthError(err: unknown, code?: ErrorCode): err is EksAuthError {
+  return err instanceof EksAuthError && (code === undefined || err.code === code);
+}

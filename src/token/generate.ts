@@ -1,0 +1,116 @@
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { assertRoleArn, assertSessionName, assumeRole } from '../aws/assume-role.js';
+import { resolveBaseCredentials } from '../aws/credentials.js';
+import { resolveAwsSettings, type AwsSettings } from '../aws/settings.js';
+import { resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
+import { EksAuthError } from '../errors.js';
+import { encodeToken, TOKEN_LIFETIME_MS } from './format.js';
+import { presignGetCallerIdentity } from './presign.js';
+
+export interface GetTokenOptions {
+  /** The `x-k8s-aws-id` the token is bound to: the cluster name, or the cluster id of an Outposts local cluster. */
+  clusterId: string;
+  /** The cluster's region; defaults to AWS_REGION, AWS_DEFAULT_REGION, then the profile's region. */
+  region?: string;
+  /** AWS profile; defaults to AWS_PROFILE. */
+  profile?: string;
+  /** Role to assume before signing. */
+  roleArn?: string;
+  externalId?: string;
+  /** Role session name; defaults to `EKSGetTokenAuth` as `aws eks get-token` uses. */
+  sessionName?: string;
+  /** Reuse the caller's own session name when assuming `roleArn` (as aws-iam-authenticator does). */
+  forwardSessionName?: boolean;
+  /** Credentials to sign with instead of the default chain. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  useFipsEndpoint?: boolean;
+  useDualstackEndpoint?: boolean;
+  stsRegionalEndpoints?: 'legacy' | 'regional';
+  /** Whether an MFA prompt may be shown on this terminal. */
+  interactive?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+export interface EksToken {
+  /** The bearer token, `k8s-aws-v1.…`. Treat it as a secret: it is valid for 15 minutes. */
+  token: string;
+  /** When clients should stop using it: 14 minutes after signing, or earlier if the credentials expire first. */
+  expiration: Date;
+  endpoint: StsEndpoint;
+}
+
+/**
+ * Creates an EKS bearer token, exactly as `aws eks get-token` and `aws-iam-authenticator token` do.
+ *
+ * @example
+ * ```ts
+ * import { getToken } from 'eksauth';
+ * const { token, expiration } = await getToken({ clusterId: 'prod', region: 'eu-west-1' });
+ * // Authorization: Bearer ${token}
+ * ```
+ */
+export async function getToken(options: GetTokenOptions): Promise<EksToken> {
+  assertTokenOptions(options);
+  const settings = await resolveAwsSettings(options);
+  const endpoint = resolveStsEndpoint(settings);
+  const credentials = await resolveSigningCredentials(options, settings, endpoint);
+  const signingDate = (options.now ?? (() => new Date()))();
+  const url = await presignGetCallerIdentity({ credentials, clusterId: options.clusterId, endpoint, signingDate });
+  return { token: encodeToken(url), expiration: tokenExpiration(signingDate, credentials.expiration), endpoint };
+}
+
+function assertTokenOptions(options: GetTokenOptions): void {
+  if (!options.clusterId || options.clusterId.trim() !== options.clusterId) {
+    throw new EksAuthError(
+      'ERR_NO_CLUSTER',
+      'no cluster given: pass --cluster-name NAME (or -i/--cluster-id; --cluster-id for Outposts local clusters)',
+    );
+  }
+  if (options.roleArn !== undefined) assertRoleArn(options.roleArn);
+  if (options.sessionName !== undefined) assertSessionName(options.sessionName);
+  if (options.sessionName !== undefined && options.forwardSessionName) {
+    throw new EksAuthError('ERR_USAGE', '--session-name and --forward-session-name cannot be used together: pick one');
+  }
+}
+
+async function resolveSigningCredentials(
+  options: GetTokenOptions,
+  settings: AwsSettings,
+  endpoint: StsEndpoint,
+): Promise<AwsCredentialIdentity> {
+  const base = await resolveBaseCredentials({ ...options, profile: settings.profile });
+  if (options.roleArn === undefined) return base;
+  const sessionName = options.forwardSessionName ? await callerSessionName(base, endpoint, options.env) : options.sessionName;
+  return assumeRole(base, {
+    roleArn: options.roleArn,
+    region: endpoint.signingRegion,
+    ...(sessionName === undefined ? {} : { sessionName }),
+    ...(options.externalId === undefined ? {} : { externalId: options.externalId }),
+  });
+}
+
+// The caller's session name is the part of its UserId after the colon; IAM users have none.
+async function callerSessionName(
+  credentials: AwsCredentialIdentity,
+  endpoint: StsEndpoint,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
+  const { getCallerIdentity } = await import('../authn/get-caller-identity.js');
+  const url = await presignGetCallerIdentity({ credentials, clusterId: 'eksauth-forward-session-name', endpoint });
+  const stsEndpoint = env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL;
+  const identity = await getCallerIdentity(new URL(url), {
+    clusterId: 'eksauth-forward-session-name',
+    ...(stsEndpoint ? { stsEndpoint } : {}),
+  });
+  const session = identity.userId.split(':')[1];
+  return session === undefined || session.length < 2 ? undefined : session.slice(0, 64);
+}
+
+/** 14 minutes after signing, or the credentials' own expiry when that comes first. */
+export function tokenExpiration(signingDate: Date, credentialExpiration?: Date): Date {
+  const tokenEnd = signingDate.getTime() + TOKEN_LIFETIME_MS;
+  const end = credentialExpiration === undefined ? tokenEnd : Math.min(tokenEnd, credentialExpiration.getTime());
+  return new Date(end);
+}
