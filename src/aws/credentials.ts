@@ -8,7 +8,10 @@ export interface BaseCredentialOptions {
   profile?: string;
   /** Given credentials or provider; skips the default chain. */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /** Whether a person can answer an MFA prompt on this terminal (KUBERNETES_EXEC_INFO spec.interactive). */
+  /**
+   * Whether a person can answer an MFA prompt (KUBERNETES_EXEC_INFO spec.interactive); when unknown, whether stdin
+   * is a terminal, checked only if a prompt is needed (loading node:tty costs kubectl's every call ~2 ms).
+   */
   interactive?: boolean;
   env?: NodeJS.ProcessEnv;
 }
@@ -73,7 +76,8 @@ async function loadFromDefaultChain(options: BaseCredentialOptions): Promise<Aws
 }
 
 async function promptForMfaCode(serial: string, options: BaseCredentialOptions): Promise<string> {
-  if (!options.interactive) {
+  const interactive = options.interactive ?? (await import('node:tty')).isatty(0);
+  if (!interactive) {
     throw new EksAuthError(
       'ERR_CREDENTIALS',
       `profile ${options.profile ?? 'default'} needs an MFA code for ${serial}, but eksauth is running without a terminal: ` +

@@ -1,4 +1,5 @@
-import { partition } from '@aws-sdk/util-endpoints';
+// @aws-sdk/util-endpoints re-exports this from @aws-sdk/core; importing it here lets the bundler drop the rest.
+import { partition } from '@aws-sdk/core/client';
 import { EksAuthError } from '../errors.js';
 
 /** Where a GetCallerIdentity URL is addressed and which region its signature is scoped to. */

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { EksAuthError } from '../errors.js';
 import { toExecCredential } from '../exec/exec-credential.js';
 import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecInfo } from '../exec/exec-info.js';
@@ -26,7 +27,7 @@ export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = proce
     throw new EksAuthError('ERR_USAGE', `--output ${flags.output} is not supported: eksauth token prints JSON (--output json)`);
   }
   const info = readExecInfo(env.KUBERNETES_EXEC_INFO);
-  for (const warning of info.warnings) process.stderr.write(`${warning}\n`);
+  for (const warning of info.warnings) writeSync(2, `${warning}\n`);
   const apiVersion = flags.apiVersion === undefined ? info.apiVersion : parseApiVersion(flags.apiVersion);
   const target = tokenTarget(flags, info, env.KUBERNETES_EXEC_INFO);
   const roleArn = flags.roleArn ?? flags.role;
@@ -37,10 +38,11 @@ export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = proce
     ...(flags.externalId === undefined ? {} : { externalId: flags.externalId }),
     ...(flags.sessionName === undefined ? {} : { sessionName: flags.sessionName }),
     forwardSessionName: flags.forwardSessionName === true,
-    interactive: info.interactive ?? process.stdin.isTTY === true,
+    ...(info.interactive === undefined ? {} : { interactive: info.interactive }),
     env,
   });
-  process.stdout.write(flags.tokenOnly ? `${result.token}\n` : `${JSON.stringify(toExecCredential(result, apiVersion))}\n`);
+  // A plain write to fd 1: constructing process.stdout costs more than the rest of the output step.
+  writeSync(1, flags.tokenOnly ? `${result.token}\n` : `${JSON.stringify(toExecCredential(result, apiVersion))}\n`);
 }
 
 // Flags name the cluster; without them a ClusterProfile's exec extension does (cluster-inventory mode).

@@ -1,0 +1,31 @@
+import type { TokenFlags } from './token.js';
+
+/** One definition of `eksauth token`'s flags, read by both the fast path (node:util) and commander (help, errors). */
+export interface FlagSpec {
+  long: string;
+  short?: string;
+  /** Placeholder for a flag that takes a value; absent for booleans. */
+  value?: string;
+  description: string;
+  hidden?: boolean;
+}
+
+export const TOKEN_FLAGS: readonly FlagSpec[] = [
+  { long: 'cluster-name', value: 'name', description: 'cluster name (the x-k8s-aws-id the token is bound to)' },
+  { long: 'cluster-id', short: 'i', value: 'id', description: 'cluster id: the Outposts local cluster id, or the name (aws-iam-authenticator -i)' },
+  { long: 'role-arn', short: 'r', value: 'arn', description: 'IAM role to assume before signing' },
+  { long: 'role', value: 'arn', description: 'alias of --role-arn', hidden: true },
+  { long: 'region', value: 'region', description: "the cluster's region (default: AWS_REGION, AWS_DEFAULT_REGION, profile)" },
+  { long: 'profile', value: 'name', description: 'AWS profile (default: AWS_PROFILE)' },
+  { long: 'external-id', short: 'e', value: 'id', description: 'external id for the role assumption' },
+  { long: 'session-name', short: 's', value: 'name', description: 'role session name (default EKSGetTokenAuth)' },
+  { long: 'forward-session-name', description: "use the caller's own session name for the role session" },
+  { long: 'token-only', description: 'print only the token, not an ExecCredential' },
+  { long: 'api-version', value: 'version', description: 'ExecCredential version to print (v1 or v1beta1; default: what kubectl asks for)' },
+  { long: 'output', value: 'format', description: 'output format (json only; accepted for aws eks get-token compatibility)' },
+];
+
+/** `--cluster-name` → `clusterName`, the key commander and TokenFlags use. */
+export function flagKey(long: string): keyof TokenFlags {
+  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof TokenFlags;
+}

@@ -1,0 +1,129 @@
+/**
+ * Serving certificates for eksauth's HTTPS endpoints (the TokenReview webhook, the end-to-end test API server).
+ * Generated in-process with WebCrypto so that no `openssl` binary is needed on the host.
+ */
+import { webcrypto } from 'node:crypto';
+import { isIP } from 'node:net';
+import type * as X509 from '@peculiar/x509';
+import { EksAuthError } from '../errors.js';
+
+export interface SelfSignedCertificateOptions {
+  /** Subject common name. Clients match host names against the SANs only, so list the names in `dnsNames` too. */
+  commonName: string;
+  /** DNS subject alternative names, e.g. `['localhost', 'eksauth.kube-system.svc']`. */
+  dnsNames?: string[];
+  /** IP subject alternative names, IPv4 or IPv6, e.g. `['127.0.0.1']`. */
+  ipAddresses?: string[];
+  /** Validity in days from now; default 365. */
+  days?: number;
+}
+
+export interface SelfSignedCertificate {
+  /** The certificate, PEM. Clients trust it directly (it is its own issuer), e.g. as `certificate-authority-data`. */
+  certPem: string;
+  /** The ECDSA P-256 private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
+  keyPem: string;
+}
+
+const DEFAULT_VALIDITY_DAYS = 365;
+/** Backdate notBefore so that a client whose clock runs a little behind still accepts a brand-new certificate. */
+const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
+const ECDSA_P256: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+
+/**
+ * Creates a self-signed ECDSA P-256 serving certificate with the given SANs and the serverAuth extended key usage.
+ *
+ * @example
+ * ```ts
+ * const { certPem, keyPem } = await createSelfSignedCertificate({
+ *   commonName: 'eksauth', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'],
+ * });
+ * https.createServer({ cert: certPem, key: keyPem }, handler);
+ * ```
+ */
+export async function createSelfSignedCertificate(options: SelfSignedCertificateOptions): Promise<SelfSignedCertificate> {
+  const commonName = requireCommonName(options.commonName);
+  const sanEntries = subjectAltNames(options);
+  const days = validityDays(options.days);
+  const x509 = await loadX509();
+  const crypto = webcrypto; // passed explicitly: x509's default provider depends on a global `crypto`
+  const keys = await crypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
+  const notBefore = new Date(Date.now() - CLOCK_SKEW_ALLOWANCE_MS);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: randomSerialNumber(),
+      name: [{ CN: [commonName] }],
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + days * DAY_MS),
+      signingAlgorithm: ECDSA_P256,
+      keys,
+      extensions: [
+        // A leaf, not a CA: clients pin this exact certificate, and it can never vouch for another one.
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+        new x509.SubjectAlternativeNameExtension(sanEntries, false),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
+      ],
+    },
+    crypto,
+  );
+  const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return { certPem: certificate.toString('pem') + '\n', keyPem: toPem('PRIVATE KEY', new Uint8Array(pkcs8)) };
+}
+
+/** @peculiar/x509 needs a Reflect metadata polyfill; load both only when a certificate is actually made. */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  return import('@peculiar/x509');
+}
+
+function subjectAltNames(options: SelfSignedCertificateOptions): X509.JsonGeneralName[] {
+  const dns = (options.dnsNames ?? []).map((name) => ({ type: 'dns' as const, value: requireDnsName(name) }));
+  const ips = (options.ipAddresses ?? []).map((ip) => ({ type: 'ip' as const, value: requireIpAddress(ip) }));
+  if (dns.length + ips.length === 0) {
+    throw new EksAuthError('ERR_USAGE', 'A serving certificate needs at least one DNS name or IP address; clients match only those.');
+  }
+  return [...dns, ...ips];
+}
+
+function requireCommonName(commonName: string): string {
+  if (commonName.trim() === '' || commonName.length > 64) {
+    throw new EksAuthError('ERR_USAGE', 'The certificate common name must be 1 to 64 characters long.');
+  }
+  return commonName;
+}
+
+function requireDnsName(name: string): string {
+  // Wildcards are allowed in the leftmost label only, as TLS clients match them.
+  if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(name) || name.length > 253) {
+    throw new EksAuthError('ERR_USAGE', `"${name}" is not a valid DNS name for a certificate; use letters, digits, '-' and '.'.`);
+  }
+  return name.toLowerCase();
+}
+
+function requireIpAddress(ip: string): string {
+  if (isIP(ip) === 0) throw new EksAuthError('ERR_USAGE', `"${ip}" is not an IPv4 or IPv6 address.`);
+  return ip;
+}
+
+function validityDays(days: number | undefined): number {
+  const value = days ?? DEFAULT_VALIDITY_DAYS;
+  if (!Number.isInteger(value) || value < 1 || value > 3650) {
+    throw new EksAuthError('ERR_USAGE', `Certificate validity must be a whole number of days from 1 to 3650 (got ${String(days)}).`);
+  }
+  return value;
+}
+
+/** 16 random bytes with the top bit cleared, so the DER INTEGER stays positive (RFC 5280 §4.1.2.2). */
+function randomSerialNumber(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  return Buffer.from(bytes).toString('hex');
+}
+
+function toPem(label: string, der: Uint8Array): string {
+  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}

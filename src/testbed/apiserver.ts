@@ -1,0 +1,294 @@
+/**
+ * A minimal HTTPS Kubernetes API server for end-to-end tests with the real `kubectl` and client libraries.
+ *
+ * It serves just enough for `kubectl get --raw`, `kubectl version`, `kubectl api-resources`, `kubectl auth whoami`
+ * and `kubectl get namespaces`: legacy discovery (`/api`, `/apis`, the `authentication.k8s.io` group), `/version`,
+ * SelfSubjectReview and a read-only `default` namespace. Every request needs a bearer token that the pluggable authenticator accepts; otherwise the answer
+ * is the same 401 `Status` kube-apiserver sends, which is what makes client-go run its exec plugin again.
+ * Loopback only: this is a test fixture, not a server.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getCallerIdentity } from '../authn/get-caller-identity.js';
+import { EksAuthError } from '../errors.js';
+import { createSelfSignedCertificate } from '../server/tls.js';
+import { decodeToken } from '../token/format.js';
+
+/** The user a request is made as, shaped like Kubernetes' `UserInfo`. */
+export interface AuthenticatedUser {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** Resolves a bearer token to a user; undefined (or a thrown error) means 401. */
+export type BearerAuthenticator = (token: string) => Promise<AuthenticatedUser | undefined>;
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  status: number;
+  /** Set when the request was authenticated. */
+  username?: string;
+  /** Why authentication failed: `no-token`, `rejected`, or the code of the error the authenticator threw. */
+  authError?: string;
+}
+
+export interface TestApiServer {
+  /** `https://127.0.0.1:<port>` */
+  url: string;
+  /** The serving certificate, to trust as `certificate-authority-data`. */
+  caPem: string;
+  close(): Promise<void>;
+  /** Every request answered so far, oldest first. */
+  requests(): RecordedRequest[];
+}
+
+export interface TestApiServerOptions {
+  authenticate: BearerAuthenticator;
+  /** `127.0.0.1` (default) or `::1`; nothing but loopback is allowed. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+}
+
+/** The Kubernetes version the test server reports; kubectl 1.32 is what the test machine has. */
+const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0' };
+const AUTHENTICATION_GROUP = 'authentication.k8s.io';
+const SELF_SUBJECT_REVIEW_VERSIONS = ['v1', 'v1beta1'];
+const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+/** The only object served, so that `kubectl get namespaces` exercises an ordinary resource request. */
+const DEFAULT_NAMESPACE = {
+  kind: 'Namespace',
+  apiVersion: 'v1',
+  metadata: { name: 'default', uid: '00000000-0000-4000-8000-000000000001', resourceVersion: '1', creationTimestamp: '2025-01-01T00:00:00Z' },
+  spec: { finalizers: ['kubernetes'] },
+  status: { phase: 'Active' },
+};
+/** kube-apiserver adds this group to every authenticated user. */
+const AUTHENTICATED_GROUP = 'system:authenticated';
+
+/**
+ * Starts the server on loopback with a fresh self-signed certificate for 127.0.0.1, ::1 and localhost.
+ *
+ * @example
+ * ```ts
+ * const server = await startTestApiServer({ authenticate: async (t) => (t === 'good' ? { username: 'alice' } : undefined) });
+ * // kubeconfig: server.url, certificate-authority-data: base64(server.caPem), token: good
+ * await server.close();
+ * ```
+ */
+export async function startTestApiServer(options: TestApiServerOptions): Promise<TestApiServer> {
+  const host = requireLoopback(options.host ?? '127.0.0.1');
+  const { certPem, keyPem } = await createSelfSignedCertificate({
+    commonName: 'eksauth-test-apiserver',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+    days: 2,
+  });
+  const log: RecordedRequest[] = [];
+  const server = https.createServer({ cert: certPem, key: keyPem }, (req, res) => {
+    handleRequest(req, res, options.authenticate).then(
+      (entry) => log.push(entry),
+      () => res.destroy(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    caPem: certPem,
+    requests: () => log.map((entry) => ({ ...entry })),
+    close: () => closeServer(server),
+  };
+}
+
+/**
+ * An authenticator that asks the STS emulator who signed a `k8s-aws-v1.` token, as a webhook would, with the ARN as
+ * username. Tokens that do not decode or that STS rejects give undefined (401); other failures (emulator down, garbage)
+ * are thrown so the server records their code.
+ */
+export function emulatorAuthenticator(options: { clusterId: string; stsEndpoint: string }): BearerAuthenticator {
+  return async (token) => {
+    const decoded = decodeToken(token);
+    if (decoded === undefined || !URL.canParse(decoded)) return undefined;
+    try {
+      const identity = await getCallerIdentity(new URL(decoded), options);
+      return {
+        username: identity.arn,
+        uid: `aws-iam-authenticator:${identity.account}:${identity.userId}`,
+        groups: [],
+      };
+    } catch (err) {
+      if (err instanceof EksAuthError && err.code === 'ERR_STS_REJECTED') return undefined;
+      throw err;
+    }
+  };
+}
+
+function requireLoopback(host: string): string {
+  if (host !== '127.0.0.1' && host !== '::1') {
+    throw new EksAuthError('ERR_USAGE', `The test API server binds loopback only (127.0.0.1 or ::1), not "${host}".`);
+  }
+  return host;
+}
+
+function closeServer(server: https.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // kubectl keeps connections alive; without this close() would wait for them to time out.
+    server.closeAllConnections();
+  });
+}
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, authenticate: BearerAuthenticator): Promise<RecordedRequest> {
+  const method = req.method ?? 'GET';
+  const path = new URL(req.url ?? '/', 'https://apiserver.invalid').pathname;
+  await readBody(req);
+  const auth = await authenticateRequest(req, authenticate);
+  if (!('user' in auth)) {
+    sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
+    return { method, path, status: 401, authError: auth.error };
+  }
+  const status = route(method, path, auth.user, res);
+  return { method, path, status, username: auth.user.username };
+}
+
+type AuthOutcome = { user: AuthenticatedUser } | { error: string };
+
+/** Bearer scheme as kube-apiserver parses it: case-insensitive "Bearer", one space-free token. */
+async function authenticateRequest(req: IncomingMessage, authenticate: BearerAuthenticator): Promise<AuthOutcome> {
+  const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  const token = match?.[1];
+  if (token === undefined) return { error: 'no-token' };
+  try {
+    const user = await authenticate(token);
+    return user === undefined || user.username === '' ? { error: 'rejected' } : { user };
+  } catch (err) {
+    return { error: err instanceof EksAuthError ? err.code : 'authenticator-error' };
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BODY_BYTES) req.destroy(new Error('request body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Answers an authenticated request; returns the status sent. */
+function route(method: string, path: string, user: AuthenticatedUser, res: ServerResponse): number {
+  const selfSubjectReview = /^\/apis\/authentication\.k8s\.io\/([^/]+)\/selfsubjectreviews$/.exec(path);
+  if (selfSubjectReview && SELF_SUBJECT_REVIEW_VERSIONS.includes(selfSubjectReview[1] ?? '')) {
+    if (method !== 'POST') return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+    return sendJson(res, 201, selfSubjectReviewFor(user, `${AUTHENTICATION_GROUP}/${selfSubjectReview[1]}`));
+  }
+  const document = discoveryDocument(path);
+  if (document === undefined) {
+    return sendJson(res, 404, failureStatus(404, 'NotFound', 'the server could not find the requested resource'));
+  }
+  if (method !== 'GET' && method !== 'HEAD') {
+    return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+  }
+  if (typeof document === 'string') {
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, private' });
+    res.end(document);
+    return 200;
+  }
+  return sendJson(res, 200, document);
+}
+
+/** The read-only documents, keyed by path. Plain `application/json` tells client-go to use legacy discovery. */
+function discoveryDocument(path: string): object | string | undefined {
+  const groupVersion = `${AUTHENTICATION_GROUP}/v1`;
+  const groupVersionEntry = { groupVersion, version: 'v1' };
+  const group = { name: AUTHENTICATION_GROUP, versions: [groupVersionEntry], preferredVersion: groupVersionEntry };
+  switch (path) {
+    case '/version':
+      return {
+        ...SERVER_VERSION, gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean',
+        buildDate: '2024-12-11T00:00:00Z', goVersion: 'go1.23.0', compiler: 'gc', platform: 'linux/amd64',
+      };
+    case '/api':
+      return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+    case '/api/v1':
+      // client-go treats an empty core list as a discovery failure, so the one core resource served is listed.
+      return {
+        kind: 'APIResourceList',
+        groupVersion: 'v1',
+        resources: [
+          { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
+        ],
+      };
+    case '/api/v1/namespaces':
+      return { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [DEFAULT_NAMESPACE] };
+    case '/api/v1/namespaces/default':
+      return DEFAULT_NAMESPACE;
+    case '/apis':
+      return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group] };
+    case `/apis/${AUTHENTICATION_GROUP}`:
+      return { kind: 'APIGroup', apiVersion: 'v1', ...group };
+    case `/apis/${groupVersion}`:
+      return {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion,
+        resources: [
+          { name: 'selfsubjectreviews', singularName: 'selfsubjectreview', namespaced: false, kind: 'SelfSubjectReview', verbs: ['create'] },
+        ],
+      };
+    case '/healthz':
+    case '/livez':
+    case '/readyz':
+      return 'ok';
+    default:
+      return undefined;
+  }
+}
+
+/** The review kube-apiserver returns: the request body carries nothing, so it is read and ignored. */
+function selfSubjectReviewFor(user: AuthenticatedUser, apiVersion: string): object {
+  const groups = [...(user.groups ?? [])];
+  if (!groups.includes(AUTHENTICATED_GROUP)) groups.push(AUTHENTICATED_GROUP);
+  const userInfo = {
+    username: user.username,
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups,
+    ...(user.extra && Object.keys(user.extra).length > 0 ? { extra: user.extra } : {}),
+  };
+  return {
+    kind: 'SelfSubjectReview',
+    apiVersion,
+    metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    status: { userInfo },
+  };
+}
+
+/** A `meta.k8s.io/v1` Status, the body kube-apiserver sends with every error. */
+function failureStatus(code: number, reason: string, message: string): object {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+function sendJson(res: ServerResponse, status: number, body: object): number {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
+  res.end(text);
+  return status;
+}
