@@ -1,0 +1,307 @@
+/**
+ * The local AWS STS emulator: a loopback HTTP server that answers like STS and checks SigV4 signatures for real, so
+ * EKS tokens, the AWS CLI and the AWS SDKs can be tested offline. Admin endpoints under `/_emulator/` let a test
+ * drive an emulator running in another process (statistics, fault injection).
+ *
+ * Routing is by path: `/` is STS (query protocol); `/_emulator/…` is admin. Other services (EKS's REST paths such as
+ * `/clusters`) can be added as further routes.
+ */
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { EksAuthError } from '../errors.js';
+import type { EmulatorConfig } from './config.js';
+import { parseEmulatorConfig } from './config.js';
+import type { EmulatorFault } from './faults.js';
+import { FaultState, validateFault } from './faults.js';
+import type { ReceivedRequest } from './request.js';
+import { headerValue, parseParams, splitTarget } from './request.js';
+import { StsService } from './sts.js';
+import type { Reply } from './sts-wire.js';
+import { renderError, StsError, wantsJson } from './sts-wire.js';
+
+export type { EmulatorFault } from './faults.js';
+
+export interface EmulatorStats {
+  /** STS requests received (admin requests are not counted). */
+  requests: number;
+  /** STS requests by their Action parameter ('(none)' when missing). */
+  byAction: Record<string, number>;
+  /** STS requests the emulator answered with an error of its own (bad signature, denied, invalid); injected faults are not counted. */
+  rejected: number;
+}
+
+export interface Emulator {
+  /** `http://127.0.0.1:PORT`: use as `--endpoint-url`, `AWS_ENDPOINT_URL_STS` or an SDK client's `endpoint`. */
+  url: string;
+  port: number;
+  /** Stops listening and drops open connections, including requests held by an injected latency. */
+  close(): Promise<void>;
+  /** Injects a fault into the following STS requests; `undefined` clears it. */
+  setFault(fault: EmulatorFault | undefined): void;
+  stats(): EmulatorStats;
+  resetStats(): void;
+}
+
+export interface EmulatorOptions {
+  /** Address to bind; default 127.0.0.1. Host names must resolve to loopback addresses only. */
+  host?: string;
+  /** Port; default 0 (a free port). */
+  port?: number;
+  /** The clock used for signature age and credential expiry; tests pin it to check time limits. */
+  now?: () => Date;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+const ADMIN_PREFIX = '/_emulator/';
+
+/**
+ * Starts an emulator for the given identities and roles.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
+ * // aws sts get-caller-identity --endpoint-url ${emulator.url}
+ * await emulator.close();
+ * ```
+ * @throws EksAuthError ERR_INVALID_CONFIG for an invalid configuration, ERR_USAGE for a bad host or port or one in use
+ */
+export async function startEmulator(config: EmulatorConfig, options: EmulatorOptions = {}): Promise<Emulator> {
+  const checked = parseEmulatorConfig(JSON.stringify(configFields(config)), 'passed to startEmulator');
+  const host = options.host ?? '127.0.0.1';
+  await requireSafeHost(host);
+  const state = new EmulatorState(checked, options.now ?? (() => new Date()));
+  const server = http.createServer((req, res) => {
+    state.serve(req, res).catch(() => {
+      // serve() answers every failure itself; this only guards against a socket that broke mid-answer.
+      res.destroy();
+    });
+  });
+  const port = await listen(server, host, options.port ?? 0);
+  return {
+    url: `http://${urlHost(host)}:${port}`,
+    port,
+    close: () => state.close(server),
+    setFault: (fault) => state.faults.set(fault),
+    stats: () => state.statsCopy(),
+    resetStats: () => state.resetStats(),
+  };
+}
+
+/**
+ * The configuration's own fields only. Objects handed to an AWS SDK as credentials get bookkeeping properties added
+ * (`$source`), and the demo identities are often used that way; that must not make the configuration invalid.
+ */
+function configFields(config: EmulatorConfig): unknown {
+  if (typeof config !== 'object' || config === null || !Array.isArray(config.identities)) return config;
+  const pick = <T extends object>(item: T, keys: (keyof T)[]): unknown =>
+    typeof item === 'object' && item !== null ? Object.fromEntries(keys.map((key) => [key, item[key]])) : item;
+  return {
+    identities: config.identities.map((identity) => pick(identity, ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'sessionToken'])),
+    roles: Array.isArray(config.roles) ? config.roles.map((role) => pick(role, ['arn', 'trustedPrincipals', 'externalId'])) : config.roles,
+  };
+}
+
+/** Refuses host names that resolve to anything but loopback; an explicit IP address is the user's choice. */
+async function requireSafeHost(host: string): Promise<void> {
+  if (isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0) return;
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(host, { all: true });
+  } catch {
+    throw new EksAuthError('ERR_USAGE', `The emulator host ${host} does not resolve; use 127.0.0.1 or another IP address.`);
+  }
+  const outside = addresses.filter(({ address }) => !isLoopback(address));
+  if (addresses.length === 0 || outside.length > 0) {
+    throw new EksAuthError('ERR_USAGE', `The emulator host ${host} resolves to non-loopback addresses (${outside.map((a) => a.address).join(', ')}); it only binds to loopback by name. Pass an explicit IP address to bind elsewhere.`);
+  }
+}
+
+export function isLoopback(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || address === '::ffff:127.0.0.1' || address === 'localhost';
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return Promise.reject(new EksAuthError('ERR_USAGE', `The emulator port must be a whole number from 0 to 65535 (got ${String(port)}).`));
+  }
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${err.code ?? 'error'})`;
+      reject(new EksAuthError('ERR_USAGE', `The emulator address ${host}:${port} ${reason}; choose another --port, or 0 for a free one.`, { cause: err }));
+    });
+    server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+/** Everything one running emulator holds: the STS service, the fault, the statistics and pending delays. */
+class EmulatorState {
+  readonly faults = new FaultState();
+  private readonly sts: StsService;
+  private stats: EmulatorStats = emptyStats();
+  // Aborted on close so that requests held by an injected latency do not keep the process alive.
+  private readonly closing = new AbortController();
+
+  constructor(config: EmulatorConfig, now: () => Date) {
+    this.sts = new StsService(config, now);
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
+    const json = wantsJson(req.headers.accept);
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      send(res, renderError(err instanceof StsError ? err : new StsError(400, 'InvalidRequest', 'The request body could not be read.'), json));
+      return;
+    }
+    if (rawPath.startsWith(ADMIN_PREFIX)) {
+      send(res, this.admin(req.method ?? 'GET', rawPath.slice(ADMIN_PREFIX.length), body));
+      return;
+    }
+    if (rawPath !== '/') {
+      send(res, renderError(new StsError(404, 'NotFound', `Nothing is served at ${rawPath.slice(0, 100)}; STS is at /.`), json));
+      return;
+    }
+    this.stats.requests += 1;
+    try {
+      const request: ReceivedRequest = { method: req.method ?? 'GET', rawPath, query: parseParams(rawQuery, false), headers: req.headers, body };
+      await this.serveSts(request, res, json);
+    } catch (err) {
+      this.stats.rejected += 1;
+      send(res, renderError(err instanceof StsError ? err : new StsError(500, 'InternalFailure', 'The emulator failed to process the request.', 'Receiver'), json));
+    }
+  }
+
+  private async serveSts(request: ReceivedRequest, res: ServerResponse, json: boolean): Promise<void> {
+    const plan = this.faults.next(json);
+    if (plan !== undefined && plan.latencyMs > 0 && !(await this.delay(plan.latencyMs, res))) return;
+    if (plan?.reply !== undefined) {
+      this.count(peekAction(request));
+      send(res, plan.reply);
+      return;
+    }
+    const outcome = await this.sts.handle(request);
+    this.count(outcome.action);
+    if (outcome.reply.status !== 200) this.stats.rejected += 1;
+    send(res, outcome.reply);
+  }
+
+  private count(action: string): void {
+    this.stats.byAction[action] = (this.stats.byAction[action] ?? 0) + 1;
+  }
+
+  /** Waits, unless the client goes away or the emulator closes first; true when the answer should still be sent. */
+  private delay(ms: number, res: ServerResponse): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (answer: boolean): void => {
+        clearTimeout(timer);
+        res.off('close', onGone);
+        this.closing.signal.removeEventListener('abort', onGone);
+        resolve(answer);
+      };
+      const onGone = (): void => done(false);
+      const timer = setTimeout(() => done(true), ms);
+      res.once('close', onGone);
+      this.closing.signal.addEventListener('abort', onGone, { once: true });
+    });
+  }
+
+  private admin(method: string, name: string, body: Buffer): Reply {
+    const routes: Record<string, { method: string; run: () => Reply }> = {
+      stats: { method: 'GET', run: () => jsonReply(200, this.statsCopy()) },
+      fault: { method: 'PUT', run: () => this.putFault(body) },
+      'reset-stats': { method: 'POST', run: () => { this.resetStats(); return jsonReply(200, this.statsCopy()); } },
+    };
+    const route = Object.hasOwn(routes, name) ? routes[name] : undefined;
+    if (route === undefined) return jsonReply(404, { error: `Unknown admin endpoint ${ADMIN_PREFIX}${name.slice(0, 50)}; use GET stats, PUT fault or POST reset-stats.` });
+    if (method === 'GET' && name === 'fault') return jsonReply(200, { fault: this.faults.current() ?? null });
+    if (method !== route.method) return { ...jsonReply(405, { error: `Use ${route.method} for ${ADMIN_PREFIX}${name}.` }), headers: { 'content-type': 'application/json', allow: route.method } };
+    return route.run();
+  }
+
+  private putFault(body: Buffer): Reply {
+    const text = body.toString('utf8').trim();
+    try {
+      const fault = validateFault(text === '' ? null : JSON.parse(text));
+      this.faults.set(fault);
+      return jsonReply(200, { fault: this.faults.current() ?? null });
+    } catch (err) {
+      const message = err instanceof SyntaxError ? 'The fault body is not JSON; send e.g. {"status": 503, "times": 1}, or nothing to clear.' : (err as Error).message;
+      return jsonReply(400, { error: message });
+    }
+  }
+
+  statsCopy(): EmulatorStats {
+    return { requests: this.stats.requests, byAction: { ...this.stats.byAction }, rejected: this.stats.rejected };
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  close(server: http.Server): Promise<void> {
+    this.closing.abort();
+    return new Promise((resolve, reject) => {
+      server.close((err) => (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING' ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
+  }
+}
+
+function emptyStats(): EmulatorStats {
+  return { requests: 0, byAction: {}, rejected: 0 };
+}
+
+/** The Action of a request that is answered by a fault, read leniently (the request is not checked at all). */
+function peekAction(request: ReceivedRequest): string {
+  const fromQuery = request.query.find((param) => param.key === 'Action')?.value;
+  if (fromQuery !== undefined) return fromQuery;
+  const type = headerValue(request, 'content-type') ?? '';
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) return '(none)';
+  try {
+    return parseParams(request.body.toString('utf8'), true).find((param) => param.key === 'Action')?.value ?? '(none)';
+  } catch {
+    return '(none)';
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new StsError(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function jsonReply(status: number, value: unknown): Reply {
+  return { status, headers: { 'content-type': 'application/json' }, body: `${JSON.stringify(value)}\n` };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
+  res.end(reply.body);
+}

@@ -1,0 +1,129 @@
+/**
+ * `runEmulator` as a separate process: what it prints works as-is with the AWS CLI, the admin endpoints drive it from
+ * outside, and SIGTERM/SIGINT stop it cleanly. The process runs src/cli/emulator.ts bundled by esbuild (dependencies
+ * left external), so the test needs no prior build.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, hasCommand, runCommand, tempDir } from '../support/tools.js';
+import { send } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const HAS_AWS = hasCommand('aws');
+if (!HAS_AWS) console.warn('skipping the AWS CLI part of the emulator CLI test: `aws` is not on PATH');
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+let bundle: string;
+
+beforeAll(async () => {
+  // Inside the repository (in the ignored .tmp/) so that the bundle's external imports resolve from node_modules.
+  const dir = join(ROOT, '.tmp');
+  mkdirSync(dir, { recursive: true });
+  bundle = join(dir, `emulator-cli-${process.pid}.mjs`);
+  await build({
+    stdin: {
+      contents: `import { runEmulator } from ${JSON.stringify(join(ROOT, 'src/cli/emulator.ts'))};\n`
+        + 'runEmulator(JSON.parse(process.argv[2] ?? "{}")).catch((err) => { console.error(err.message); process.exit(1); });\n',
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: bundle,
+    logLevel: 'silent',
+  });
+});
+
+afterAll(() => {
+  rmSync(bundle, { force: true });
+});
+
+function start(options: Record<string, unknown>): Running {
+  const child = spawn(process.execPath, [bundle, JSON.stringify(options)], { env: cleanEnv(), stdio: 'pipe' });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
+  child.stderr.on('data', () => undefined);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => out, exited };
+}
+
+async function ready(running: Running): Promise<Record<string, string>> {
+  await expect.poll(running.stdout, { timeout: 10_000 }).toContain('Press Ctrl+C to stop.');
+  return Object.fromEntries([...running.stdout().matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^'(.*)'$/, '$1')]));
+}
+
+describe('eksauth emulator (runEmulator)', () => {
+  const running: Running[] = [];
+  afterAll(() => {
+    for (const r of running) r.child.kill('SIGKILL');
+  });
+
+  it('prints ready-to-paste exports for the demo identity and stops on SIGTERM', async () => {
+    const emulator = start({});
+    running.push(emulator);
+    const exports = await ready(emulator);
+    expect(exports).toEqual({
+      AWS_ACCESS_KEY_ID: 'EKSAUTHDEMOALICE0001',
+      AWS_SECRET_ACCESS_KEY: expect.any(String),
+      AWS_ENDPOINT_URL_STS: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    });
+    expect(emulator.stdout()).toContain(`STS emulator listening on ${exports.AWS_ENDPOINT_URL_STS} (built-in demo identities)`);
+
+    if (HAS_AWS) {
+      const result = await runCommand('aws', ['sts', 'get-caller-identity', '--region', 'us-east-1', '--output', 'json'], {
+        env: { ...exports, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout).Arn).toBe('arn:aws:iam::111122223333:user/alice');
+    }
+
+    // The admin endpoints drive the other process.
+    const url = exports.AWS_ENDPOINT_URL_STS!;
+    const stats = JSON.parse((await send(url, { path: '/_emulator/stats' })).body);
+    expect(stats).toEqual(HAS_AWS ? { requests: 1, byAction: { GetCallerIdentity: 1 }, rejected: 0 } : { requests: 0, byAction: {}, rejected: 0 });
+    expect((await send(url, { method: 'PUT', path: '/_emulator/fault', body: '{"status": 503, "times": 1}' })).status).toBe(200);
+    expect((await send(url, { path: '/?Action=GetCallerIdentity' })).status).toBe(503);
+
+    emulator.child.kill('SIGTERM');
+    expect(await emulator.exited).toEqual({ code: 0, signal: null });
+    expect(emulator.stdout()).toContain('STS emulator stopped.');
+  });
+
+  it('serves the identities of a --config file on the given port and stops on SIGINT', async () => {
+    const dir = tempDir('eksauth-emulator-cli-');
+    const file = join(dir, 'emulator.yaml');
+    writeFileSync(file, 'identities:\n  - accessKeyId: EXAMPLEKEYID0001\n    secretAccessKey: "it\'s/secret"\n    arn: arn:aws:iam::123456789012:user/dana\n    userId: AIDAEXAMPLEUSERID0001\n');
+    const emulator = start({ config: file });
+    running.push(emulator);
+    const exports = await ready(emulator);
+    expect(emulator.stdout()).toContain(`identities from ${file}`);
+    expect(emulator.stdout()).toContain("export AWS_SECRET_ACCESS_KEY='it'\\''s/secret'");
+    expect(exports.AWS_ACCESS_KEY_ID).toBe('EXAMPLEKEYID0001');
+    emulator.child.kill('SIGINT');
+    expect((await emulator.exited).code).toBe(0);
+  });
+
+  it('exits non-zero with the reason for an invalid config file', async () => {
+    const dir = tempDir('eksauth-emulator-cli-');
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'identities: []\n');
+    const child = spawn(process.execPath, [bundle, JSON.stringify({ config: file })], { env: cleanEnv(), stdio: 'pipe' });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(err).toContain(`Invalid emulator config ${file}: identities: empty`);
+  });
+});
