@@ -1,0 +1,49 @@
+// The public library API: re-exports only.
+export { EksAuthError, isEksAuthError, ERROR_CODES, type ErrorCode, type EksAuthErrorOptions } from './errors.js';
+
+export {
+  TOKEN_PREFIX,
+  CLUSTER_ID_HEADER,
+  TOKEN_LIFETIME_MS,
+  PRESIGNED_URL_LIFETIME_MS,
+  encodeToken,
+  decodeToken,
+} from './token/format.js';
+export { presignGetCallerIdentity, type PresignOptions } from './token/presign.js';
+export { getToken, tokenExpiration, type GetTokenOptions, type EksToken } from './token/generate.js';
+
+export { resolveStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
+export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
+export {
+  resolveBaseCredentials,
+  type BaseCredentialOptions,
+  type AwsCredentialIdentity,
+  type AwsCredentialIdentityProvider,
+} from './aws/credentials.js';
+export { assumeRole, DEFAULT_ROLE_SESSION_NAME, type AssumeRoleOptions } from './aws/assume-role.js';
+
+export {
+  readExecInfo,
+  clusterFromExecInfo,
+  parseApiVersion,
+  EXEC_API_V1,
+  EXEC_API_V1BETA1,
+  EXEC_API_V1ALPHA1,
+  type ExecInfo,
+  type ExecCluster,
+  type ExecApiVersion,
+  type ClusterProfileTarget,
+} from './exec/exec-info.js';
+export { toExecCredential, formatTimestamp, type ExecCredential } from './exec/exec-credential.js';
+
+export { getCallerIdentity, type CallerIdentity, type GetCallerIdentityOptions } from './authn/get-caller-identity.js';
+
+export { startEmulator, type Emulator, type EmulatorFault, type EmulatorStats, type EmulatorOptions } from './emulator/server.js';
+export {
+  loadEmulatorConfig,
+  parseEmulatorConfig,
+  DEMO_EMULATOR_CONFIG,
+  type EmulatorConfig,
+  type EmulatorIdentity,
+  type EmulatorRole,
+} from './emulator/config.js';
