@@ -11,6 +11,14 @@ export {
 } from './token/format.js';
 export { presignGetCallerIdentity, type PresignOptions } from './token/presign.js';
 export { getToken, tokenExpiration, type GetTokenOptions, type EksToken } from './token/generate.js';
+export {
+  validateToken,
+  MAX_TOKEN_LENGTH,
+  DEFAULT_MAX_CLOCK_SKEW_SECONDS,
+  MAX_EXPIRES_SECONDS,
+  type TokenValidationOptions,
+  type ValidatedToken,
+} from './token/validate.js';
 
 export { resolveStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
@@ -37,6 +45,7 @@ export {
 export { toExecCredential, formatTimestamp, type ExecCredential } from './exec/exec-credential.js';
 
 export { getCallerIdentity, type CallerIdentity, type GetCallerIdentityOptions } from './authn/get-caller-identity.js';
+export { verifyToken, type VerifyTokenOptions, type VerifiedToken } from './authn/verify.js';
 
 export { startEmulator, type Emulator, type EmulatorFault, type EmulatorStats, type EmulatorOptions } from './emulator/server.js';
 export {

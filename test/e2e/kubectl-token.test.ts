@@ -27,7 +27,7 @@ describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server →
     await emulator?.close();
   });
 
-  async function kubectl(exec: ExecUserConfig, args: string[], execExtension?: Record<string, unknown>) {
+  async function kubectl(exec: Omit<ExecUserConfig, 'command'>, args: string[], execExtension?: Record<string, unknown>) {
     const kubeconfig = await writeKubeconfig({
       server: server.url,
       caPem: server.caPem,
@@ -38,7 +38,7 @@ describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server →
       env: { AWS_ACCESS_KEY_ID: ALICE?.accessKeyId, AWS_SECRET_ACCESS_KEY: ALICE?.secretAccessKey, AWS_ENDPOINT_URL_STS: emulator.url },
     });
   }
-  const whoami = async (exec: ExecUserConfig, execExtension?: Record<string, unknown>) => {
+  const whoami = async (exec: Omit<ExecUserConfig, 'command'>, execExtension?: Record<string, unknown>) => {
     const result = await kubectl(exec, ['auth', 'whoami', '-o', 'json'], execExtension);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('');

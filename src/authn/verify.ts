@@ -1,0 +1,53 @@
+import { validateToken, type TokenValidationOptions, type ValidatedToken } from '../token/validate.js';
+import { toStsIdentity, type StsIdentity } from './arn.js';
+import { getCallerIdentity, type GetCallerIdentityOptions } from './get-caller-identity.js';
+
+export interface VerifyTokenOptions extends TokenValidationOptions {
+  /** This cluster's id (the name for EKS clusters): STS checks it against the token's signed `x-k8s-aws-id`. */
+  clusterId: string;
+  /**
+   * Connect here instead of the token's STS host, keeping that host in the Host header (a VPC endpoint, or the
+   * local emulator). Off by default.
+   */
+  stsEndpoint?: string;
+  /** Total time for the STS call, default 10 s. */
+  timeoutMs?: number;
+  /** HTTP(S) agent for the STS call; the default keeps connections alive. */
+  agent?: GetCallerIdentityOptions['agent'];
+}
+
+export interface VerifiedToken {
+  /** What the token claims, after every format rule passed. */
+  token: ValidatedToken;
+  /** Who STS says signed it. Only this is evidence of identity. */
+  identity: StsIdentity;
+}
+
+/**
+ * Verifies a `k8s-aws-v1.` token: strict validation with no network, then one GetCallerIdentity call, rebuilt from
+ * the validated parts and sent with this cluster's own `x-k8s-aws-id`, so a token minted for another cluster fails
+ * STS's signature check.
+ *
+ * Failures are EksAuthError: `ERR_TOKEN_*` for a malformed token, `ERR_STS_REJECTED` when STS refuses it (bad
+ * signature, other cluster, expired credentials), `ERR_STS_THROTTLED` and `ERR_STS_UNAVAILABLE` when STS cannot
+ * answer (retryable; a server fails closed), `ERR_STS_RESPONSE` for an answer of the wrong shape.
+ *
+ * @example
+ * ```ts
+ * import { verifyToken } from 'eksauth';
+ * const { identity } = await verifyToken(bearer, { clusterId: 'prod', partitions: ['aws'] });
+ * identity.canonicalArn; // 'arn:aws:iam::111122223333:role/Admin'
+ * ```
+ */
+export async function verifyToken(token: string, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  const validated = validateToken(token, options);
+  const caller = await getCallerIdentity(validated.url, {
+    clusterId: options.clusterId,
+    ...(options.stsEndpoint === undefined ? {} : { stsEndpoint: options.stsEndpoint }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.agent === undefined ? {} : { agent: options.agent }),
+  });
+  // The access key id is the token's claim until STS accepts the signature over X-Amz-Credential; from here it is
+  // proven (duplicate parameters, the CVE-2022-2385 trick, were refused by validation).
+  return { token: validated, identity: toStsIdentity(caller, validated.accessKeyId) };
+}
