@@ -56,3 +56,19 @@ export {
   type EmulatorIdentity,
   type EmulatorRole,
 } from './emulator/config.js';
+
+export { canonicalizeArn, toStsIdentity, type StsIdentity, type CanonicalArn, type IdentityArnKind } from './authn/arn.js';
+export type {
+  KubernetesUser,
+  MappingRow,
+  MappingSource,
+  MappingSourceKind,
+  MapResult,
+  MapOptions,
+  AccessEntryType,
+} from './authn/mapping/types.js';
+export { mapIdentity, orderByDefaultPrecedence, DEFAULT_PRECEDENCE, RESERVED_USERNAME_PREFIXES } from './authn/mapping/map-identity.js';
+export { parseAwsAuthConfigMap } from './authn/mapping/configmap/configmap.js';
+export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
+export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
+export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { getCallerIdentity } from '../authn/get-caller-identity.js';
+import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
+import { mapIdentity } from '../authn/mapping/map-identity.js';
+import type { MappingSource } from '../authn/mapping/types.js';
+import { verifyToken } from '../authn/verify.js';
 import { DEMO_EMULATOR_CONFIG } from '../emulator/config.js';
 import { startEmulator, type Emulator } from '../emulator/server.js';
 import { isEksAuthError } from '../errors.js';
@@ -10,10 +13,22 @@ import { decodeToken } from '../token/format.js';
 const run = promisify(execFile);
 const CLUSTER = 'demo-cluster';
 const REGION = 'eu-west-1';
+// The aws-auth rows a cluster admin would write for the demo identities.
+const DEMO_MAPPING = `
+mapUsers:
+  - userarn: arn:aws:iam::111122223333:user/alice
+    username: alice
+    groups: [developers]
+mapRoles:
+  - rolearn: arn:aws:iam::111122223333:role/eks-admin
+    username: "admin:{{SessionName}}"
+    groups: [system:masters]
+`;
 
 /**
  * `eksauth demo`: the chain on local defaults. Starts the STS emulator, runs the real `eksauth token` the way kubectl
- * does, decodes the token and asks the emulator who it belongs to, for a user and for an assumed role.
+ * does, decodes the token, verifies it as a cluster would (strict validation, then the emulator says who signed it)
+ * and maps the identity to a Kubernetes user, for a user and for an assumed role.
  */
 export async function runDemo(): Promise<void> {
   const emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
@@ -44,11 +59,14 @@ async function showToken(emulator: Emulator, args: string[], env: NodeJS.Process
   const { stdout } = await run(process.execPath, [process.argv[1] ?? 'eksauth', ...args], { env });
   const credential = JSON.parse(stdout) as { apiVersion: string; status: { token: string; expirationTimestamp: string } };
   say(`  ExecCredential ${credential.apiVersion}, expires ${credential.status.expirationTimestamp}`);
-  const url = new URL(decodeToken(credential.status.token) ?? '');
-  describeUrl(url);
-  const identity = await getCallerIdentity(url, { clusterId: CLUSTER, stsEndpoint: emulator.url });
-  say(`  STS says: ${identity.arn} (account ${identity.account}, user id ${identity.userId})`);
-  await showReplayRefused(url, emulator);
+  describeUrl(new URL(decodeToken(credential.status.token) ?? ''));
+  const { identity } = await verifyToken(credential.status.token, { clusterId: CLUSTER, stsEndpoint: emulator.url });
+  say(`  STS says: ${identity.arn} (account ${identity.accountId}, user id ${identity.userId})`);
+  const mapped = await mapIdentity(identity, [DEMO_SOURCE]);
+  say(mapped.mapped
+    ? `  Kubernetes user: ${mapped.user.username}, groups ${mapped.user.groups.join(', ')} (uid ${mapped.user.uid})`
+    : `  not mapped: ${mapped.reason}`);
+  await showReplayRefused(credential.status.token, emulator);
   say('');
 }
 
@@ -61,9 +79,11 @@ function describeUrl(url: URL): void {
     `session token: ${q.has('X-Amz-Security-Token') ? 'yes (hidden)' : 'no'}`);
 }
 
-async function showReplayRefused(url: URL, emulator: Emulator): Promise<void> {
+const DEMO_SOURCE: MappingSource = parseMappingFile(DEMO_MAPPING, 'demo mapping');
+
+async function showReplayRefused(token: string, emulator: Emulator): Promise<void> {
   try {
-    await getCallerIdentity(url, { clusterId: 'another-cluster', stsEndpoint: emulator.url });
+    await verifyToken(token, { clusterId: 'another-cluster', stsEndpoint: emulator.url });
     say('  replay against another-cluster: ACCEPTED (unexpected)');
   } catch (err) {
     if (!isEksAuthError(err)) throw err;

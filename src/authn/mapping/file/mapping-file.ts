@@ -1,0 +1,35 @@
+/**
+ * A mapping file in the aws-auth format, for clusters without an aws-auth ConfigMap or for static extra rows. Either
+ * an aws-auth ConfigMap manifest (sections are YAML strings under `data`), or a plain document whose `mapRoles`,
+ * `mapUsers` and `mapAccounts` are lists (a YAML string per section is accepted too).
+ */
+import { AWS_AUTH_SECTIONS, buildAwsAuthSource } from '../aws-auth-format.js';
+import { readConfigMapSections } from '../configmap/configmap.js';
+import { isPlainObject, parseYamlStrings, readFields } from '../fields.js';
+import type { MappingSource } from '../types.js';
+
+/**
+ * Parses a mapping file's text into a source named `file:<path>`. Throws `ERR_INVALID_MAPPING` naming the file, row
+ * and field on any problem. An empty file maps nobody.
+ *
+ * @example
+ * ```ts
+ * import { parseMappingFile } from 'eksauth';
+ * const text = 'mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/bob\n    username: bob\n    groups: [viewers]\n';
+ * const source = parseMappingFile(text, '/etc/eksauth/mapping.yaml'); // usually readFileSync(path, 'utf8')
+ * source.name; // 'file:/etc/eksauth/mapping.yaml'
+ * ```
+ */
+export function parseMappingFile(text: string, path: string): MappingSource {
+  const name = `file:${path}`;
+  const doc = parseYamlStrings(text, name) ?? {};
+  if (isConfigMapManifest(doc)) {
+    return buildAwsAuthSource(readConfigMapSections(doc, name), { name, kind: 'file', where: `${name}: data.` });
+  }
+  const sections = readFields(doc, `${name}: `, AWS_AUTH_SECTIONS);
+  return buildAwsAuthSource(sections, { name, kind: 'file', where: `${name}: ` });
+}
+
+function isConfigMapManifest(doc: unknown): boolean {
+  return isPlainObject(doc) && Object.keys(doc).some((key) => ['kind', 'apiversion', 'data'].includes(key.toLowerCase()));
+}

@@ -1,0 +1,78 @@
+/**
+ * The one {@link MappingSource} implementation the built-in parsers share: an immutable table keyed by the lower-cased
+ * canonical ARN (path stripped on the row side too, so rows for SSO roles under `aws-reserved/sso.amazonaws.com/…`
+ * match their sessions), plus optional whole-account rows consulted only when no principal row matches.
+ */
+import { canonicalizeArn } from '../arn.js';
+import type { StsIdentity } from '../arn.js';
+import type { MappingRow, MappingSource, MappingSourceKind } from './types.js';
+import { invalidMapping } from './fields.js';
+
+/** A parsed row and where it was written, for duplicate errors. */
+export interface LocatedRow {
+  row: MappingRow;
+  /** e.g. `aws-auth: data.mapRoles[3]`. */
+  where: string;
+}
+
+export interface LookupSourceInit {
+  name: string;
+  kind: MappingSourceKind;
+  /** Rows with an `arn`. Two rows for the same principal (after canonicalisation) are an error. */
+  principals: readonly LocatedRow[];
+  /** Rows with an `account` (aws-auth `mapAccounts`). */
+  accounts?: readonly LocatedRow[];
+}
+
+/**
+ * Builds an immutable source from parsed rows. Throws `ERR_INVALID_MAPPING` when two rows name the same principal
+ * (e.g. the same role with and without a path), since which one wins would otherwise be an accident.
+ *
+ * @example
+ * ```ts
+ * import { createLookupSource } from './lookup-source.js';
+ * const source = createLookupSource({
+ *   name: 'static',
+ *   kind: 'file',
+ *   principals: [{ where: 'static[0]', row: { source: 'static', arn: 'arn:aws:iam::111122223333:role/Admin', username: 'admin', groups: [] } }],
+ * });
+ * source.candidates().length; // 1
+ * ```
+ */
+export function createLookupSource(init: LookupSourceInit): MappingSource {
+  const byArn = indexRows(init.principals, (row) => canonicalizeArn(row.arn ?? '').canonicalArn.toLowerCase());
+  const byAccount = indexRows(init.accounts ?? [], (row) => row.account ?? '');
+  const candidates = Object.freeze([...byArn.values(), ...byAccount.values()]);
+  return {
+    name: init.name,
+    kind: init.kind,
+    match(identity: StsIdentity): MappingRow | undefined {
+      const exact = byArn.get(identity.canonicalArn.toLowerCase());
+      if (exact !== undefined) return exact;
+      const account = byAccount.get(identity.accountId);
+      // mapAccounts: the caller's own canonical ARN is its username, with no groups (as aws-iam-authenticator).
+      return account === undefined ? undefined : freezeRow({ ...account, username: identity.canonicalArn, groups: [] });
+    },
+    candidates: () => candidates,
+  };
+}
+
+function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => string): Map<string, MappingRow> {
+  const index = new Map<string, MappingRow>();
+  const firstWhere = new Map<string, string>();
+  for (const { row, where } of rows) {
+    const key = keyOf(row);
+    const earlier = firstWhere.get(key);
+    if (earlier !== undefined) {
+      const what = row.arn === undefined ? `account ${row.account}` : `principal (${row.arn})`;
+      throw invalidMapping(where, `maps the same ${what} as ${earlier}`, 'keep one of them');
+    }
+    firstWhere.set(key, where);
+    index.set(key, freezeRow(row));
+  }
+  return index;
+}
+
+function freezeRow(row: MappingRow): MappingRow {
+  return Object.freeze({ ...row, groups: Object.freeze([...row.groups]) as string[] });
+}

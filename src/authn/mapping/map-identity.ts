@@ -1,0 +1,275 @@
+/**
+ * The step after STS has said who the caller is: find the first source with a row for them, render the row's
+ * templates, check the result, and build the Kubernetes user — or explain, without secrets, why not.
+ *
+ * Precedence is the order of the `sources` list. The first source with a matching row decides, even when that row
+ * then cannot be applied: falling through to a lower source would let it override a deliberate higher row. EKS's own
+ * order in `API_AND_CONFIG_MAP` mode (access entries before aws-auth) is {@link DEFAULT_PRECEDENCE}, with the mapping
+ * file last. Within one aws-auth source a `mapRoles`/`mapUsers` row beats `mapAccounts`.
+ */
+import { canonicalizeArn } from '../arn.js';
+import type { CanonicalArn, StsIdentity } from '../arn.js';
+import { EksAuthError, isEksAuthError } from '../../errors.js';
+import { NODE_ACCESS_ENTRY_DEFAULTS, isNodeAccessEntryType } from './access-entries/access-entries.js';
+import { renderTemplates } from './templates.js';
+import type { KubernetesUser, MapOptions, MapResult, MappingRow, MappingSource, MappingSourceKind } from './types.js';
+
+/** The default order of source kinds: access entries, then the aws-auth ConfigMap, then the mapping file. */
+export const DEFAULT_PRECEDENCE: readonly MappingSourceKind[] = ['access-entries', 'aws-auth', 'file'];
+
+/** Username prefixes EKS reserves; a mapped username may not start with them unless allow-listed. */
+export const RESERVED_USERNAME_PREFIXES: readonly string[] = ['system:', 'eks:', 'aws:', 'amazon:', 'iam:'];
+
+const MAX_NAME_LENGTH = 256;
+// Whitespace, separators and "other" code points (controls, format characters such as zero-width joiners, unassigned).
+const UNSAFE_CHARACTERS = /[\s\p{Z}\p{C}]/u;
+// Source kinds whose rows may grant `system:` groups, as the aws-auth ConfigMap grants system:masters.
+const SYSTEM_GROUP_KINDS: ReadonlySet<MappingSourceKind | undefined> = new Set(['aws-auth', 'file']);
+
+/**
+ * Sorts sources into {@link DEFAULT_PRECEDENCE} (stable; sources of other or no kind keep their order, last).
+ *
+ * @example
+ * ```ts
+ * import { orderByDefaultPrecedence, parseAccessEntries, parseAwsAuthConfigMap } from 'eksauth';
+ * const sources = orderByDefaultPrecedence([
+ *   parseAwsAuthConfigMap({ kind: 'ConfigMap', data: { mapAccounts: '- "111122223333"' } }),
+ *   parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Admin' }]),
+ * ]);
+ * sources.map((s) => s.name); // ['access-entries', 'aws-auth']
+ * ```
+ */
+export function orderByDefaultPrecedence(sources: readonly MappingSource[]): MappingSource[] {
+  const rank = (source: MappingSource): number => {
+    const index = source.kind === undefined ? -1 : DEFAULT_PRECEDENCE.indexOf(source.kind);
+    return index === -1 ? DEFAULT_PRECEDENCE.length : index;
+  };
+  return [...sources].sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * Maps an STS identity to a Kubernetes user using `sources` in the given order (see {@link DEFAULT_PRECEDENCE}).
+ * Refuses identities outside `allowedAccounts`; renders the winning row's templates; refuses empty, over-long or
+ * whitespace/control-character names, reserved username prefixes (unless allow-listed, or EKS's own node identity
+ * from a node-type access entry) and `system:` groups from anything but aws-auth/file rows. Resolves to
+ * `{ mapped: false, reason }` for every refusal; rejects only for a `reservedPrefixAllowList` entry that does not
+ * start with a reserved prefix (`ERR_INVALID_CONFIG`) or a source that throws.
+ *
+ * @example
+ * ```ts
+ * import { mapIdentity, parseAccessEntries, toStsIdentity } from 'eksauth';
+ * const identity = toStsIdentity(
+ *   { arn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice', account: '111122223333', userId: 'AROAEXAMPLE:alice' },
+ *   'ASIAEXAMPLE',
+ * );
+ * const result = await mapIdentity(identity, [
+ *   parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Admin', kubernetesGroups: ['admins'] }]),
+ * ]);
+ * if (result.mapped) result.user.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/alice'
+ * else console.error(result.reason);
+ * ```
+ */
+export async function mapIdentity(
+  identity: StsIdentity,
+  sources: readonly MappingSource[],
+  options: MapOptions = {},
+): Promise<MapResult> {
+  checkReservedPrefixAllowList(options.reservedPrefixAllowList ?? []);
+  const allowed = options.allowedAccounts;
+  if (allowed !== undefined && !allowed.includes(identity.accountId)) {
+    return { mapped: false, reason: `account ${identity.accountId} is not in the allowed accounts (MapOptions.allowedAccounts)` };
+  }
+  for (const source of sources) {
+    const row = source.match(identity);
+    if (row !== undefined) return applyRow(identity, row, source, options);
+  }
+  return explainUnmapped(identity, sources);
+}
+
+/** Each entry must extend a reserved prefix: `''` or `sys` would silently allow far more than meant. */
+function checkReservedPrefixAllowList(allowList: readonly string[]): void {
+  const wrong = allowList.find((prefix) => !RESERVED_USERNAME_PREFIXES.some((reserved) => prefix.startsWith(reserved)));
+  if (wrong !== undefined) {
+    throw new EksAuthError(
+      'ERR_INVALID_CONFIG',
+      `MapOptions.reservedPrefixAllowList entry '${wrong}' does not start with a reserved prefix ` +
+        `(${RESERVED_USERNAME_PREFIXES.join(', ')}); list the exact prefixes to allow, e.g. 'system:node:'`,
+    );
+  }
+}
+
+async function applyRow(
+  identity: StsIdentity,
+  row: MappingRow,
+  source: MappingSource,
+  options: MapOptions,
+): Promise<MapResult> {
+  let rendered: string[];
+  try {
+    rendered = await renderTemplates([row.username, ...row.groups], {
+      identity,
+      ...(options.ec2PrivateDnsName === undefined ? {} : { ec2PrivateDnsName: options.ec2PrivateDnsName }),
+    });
+  } catch (err) {
+    if (!isEksAuthError(err, 'ERR_TEMPLATE')) throw err;
+    return refuseRow(identity, row, source, err.message);
+  }
+  const [username = '', ...groups] = rendered;
+  const problem = findUserProblem(username, groups, row, source, options);
+  if (problem !== undefined) return refuseRow(identity, row, source, problem);
+  return { mapped: true, user: buildKubernetesUser(identity, username, groups), row };
+}
+
+function refuseRow(identity: StsIdentity, row: MappingRow, source: MappingSource, problem: string): MapResult {
+  return {
+    mapped: false,
+    reason: `${describeRow(row)} in ${source.name} matches ${identity.canonicalArn} but cannot be applied: ${problem}`,
+    closest: row,
+  };
+}
+
+/** The first thing wrong with a rendered username and groups, or `undefined`. Never echoes rendered values. */
+function findUserProblem(
+  username: string,
+  groups: readonly string[],
+  row: MappingRow,
+  source: MappingSource,
+  options: MapOptions,
+): string | undefined {
+  const nameProblem = [username, ...groups].map(findNameProblem).find((p) => p !== undefined);
+  if (nameProblem !== undefined) return nameProblem;
+  if (isBuiltInNodeIdentity(username, row, source)) return undefined;
+  const reserved = RESERVED_USERNAME_PREFIXES.find((prefix) => username.toLowerCase().startsWith(prefix));
+  const allowListed = (options.reservedPrefixAllowList ?? []).some((prefix) => username.startsWith(prefix));
+  if (reserved !== undefined && !allowListed) {
+    return (
+      `its username template '${row.username}' gives a name with the reserved prefix '${reserved}'; ` +
+      `allow it with MapOptions.reservedPrefixAllowList (e.g. ['system:node:'] for node roles)`
+    );
+  }
+  const systemGroup = groups.findIndex((group) => group.toLowerCase().startsWith('system:'));
+  if (systemGroup !== -1 && !SYSTEM_GROUP_KINDS.has(source.kind)) {
+    return `its group template '${row.groups[systemGroup]}' gives a system: group, which only aws-auth and mapping-file rows may grant`;
+  }
+  return undefined;
+}
+
+function findNameProblem(name: string, index: number): string | undefined {
+  const what = index === 0 ? 'the username' : `group ${index}`;
+  if (name === '') return `${what} renders empty`;
+  if (name.length > MAX_NAME_LENGTH) return `${what} renders longer than ${MAX_NAME_LENGTH} characters`;
+  if (UNSAFE_CHARACTERS.test(name)) return `${what} renders with whitespace or control characters`;
+  return undefined;
+}
+
+/** EKS emits `system:node:…` with the node groups for node-type access entries; that identity is not a user's choice. */
+function isBuiltInNodeIdentity(username: string, row: MappingRow, source: MappingSource): boolean {
+  if (source.kind !== 'access-entries' || !isNodeAccessEntryType(row.accessEntryType)) return false;
+  const defaults = NODE_ACCESS_ENTRY_DEFAULTS[row.accessEntryType];
+  return (
+    username.startsWith('system:node:') &&
+    row.username === defaults.username &&
+    row.groups.length === defaults.groups.length &&
+    row.groups.every((group, i) => group === defaults.groups[i])
+  );
+}
+
+/**
+ * The user the webhook returns: uid and extra exactly as aws-iam-authenticator builds them, so `kubectl auth whoami`,
+ * RBAC and audit logs look the same behind either server.
+ */
+function buildKubernetesUser(identity: StsIdentity, username: string, groups: readonly string[]): KubernetesUser {
+  return {
+    username,
+    uid: `aws-iam-authenticator:${identity.accountId}:${identity.principalId}`,
+    groups: [...new Set(groups)],
+    extra: {
+      arn: [identity.arn],
+      canonicalArn: [identity.canonicalArn],
+      sessionName: [identity.sessionName ?? ''],
+      accessKeyId: [identity.accessKeyId],
+      principalId: [identity.principalId],
+    },
+  };
+}
+
+function explainUnmapped(identity: StsIdentity, sources: readonly MappingSource[]): MapResult {
+  const you = identity.canonicalArn;
+  const searched = sources.length === 0 ? 'no mapping sources are configured' : `sources: ${sources.map((s) => s.name).join(', ')}`;
+  const closest = findClosestCandidate(identity, sources);
+  if (closest === undefined) return { mapped: false, reason: `${you} is not mapped (${searched})` };
+  return {
+    mapped: false,
+    reason: `${you} is not mapped (${searched}). Closest: ${describeRow(closest)} is mapped; you are ${you} (row in ${closest.source})`,
+    closest,
+  };
+}
+
+/** How a row is named in reasons: `role arn:…`, `user arn:…`, `account 111122223333 (mapAccounts)`. */
+function describeRow(row: MappingRow): string {
+  if (row.account !== undefined) return `account ${row.account} (mapAccounts)`;
+  const parsed = row.arn === undefined ? undefined : tryCanonicalize(row.arn);
+  if (parsed === undefined) return `a row for ${row.arn ?? 'an unnamed principal'}`;
+  const kind = parsed.kind === 'root' ? 'account root' : parsed.kind;
+  return `${kind} ${row.arn}`;
+}
+
+/**
+ * The candidate row nearest to the caller: same partition and account first, then the smallest case-insensitive edit
+ * distance between names (or account ids), then the same kind of principal. Rows from other accounts are only named
+ * when they are near-misses (distance ≤ 2), which catches a mistyped account id.
+ */
+function findClosestCandidate(identity: StsIdentity, sources: readonly MappingSource[]): MappingRow | undefined {
+  const caller = canonicalizeArn(identity.canonicalArn);
+  let best: { row: MappingRow; score: readonly number[] } | undefined;
+  for (const source of sources) {
+    for (const row of source.candidates()) {
+      const score = scoreCandidate(identity, caller, row);
+      if (score !== undefined && (best === undefined || compareScores(score, best.score) < 0)) best = { row, score };
+    }
+  }
+  return best?.row;
+}
+
+function scoreCandidate(identity: StsIdentity, caller: CanonicalArn, row: MappingRow): readonly number[] | undefined {
+  if (row.account !== undefined) {
+    const distance = editDistance(row.account, identity.accountId);
+    return distance <= 2 ? [1, distance, 1] : undefined;
+  }
+  const parsed = row.arn === undefined ? undefined : tryCanonicalize(row.arn);
+  if (parsed === undefined) return undefined;
+  const sameAccount = parsed.partition === caller.partition && parsed.accountId === caller.accountId;
+  const distance = editDistance(parsed.name.toLowerCase(), caller.name.toLowerCase());
+  if (!sameAccount && distance > 2) return undefined;
+  return [sameAccount ? 0 : 1, distance, parsed.kind === caller.kind ? 0 : 1];
+}
+
+function compareScores(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i += 1) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+function tryCanonicalize(arn: string): CanonicalArn | undefined {
+  try {
+    return canonicalizeArn(arn);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Levenshtein distance; names are at most 64 characters, so the quadratic table is small. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}

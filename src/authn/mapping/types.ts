@@ -1,0 +1,83 @@
+/**
+ * The contract between mapping sources (aws-auth ConfigMap, mapping file, access entries, or your own) and
+ * {@link mapIdentity}, which runs them in precedence order and turns the winning row into a Kubernetes user.
+ */
+import type { StsIdentity } from '../arn.js';
+
+/** What the webhook puts in `TokenReview.status.user`. */
+export interface KubernetesUser {
+  username: string;
+  /** `aws-iam-authenticator:<account>:<principal id>`, as the reference server, so RBAC/audit see the same uid. */
+  uid: string;
+  groups: string[];
+  /** Exactly the keys aws-iam-authenticator sets: `arn`, `canonicalArn`, `sessionName`, `accessKeyId`, `principalId`. */
+  extra: Record<string, string[]>;
+}
+
+/** The access-entry types EKS knows. Everything but `STANDARD` is a node type. */
+export type AccessEntryType =
+  | 'STANDARD'
+  | 'EC2_LINUX'
+  | 'EC2_WINDOWS'
+  | 'FARGATE_LINUX'
+  | 'EC2'
+  | 'HYBRID_LINUX'
+  | 'HYPERPOD_LINUX';
+
+/**
+ * One mapping as a source stores it: who it is for, and the username and group **templates** (rendered later by
+ * {@link mapIdentity} with the caller's identity).
+ */
+export interface MappingRow {
+  /** Name of the source it came from, e.g. `access-entries`, `aws-auth`, `file:/etc/eksauth/mapping.yaml`. */
+  source: string;
+  /** The principal ARN as written in the source (path included). Absent for account rows. */
+  arn?: string;
+  /**
+   * Set for `mapAccounts` rows: every principal of this account maps to its own canonical ARN, with no groups. In
+   * `candidates()` such a row has an empty username; `match()` returns it with the caller's ARN filled in.
+   */
+  account?: string;
+  username: string;
+  groups: string[];
+  /** Set by access-entry sources: node types get EKS's built-in node username and groups. */
+  accessEntryType?: AccessEntryType;
+}
+
+/** Which format a source reads; decides the reserved names its rows may produce and the default precedence. */
+export type MappingSourceKind = 'access-entries' | 'aws-auth' | 'file';
+
+/** A place mappings come from. Sources are immutable snapshots: reload by building a new one. */
+export interface MappingSource {
+  readonly name: string;
+  /**
+   * The format behind this source. `aws-auth` and `file` rows may grant `system:` groups (as the aws-auth ConfigMap
+   * does for `system:masters`); rows of any other or no kind may not.
+   */
+  readonly kind?: MappingSourceKind;
+  /** The row for this identity, matched on the lower-cased canonical ARN (exact rows before account rows). */
+  match(identity: StsIdentity): MappingRow | undefined;
+  /** Every row, for "closest candidate" explanations when nothing matched. */
+  candidates(): readonly MappingRow[];
+}
+
+/**
+ * The outcome of {@link mapIdentity}. An unmapped `reason` is safe to log: it names rows, accounts and canonical ARNs,
+ * never tokens, keys or session names; `closest` is the row that came nearest (or that matched but could not apply).
+ */
+export type MapResult =
+  | { mapped: true; user: KubernetesUser; row: MappingRow }
+  | { mapped: false; reason: string; closest?: MappingRow };
+
+export interface MapOptions {
+  /** Only identities from these accounts map; others are refused before any source is asked. */
+  allowedAccounts?: string[];
+  /**
+   * Username prefixes allowed although they start with a reserved prefix (`system:`, `eks:`, `aws:`, `amazon:`,
+   * `iam:`), e.g. `['system:node:']` for aws-auth node-role rows. Compared case-sensitively; every entry must itself
+   * start with a reserved prefix.
+   */
+  reservedPrefixAllowList?: string[];
+  /** Resolves `{{EC2PrivateDNSName}}`: instance id → private DNS name. See `createEc2PrivateDnsResolver`. */
+  ec2PrivateDnsName?: (instanceId: string) => Promise<string>;
+}

@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { parseAccessEntries } from '../authn/mapping/access-entries/access-entries.js';
+import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
+import { mapIdentity, orderByDefaultPrecedence } from '../authn/mapping/map-identity.js';
+import type { MappingSource, MapResult } from '../authn/mapping/types.js';
+import { verifyToken, type VerifiedToken } from '../authn/verify.js';
+import { EksAuthError, type ErrorCode } from '../errors.js';
+
+export interface VerifyFlags {
+  token: string;
+  clusterId: string;
+  mapping?: string;
+  accessEntries?: string;
+  stsEndpoint?: string;
+  partition?: string[];
+  region?: string[];
+  allowedAccount?: string[];
+  clockSkew?: number;
+  timeout?: number;
+  output?: string;
+}
+
+/** Exit codes a script can branch on; documented in the README. */
+export const VERIFY_EXIT = { ok: 0, usage: 2, invalidToken: 3, unauthenticated: 4, unmapped: 5, stsUnavailable: 6 } as const;
+
+interface VerifyReport {
+  verified?: VerifiedToken;
+  mapping?: MapResult;
+  error?: EksAuthError;
+}
+
+/** `eksauth verify`: what a token claims, who STS says signed it, and (with a mapping) who that is in Kubernetes. */
+export async function runVerify(flags: VerifyFlags): Promise<number> {
+  const output = flags.output ?? 'text';
+  if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
+  const sources = await loadSources(flags);
+  const token = flags.token === '-' ? (await readStdin()).trim() : flags.token;
+  const report = await verifyAndMap(token, flags, sources);
+  process.stdout.write(output === 'json' ? `${JSON.stringify(toJson(report), null, 2)}\n` : formatText(report, new Date()));
+  return exitCodeOf(report);
+}
+
+async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingSource[]): Promise<VerifyReport> {
+  let verified: VerifiedToken;
+  try {
+    verified = await verifyToken(token, {
+      clusterId: flags.clusterId,
+      ...(flags.stsEndpoint ? { stsEndpoint: flags.stsEndpoint } : {}),
+      ...(flags.partition?.length ? { partitions: flags.partition } : {}),
+      ...(flags.region?.length ? { regions: flags.region } : {}),
+      ...(flags.clockSkew === undefined ? {} : { maxClockSkewSeconds: flags.clockSkew }),
+      ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+    });
+  } catch (err) {
+    if (err instanceof EksAuthError) return { error: err };
+    throw err;
+  }
+  if (sources.length === 0) return { verified };
+  const mapping = await mapIdentity(verified.identity, sources, {
+    ...(flags.allowedAccount?.length ? { allowedAccounts: flags.allowedAccount } : {}),
+  });
+  return { verified, mapping };
+}
+
+async function loadSources(flags: VerifyFlags): Promise<MappingSource[]> {
+  const sources: MappingSource[] = [];
+  if (flags.mapping) sources.push(parseMappingFile(await readInput(flags.mapping, '--mapping'), flags.mapping));
+  if (flags.accessEntries) sources.push(parseAccessEntries(await readInput(flags.accessEntries, '--access-entries'), `access-entries:${flags.accessEntries}`));
+  return orderByDefaultPrecedence(sources);
+}
+
+async function readInput(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new EksAuthError('ERR_USAGE', `${flag} ${path}: cannot read it (${code}); check the path`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE']);
+
+function exitCodeOf(report: VerifyReport): number {
+  if (report.error) {
+    if (report.error.code.startsWith('ERR_TOKEN_')) return VERIFY_EXIT.invalidToken;
+    return STS_UNAVAILABLE.has(report.error.code) ? VERIFY_EXIT.stsUnavailable : VERIFY_EXIT.unauthenticated;
+  }
+  return report.mapping?.mapped === false ? VERIFY_EXIT.unmapped : VERIFY_EXIT.ok;
+}
+
+function outcomeOf(report: VerifyReport): string {
+  if (report.error) {
+    const code = exitCodeOf(report);
+    return code === VERIFY_EXIT.invalidToken ? 'invalid-token' : code === VERIFY_EXIT.stsUnavailable ? 'sts-unavailable' : 'unauthenticated';
+  }
+  if (report.mapping === undefined) return 'authenticated';
+  return report.mapping.mapped ? 'mapped' : 'unmapped';
+}
+
+// Only what a person needs to check a token: never the signature, the session token or the URL itself.
+function tokenSummary(verified: VerifiedToken) {
+  const { token } = verified;
+  return {
+    host: token.host,
+    partition: token.partition,
+    region: token.region,
+    signedAt: token.signedAt.toISOString(),
+    validUntil: token.validUntil.toISOString(),
+    signedHeaders: token.signedHeaders,
+    accessKeyId: token.accessKeyId,
+    sessionToken: token.hasSessionToken,
+  };
+}
+
+function toJson(report: VerifyReport): Record<string, unknown> {
+  return {
+    outcome: outcomeOf(report),
+    ...(report.verified ? { token: tokenSummary(report.verified), identity: report.verified.identity } : {}),
+    ...(report.mapping ? { mapping: report.mapping } : {}),
+    ...(report.error ? { error: { code: report.error.code, message: report.error.message } } : {}),
+  };
+}
+
+function formatText(report: VerifyReport, now: Date): string {
+  const lines: string[] = [];
+  if (report.verified) {
+    const t = tokenSummary(report.verified);
+    const age = now.getTime() - Date.parse(t.signedAt);
+    const left = Date.parse(t.validUntil) - now.getTime();
+    lines.push('token', ...rows([
+      ['STS host', `${t.host} (partition ${t.partition}, region ${t.region})`],
+      ['signed at', `${t.signedAt} (${duration(age)} ago; STS honours it ${left > 0 ? `for ${duration(left)} more` : 'no longer'})`],
+      ['signed headers', t.signedHeaders.join(';')],
+      ['access key id', t.accessKeyId],
+      ['session token', t.sessionToken ? 'present (not shown)' : 'none'],
+    ]));
+    const id = report.verified.identity;
+    lines.push('STS identity', ...rows([
+      ['arn', id.arn],
+      ['canonical arn', id.canonicalArn],
+      ['account', id.accountId],
+      ['user id', id.userId],
+      ...(id.sessionName === undefined ? [] : [['session name', id.sessionName] as [string, string]]),
+    ]));
+  }
+  if (report.mapping?.mapped) {
+    const { user, row } = report.mapping;
+    lines.push(`Kubernetes user (from ${row.source})`, ...rows([
+      ['username', user.username],
+      ['uid', user.uid],
+      ['groups', user.groups.join(', ') || '(none)'],
+    ]));
+  } else if (report.mapping) {
+    lines.push(`not mapped: ${report.mapping.reason}`);
+  }
+  if (report.error) lines.push(`${outcomeOf(report)}: ${report.error.message} (${report.error.code})`);
+  return `${lines.join('\n')}\n`;
+}
+
+function rows(pairs: [string, string][]): string[] {
+  return pairs.map(([name, value]) => `  ${name.padEnd(15)} ${value}`);
+}
+
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(Math.abs(ms) / 1000));
+  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
+}

@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createCachedLookup, createEc2PrivateDnsResolver } from '../../../src/authn/mapping/ec2-private-dns.js';
+import { parseAccessEntries } from '../../../src/authn/mapping/access-entries/access-entries.js';
+import { mapIdentity } from '../../../src/authn/mapping/map-identity.js';
+import { cleanEnv, hasCommand } from '../../support/tools.js';
+import { assumedRole } from './identities.js';
+
+const DUMMY_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+const REGION = 'us-west-2';
+
+describe('createCachedLookup', () => {
+  it('shares one call between concurrent lookups of the same key', async () => {
+    let release: (value: string) => void = () => undefined;
+    const lookup = vi.fn(() => new Promise<string>((resolve) => (release = resolve)));
+    const cached = createCachedLookup(lookup, { maxEntries: 10, ttlMs: 1000 });
+    const both = Promise.all([cached('i-1'), cached('i-1')]);
+    release('dns-1');
+    expect(await both).toEqual(['dns-1', 'dns-1']);
+    expect(await cached('i-1')).toBe('dns-1');
+    expect(lookup).toHaveBeenCalledTimes(1);
+  });
+
+  it('expires entries after ttlMs', async () => {
+    let clock = 0;
+    const lookup = vi.fn(async (key: string) => `${key}@${clock}`);
+    const cached = createCachedLookup(lookup, { maxEntries: 10, ttlMs: 100, now: () => clock });
+    expect(await cached('a')).toBe('a@0');
+    clock = 99;
+    expect(await cached('a')).toBe('a@0');
+    clock = 100;
+    expect(await cached('a')).toBe('a@100');
+    expect(lookup).toHaveBeenCalledTimes(2);
+  });
+
+  it('drops the least recently used entry beyond maxEntries', async () => {
+    const lookup = vi.fn(async (key: string) => key.toUpperCase());
+    const cached = createCachedLookup(lookup, { maxEntries: 2, ttlMs: 60_000 });
+    await cached('a');
+    await cached('b');
+    await cached('a'); // a is now more recent than b
+    await cached('c'); // evicts b
+    expect(lookup.mock.calls.map(([key]) => key)).toEqual(['a', 'b', 'c']);
+    await cached('a');
+    await cached('b');
+    expect(lookup.mock.calls.map(([key]) => key)).toEqual(['a', 'b', 'c', 'b']);
+  });
+
+  it('does not cache failures', async () => {
+    const lookup = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockResolvedValueOnce('ok');
+    const cached = createCachedLookup<string>(lookup, { maxEntries: 2, ttlMs: 60_000 });
+    await expect(cached('a')).rejects.toThrow('throttled');
+    expect(await cached('a')).toBe('ok');
+  });
+
+  it('refuses nonsense sizes', () => {
+    expect(() => createCachedLookup(async () => 1, { maxEntries: 0, ttlMs: 1 })).toThrow(RangeError);
+    expect(() => createCachedLookup(async () => 1, { maxEntries: 1, ttlMs: -1 })).toThrow(RangeError);
+  });
+});
+
+describe('createEc2PrivateDnsResolver', () => {
+  it('needs a region and an instance id', async () => {
+    expect(() => createEc2PrivateDnsResolver({ region: '' })).toThrow(expect.objectContaining({ code: 'ERR_NO_REGION' }));
+    const resolve = createEc2PrivateDnsResolver({ region: REGION, credentials: DUMMY_CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
+    await expect(resolve('alice')).rejects.toMatchObject({ code: 'ERR_EC2_PRIVATE_DNS' });
+  });
+});
+
+const motoMissing = hasCommand('moto_server') ? undefined : 'moto_server is not on PATH';
+if (motoMissing !== undefined) console.log(`skipping EC2 DescribeInstances tests against moto: ${motoMissing}`);
+
+describe.skipIf(motoMissing !== undefined)('createEc2PrivateDnsResolver against moto_server', () => {
+  let moto: ChildProcess | undefined;
+  let endpoint = '';
+  let instanceId = '';
+  let privateDnsName = '';
+
+  beforeAll(async () => {
+    const port = await freeLoopbackPort();
+    endpoint = `http://127.0.0.1:${port}`;
+    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+      env: cleanEnv({ ...awsEnv(), AWS_EC2_METADATA_DISABLED: 'true' }),
+      stdio: 'ignore',
+    });
+    await waitUntilServing(endpoint, moto);
+    ({ instanceId, privateDnsName } = await runInstance(endpoint));
+  });
+
+  afterAll(async () => {
+    if (moto === undefined || moto.exitCode !== null || moto.signalCode !== null) return;
+    const exited = new Promise((resolve) => moto?.once('exit', resolve));
+    moto.kill('SIGTERM');
+    await exited;
+  });
+
+  it('resolves the PrivateDnsName of a real DescribeInstances answer', async () => {
+    const resolve = createEc2PrivateDnsResolver({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+    expect(privateDnsName).toMatch(/^ip-[0-9-]+\.us-west-2\.compute\.internal$/);
+    expect(await resolve(instanceId)).toBe(privateDnsName);
+  });
+
+  it('says when the instance does not exist', async () => {
+    const resolve = createEc2PrivateDnsResolver({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+    await expect(resolve('i-00000000000000000')).rejects.toMatchObject({
+      code: 'ERR_EC2_PRIVATE_DNS',
+      message: `instance i-00000000000000000 was not found in ${REGION}`,
+    });
+  });
+
+  it('maps an EC2_LINUX node through the resolver', async () => {
+    const entries = parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' }]);
+    const ec2PrivateDnsName = createEc2PrivateDnsResolver({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+    const result = await mapIdentity(assumedRole('NodeRole', instanceId), [entries], { ec2PrivateDnsName });
+    expect(result).toMatchObject({ mapped: true, user: { username: `system:node:${privateDnsName}` } });
+  });
+});
+
+function awsEnv(): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey, AWS_DEFAULT_REGION: REGION };
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls moto's dashboard until it answers; fails early if the process exits. */
+async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<void> {
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let attempt = 0; attempt < 200 && !exited; attempt += 1) {
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(exited ? 'moto_server exited before serving' : 'moto_server did not start serving');
+}
+
+async function runInstance(endpoint: string): Promise<{ instanceId: string; privateDnsName: string }> {
+  const { EC2Client, RunInstancesCommand } = await import('@aws-sdk/client-ec2');
+  const client = new EC2Client({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
+  const answer = await client.send(
+    new RunInstancesCommand({ ImageId: 'ami-12345678', InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }),
+  );
+  client.destroy();
+  const instance = answer.Instances?.[0];
+  if (instance?.InstanceId === undefined || instance.PrivateDnsName === undefined) throw new Error('moto ran no instance');
+  return { instanceId: instance.InstanceId, privateDnsName: instance.PrivateDnsName };
+}
