@@ -34,6 +34,7 @@ export async function runVerify(flags: VerifyFlags): Promise<number> {
   const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
   const sources = await loadSources(flags);
+  for (const warning of sources.flatMap((source) => source.warnings ?? [])) process.stderr.write(`warning: ${warning}\n`);
   const token = flags.token === '-' ? (await readStdin()).trim() : flags.token;
   const report = await verifyAndMap(token, flags, sources);
   process.stdout.write(output === 'json' ? `${JSON.stringify(toJson(report), null, 2)}\n` : formatText(report, new Date()));

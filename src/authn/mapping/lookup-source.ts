@@ -6,7 +6,6 @@
 import { canonicalizeArn } from '../arn.js';
 import type { StsIdentity } from '../arn.js';
 import type { MappingRow, MappingSource, MappingSourceKind } from './types.js';
-import { invalidMapping } from './fields.js';
 
 /** A parsed row and where it was written, for duplicate errors. */
 export interface LocatedRow {
@@ -18,15 +17,16 @@ export interface LocatedRow {
 export interface LookupSourceInit {
   name: string;
   kind: MappingSourceKind;
-  /** Rows with an `arn`. Two rows for the same principal (after canonicalisation) are an error. */
+  /** Rows with an `arn`. Of two rows for the same principal (after canonicalisation) the later wins, with a warning. */
   principals: readonly LocatedRow[];
   /** Rows with an `account` (aws-auth `mapAccounts`). */
   accounts?: readonly LocatedRow[];
 }
 
 /**
- * Builds an immutable source from parsed rows. Throws `ERR_INVALID_MAPPING` when two rows name the same principal
- * (e.g. the same role with and without a path), since which one wins would otherwise be an accident.
+ * Builds an immutable source from parsed rows. When two rows name the same principal (e.g. the same role with and
+ * without a path) the later one wins, as in aws-iam-authenticator and EKS, so existing aws-auth ConfigMaps keep
+ * working; the source's `warnings` say which row was shadowed, for logs and `eksauth verify`.
  *
  * @example
  * ```ts
@@ -40,12 +40,14 @@ export interface LookupSourceInit {
  * ```
  */
 export function createLookupSource(init: LookupSourceInit): MappingSource {
-  const byArn = indexRows(init.principals, (row) => canonicalizeArn(row.arn ?? '').canonicalArn.toLowerCase());
-  const byAccount = indexRows(init.accounts ?? [], (row) => row.account ?? '');
+  const warnings: string[] = [];
+  const byArn = indexRows(init.principals, (row) => canonicalizeArn(row.arn ?? '').canonicalArn.toLowerCase(), warnings);
+  const byAccount = indexRows(init.accounts ?? [], (row) => row.account ?? '', warnings);
   const candidates = Object.freeze([...byArn.values(), ...byAccount.values()]);
   return {
     name: init.name,
     kind: init.kind,
+    warnings: Object.freeze(warnings),
     match(identity: StsIdentity): MappingRow | undefined {
       const exact = byArn.get(identity.canonicalArn.toLowerCase());
       if (exact !== undefined) return exact;
@@ -57,17 +59,18 @@ export function createLookupSource(init: LookupSourceInit): MappingSource {
   };
 }
 
-function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => string): Map<string, MappingRow> {
+function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => string, warnings: string[]): Map<string, MappingRow> {
   const index = new Map<string, MappingRow>();
-  const firstWhere = new Map<string, string>();
+  const lastWhere = new Map<string, string>();
   for (const { row, where } of rows) {
     const key = keyOf(row);
-    const earlier = firstWhere.get(key);
+    const earlier = lastWhere.get(key);
     if (earlier !== undefined) {
       const what = row.arn === undefined ? `account ${row.account}` : `principal (${row.arn})`;
-      throw invalidMapping(where, `maps the same ${what} as ${earlier}`, 'keep one of them');
+      warnings.push(`${where} maps the same ${what} as ${earlier}; the later row wins: remove one of them`);
+      index.delete(key); // so the winner also takes the later position among candidates
     }
-    firstWhere.set(key, where);
+    lastWhere.set(key, where);
     index.set(key, freezeRow(row));
   }
   return index;

@@ -144,7 +144,7 @@ function findUserProblem(
   if (reserved !== undefined && !allowListed) {
     return (
       `its username template '${row.username}' gives a name with the reserved prefix '${reserved}'; ` +
-      `allow it with MapOptions.reservedPrefixAllowList (e.g. ['system:node:'] for node roles)`
+      `allow it with MapOptions.reservedPrefixAllowList (node rows need nothing: write system:node:{{EC2PrivateDNSName}})`
     );
   }
   const systemGroup = groups.findIndex((group) => group.toLowerCase().startsWith('system:'));
@@ -162,8 +162,15 @@ function findNameProblem(name: string, index: number): string | undefined {
   return undefined;
 }
 
-/** EKS emits `system:node:…` with the node groups for node-type access entries; that identity is not a user's choice. */
+// The node rows EKS itself writes into aws-auth for managed node groups and Fargate profiles; every cluster has them.
+const AWS_AUTH_NODE_USERNAMES = new Set(['system:node:{{EC2PrivateDNSName}}', 'system:node:{{SessionName}}']);
+
+/**
+ * Node identities are not a user's choice of name: EKS emits `system:node:…` with the node groups for node-type
+ * access entries, and aws-auth carries exactly these node username templates for node roles.
+ */
 function isBuiltInNodeIdentity(username: string, row: MappingRow, source: MappingSource): boolean {
+  if (source.kind === 'aws-auth' || source.kind === 'file') return AWS_AUTH_NODE_USERNAMES.has(row.username);
   if (source.kind !== 'access-entries' || !isNodeAccessEntryType(row.accessEntryType)) return false;
   const defaults = NODE_ACCESS_ENTRY_DEFAULTS[row.accessEntryType];
   return (

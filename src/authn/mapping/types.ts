@@ -59,6 +59,8 @@ export interface MappingSource {
   match(identity: StsIdentity): MappingRow | undefined;
   /** Every row, for "closest candidate" explanations when nothing matched. */
   candidates(): readonly MappingRow[];
+  /** Problems that did not stop the source from loading (e.g. a principal mapped twice), for logs. */
+  readonly warnings?: readonly string[];
 }
 
 /**

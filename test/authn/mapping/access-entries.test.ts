@@ -94,12 +94,17 @@ describe('parseAccessEntries', () => {
     ['invalid-node-username.yaml', 'access-entries: [0].username cannot be set for type EC2_LINUX; remove it: EKS uses system:node:{{EC2PrivateDNSName}}'],
     ['invalid-session-colon.yaml', "access-entries: [0].username needs a ':' before {{SessionName}}; EKS requires it, e.g. 'dev:{{SessionName}}'"],
     ['invalid-session-arn.yaml', 'access-entries: [0].principalArn is an assumed-role ARN; access entries take the role ARN, arn:aws:iam::111122223333:role/Dev, not an STS session ARN'],
-    ['invalid-duplicate.yaml', 'access-entries: [1] maps the same principal (arn:aws:iam::111122223333:role/Dev) as access-entries: [0]'],
     ['invalid-type.yaml', "access-entries: [0].type ('EC2_MAC') is not a known type; use STANDARD, EC2_LINUX"],
   ])('refuses %s with a clear error', (name, message) => {
     const error = parseError(fixture('access-entries', name));
     expect(error.code).toBe('ERR_INVALID_MAPPING');
     expect(error.message).toContain(message);
+  });
+
+  it('lets the later of two entries for one principal win, with a warning', () => {
+    const source = parseAccessEntries(fixture('access-entries', 'duplicate.yaml'));
+    expect(source.candidates()).toHaveLength(1);
+    expect(source.warnings?.[0]).toContain('access-entries: [1] maps the same principal (arn:aws:iam::111122223333:role/Dev) as access-entries: [0]; the later row wins');
   });
 
   it('refuses what EKS refuses in records given as objects', () => {

@@ -90,13 +90,21 @@ describe('parseAwsAuthConfigMap', () => {
     ['invalid-assumed-role.yaml', 'aws-auth: data.mapRoles[1].rolearn is an assumed-role ARN; use the role\'s ARN, arn:aws:iam::111122223333:role/Deployer'],
     ['invalid-unknown-field.yaml', 'aws-auth: data.mapUsers[0].group is not a known field; use userarn, username, groups'],
     ['invalid-account.yaml', "aws-auth: data.mapAccounts[1] ('1111-2222-3333') is not a 12-digit AWS account id"],
-    ['invalid-duplicate.yaml', 'aws-auth: data.mapRoles[1] maps the same principal (arn:aws:iam::111122223333:role/Deployer) as aws-auth: data.mapRoles[0]'],
     ['invalid-template.yaml', 'aws-auth: data.mapRoles[0].username has an unknown template {{Sessionname}}'],
     ['invalid-data-list.yaml', "aws-auth: data.mapRoles must be a string, not a list; ConfigMap data values are strings: write 'mapRoles: |'"],
   ])('refuses %s with a clear error', (name, message) => {
     const error = parseError(fixture('configmap', name));
     expect(error.code).toBe('ERR_INVALID_MAPPING');
     expect(error.message).toContain(message);
+  });
+
+  it('lets the later of two rows for one principal win, with a warning, as aws-iam-authenticator does', () => {
+    const source = parseAwsAuthConfigMap(fixture('configmap', 'duplicate.yaml'));
+    expect(source.match(assumedRole('Deployer', 'ci'))?.username).toBe('deployer-again');
+    expect(source.candidates()).toHaveLength(1);
+    expect(source.warnings).toEqual([
+      'aws-auth: data.mapRoles[1] maps the same principal (arn:aws:iam::111122223333:role/Deployer) as aws-auth: data.mapRoles[0]; the later row wins: remove one of them',
+    ]);
   });
 
   it('refuses other objects, wrong kinds and typos in data keys', () => {

@@ -188,18 +188,25 @@ describe('mapIdentity: reserved names', () => {
     expect(RESERVED_USERNAME_PREFIXES).toEqual(['system:', 'eks:', 'aws:', 'amazon:', 'iam:']);
   });
 
-  it('refuses a reserved username from aws-auth unless allow-listed', async () => {
+  it('accepts the node rows EKS writes into aws-auth without an allow-list', async () => {
     const node = assumedRole('eks-node-NodeInstanceRole-74RF4UBDUKL6', 'i-0123456789abcdef0');
     const ec2PrivateDnsName = async (): Promise<string> => 'ip-10-0-0-1.ec2.internal';
-    const refused = unmapped(await mapIdentity(node, [awsAuth], { ec2PrivateDnsName }));
+    expect(mapped(await mapIdentity(node, [awsAuth], { ec2PrivateDnsName })).user.username).toBe('system:node:ip-10-0-0-1.ec2.internal');
+  });
+
+  it('refuses any other reserved username from aws-auth unless allow-listed', async () => {
+    const source = parseAwsAuthConfigMap({
+      kind: 'ConfigMap',
+      data: { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Ops\n  username: system:ops:{{SessionName}}\n' },
+    });
+    const ops = assumedRole('Ops', 'alice');
+    const refused = unmapped(await mapIdentity(ops, [source]));
     expect(refused.reason).toContain(
-      "its username template 'system:node:{{EC2PrivateDNSName}}' gives a name with the reserved prefix 'system:'; allow it with MapOptions.reservedPrefixAllowList",
+      "its username template 'system:ops:{{SessionName}}' gives a name with the reserved prefix 'system:'; allow it with MapOptions.reservedPrefixAllowList",
     );
-    expect(refused.reason).not.toContain('ip-10-0-0-1');
-    const allowed = await mapIdentity(node, [awsAuth], { ec2PrivateDnsName, reservedPrefixAllowList: ['system:node:'] });
-    expect(mapped(allowed).user.username).toBe('system:node:ip-10-0-0-1.ec2.internal');
-    const other = await mapIdentity(node, [awsAuth], { ec2PrivateDnsName, reservedPrefixAllowList: ['system:masters'] });
-    expect(other.mapped).toBe(false);
+    expect(refused.reason).not.toContain('alice');
+    expect(mapped(await mapIdentity(ops, [source], { reservedPrefixAllowList: ['system:ops:'] })).user.username).toBe('system:ops:alice');
+    expect((await mapIdentity(ops, [source], { reservedPrefixAllowList: ['system:masters'] })).mapped).toBe(false);
   });
 
   it('accepts the built-in node identity of node-type access entries without an allow-list', async () => {
