@@ -7,20 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/server.js';
 import { startEmulator } from '../../src/emulator/server.js';
 import { jsonIdentity, presignGetCallerIdentity, replay } from './helpers.js';
+import { SIGNATURE_VECTORS, VECTOR_CLUSTER, VECTOR_SESSION_TOKEN, VECTOR_SIGNED_AT } from '../support/signature-vectors.js';
 
-const SIGNED_AT = new Date('2020-09-30T09:37:26Z');
-const CLUSTER = 'eks-cluster';
-const SESSION_TOKEN = 'FwoGZXIvYXdzEMP//////////wEaDLuLD7I1gA6LW1mZcSKxAZWj_trunc';
+const SIGNED_AT = VECTOR_SIGNED_AT;
+const CLUSTER = VECTOR_CLUSTER;
+const SESSION_TOKEN = VECTOR_SESSION_TOKEN;
 const VECTOR_ARN = 'arn:aws:iam::123456789012:user/vector';
-
-const VECTORS = [
-  { region: 'us-west-2', host: 'sts.us-west-2.amazonaws.com', signature: 'ff1c89c16f25275f8a4c7311678f447722646d643588854a114d168b062c4bf0' },
-  { region: 'us-east-1', host: 'sts.us-east-1.amazonaws.com', signature: '69729246f5a4be8d8bbfee5ba5b60e36b3af028cdff84dc502c1d6bc4a38e46d' },
-  { region: 'eu-west-1', host: 'sts.eu-west-1.amazonaws.com', signature: '129e20180adfbd6d316b2ec96be63177c10078a4e98cb7e2a328f0e38c4b35bb' },
-  { region: 'cn-north-1', host: 'sts.cn-north-1.amazonaws.com.cn', signature: '8f697d5e6a84a44ef7ff1174f02611d98fd53146e15435d002b0342f6f842fdc' },
-  { region: 'us-gov-west-1', host: 'sts.us-gov-west-1.amazonaws.com', signature: 'a78e6e939486fb59d76c17aba8e9016b38b848337d670a06f4c668664f9179c9' },
-  { region: 'us-west-2', host: 'sts.us-west-2.amazonaws.com', sessionToken: SESSION_TOKEN, signature: '9d3d59fee699450224b7099bb6dce5bca0a7677870232a3c17301613f0012615' },
-];
+const VECTORS = SIGNATURE_VECTORS;
 
 describe('signature vectors of §1.10', () => {
   let longTerm: Emulator;
