@@ -62,9 +62,24 @@ export const ERROR_CODES = [
   'ERR_INVALID_MAPPING',
   'ERR_TEMPLATE',
   'ERR_EC2_PRIVATE_DNS',
+  // update-kubeconfig (src/kubeconfig/, src/aws/eks.ts)
+  'ERR_KUBECONFIG_CORRUPT',
+  'ERR_KUBECONFIG_INACCESSIBLE',
+  'ERR_KUBECONFIG_LOCKED',
+  'ERR_CLUSTER_NOT_FOUND',
+  'ERR_CLUSTER_STATUS',
+  'ERR_EKS_ACCESS_DENIED',
+  'ERR_EKS_REJECTED',
+  'ERR_EKS_UNAVAILABLE',
+  'ERR_EKS_REQUEST',
+  'ERR_UPDATE_INCOMPLETE',
+  // token cache (src/cache/)
+  'ERR_CACHE_DIR',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const BRAND = Symbol.for('eksauth.EksAuthError');
 
 export interface EksAuthErrorOptions {
   /** The underlying error, kept for debugging; its message must already be free of secrets. */
@@ -92,6 +107,15 @@ export class EksAuthError extends Error {
   constructor(code: ErrorCode, message: string, options: EksAuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * `instanceof` holds for errors made by any copy of this class: the CLI's token path is two bundles (cache hit,
+   * and signing on a miss), each with its own copy, and a library may be loaded twice.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

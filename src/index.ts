@@ -72,3 +72,67 @@ export { parseAwsAuthConfigMap } from './authn/mapping/configmap/configmap.js';
 export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
 export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';
+
+// update-kubeconfig: EKS discovery, kubeconfig entries, comment-preserving merge, locked atomic writes.
+export {
+  describeCluster,
+  listClusters,
+  listEnabledRegions,
+  discoverClusters,
+  assertClusterUsable,
+  USABLE_CLUSTER_STATUSES,
+  type EksCluster,
+  type EksClientOptions,
+  type DiscoveredCluster,
+  type RegionFailure,
+  type DiscoveryProgress,
+  type DiscoverClustersOptions,
+} from './aws/eks.js';
+export {
+  kubeconfigPaths,
+  parseKubeconfig,
+  loadKubeconfig,
+  chooseKubeconfig,
+  hasCluster,
+  newKubeconfigDocument,
+  type KubeconfigFile,
+  type KubeconfigStyle,
+  type KubeconfigPathOptions,
+} from './kubeconfig/load.js';
+export {
+  buildKubeconfigEntries,
+  renderNameTemplate,
+  type KubeconfigEntries,
+  type ClusterEntry,
+  type UserEntry,
+  type ContextEntry,
+  type ExecEntry,
+  type EntryOptions,
+  type InteractiveMode,
+  type NameVariables,
+} from './kubeconfig/entries.js';
+export {
+  mergeKubeconfigEntries,
+  serializeKubeconfig,
+  type MergeOptions,
+  type MergeResult,
+  type EntryChange,
+  type EntryList,
+  type FieldChange,
+} from './kubeconfig/merge.js';
+export { withFileLock, type LockOptions } from './kubeconfig/lock.js';
+export { resolveWriteTarget, writeFileAtomic } from './kubeconfig/write.js';
+export {
+  applyKubeconfigEntries,
+  updateKubeconfig,
+  updateKubeconfigForAllClusters,
+  DESCRIBE_CLUSTER_SESSION_NAME,
+  type ApplyEntriesOptions,
+  type UpdatedFile,
+  type EksAccessOptions,
+  type UpdateKubeconfigOptions,
+  type UpdateKubeconfigResult,
+  type UpdateAllOptions,
+  type ClusterOutcome,
+} from './kubeconfig/update.js';
+export type { EmulatorCluster, EmulatorOutpostConfig, EmulatorClusterStatus } from './emulator/config.js';

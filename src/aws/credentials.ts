@@ -3,6 +3,16 @@ import { EksAuthError } from '../errors.js';
 
 export type { AwsCredentialIdentity, AwsCredentialIdentityProvider };
 
+/**
+ * Keeps temporary credentials between runs (eksauth token's disk cache, src/cache/refresh.ts); without one,
+ * every run resolves its credentials afresh. `base` holds what the SDK chain produced for the caller, `role` the
+ * result of `--role-arn`.
+ */
+export interface CredentialStore {
+  /** Returns credentials kept for `slot` that are still good, or runs `load` and keeps its result when worth it. */
+  reuse(slot: 'base' | 'role', load: () => Promise<AwsCredentialIdentity>): Promise<AwsCredentialIdentity>;
+}
+
 export interface BaseCredentialOptions {
   /** Profile from --profile or AWS_PROFILE. With a profile, static keys in the environment are not used (as the SDK does). */
   profile?: string;
@@ -14,6 +24,8 @@ export interface BaseCredentialOptions {
    */
   interactive?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Where credentials from the SDK chain (SSO, assumed-role profiles, MFA) are kept between runs. */
+  store?: CredentialStore;
 }
 
 // IMDS is the last source in the chain; off EC2 an unbounded probe stalls every kubectl call (aws-iam-authenticator#347).
@@ -43,7 +55,8 @@ export async function resolveBaseCredentials(options: BaseCredentialOptions = {}
     const fromEnvironment = staticEnvCredentials(env);
     if (fromEnvironment) return fromEnvironment;
   }
-  return loadFromDefaultChain(options);
+  if (options.store === undefined) return loadFromDefaultChain(options);
+  return options.store.reuse('base', () => loadFromDefaultChain(options));
 }
 
 function staticEnvCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | undefined {
@@ -81,7 +94,8 @@ async function promptForMfaCode(serial: string, options: BaseCredentialOptions):
     throw new EksAuthError(
       'ERR_CREDENTIALS',
       `profile ${options.profile ?? 'default'} needs an MFA code for ${serial}, but eksauth is running without a terminal: ` +
-        'set `interactiveMode: IfAvailable` (or Always) in the kubeconfig exec block, or run `eksauth token` once in a terminal',
+        'set `interactiveMode: IfAvailable` (or Always) in the kubeconfig exec block, or run the same `eksauth token` ' +
+        'command once in a terminal: the MFA session it opens is cached for the calls that follow',
     );
   }
   const { createInterface } = await import('node:readline/promises');

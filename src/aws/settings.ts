@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { EksAuthError } from '../errors.js';
+import { sharedFilePaths } from './shared-files.js';
 import type { StsEndpointOptions } from './sts-endpoint.js';
 
 /** The AWS settings that shape a token, gathered from flags, the environment and the shared config files. */
@@ -44,8 +43,7 @@ export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<
 type ProfileSettings = Record<string, string | undefined>;
 
 async function readProfile(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
-  const configFile = nonEmpty(env.AWS_CONFIG_FILE) ?? join(homedir(), '.aws', 'config');
-  const credentialsFile = nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ?? join(homedir(), '.aws', 'credentials');
+  const { configFile, credentialsFile } = sharedFilePaths(env);
   const contents = [configFile, credentialsFile].map(readIfPresent);
   // With neither file (CI, containers) there is nothing to parse; skip loading the parser at all.
   if (profile === undefined && contents.every((text) => text === undefined)) return {};

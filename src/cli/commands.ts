@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { reportFailure } from './report.js';
+import { addServerCommand } from './server-command.js';
 import { TOKEN_FLAGS } from './token-flags.js';
 import type { TokenFlags } from './token.js';
 
@@ -28,6 +29,13 @@ program.option('--region <region>', 'region, for the aws eks get-token form').op
 addTokenCommand(program.command('eks').description('aws eks compatible commands'), 'get-token', 'same as `eksauth token`');
 
 program
+  .command('cache')
+  .description('the token and credential cache ($KUBECACHEDIR/eksauth, else ~/.kube/cache/eksauth)')
+  .command('clean')
+  .description('delete cached tokens and credentials')
+  .action(async () => (await import('./cache.js')).runCacheClean());
+
+program
   .command('emulator')
   .description('run the local STS emulator (checks SigV4 signatures; for offline tests of kubeconfigs and mappings)')
   .option('--config <file>', 'identities and roles (YAML or JSON); default: the demo identities')
@@ -36,6 +44,34 @@ program
   .action(async (flags: { config?: string; port?: number; host?: string }) => {
     const { runEmulator } = await import('./emulator.js');
     await runEmulator(flags);
+  });
+
+program
+  .command('update-kubeconfig')
+  .description('write kubeconfig entries for an EKS cluster (or --all of them) that run `eksauth token`; aws eks update-kubeconfig compatible')
+  .option('--name <cluster>', 'the cluster to describe and add')
+  .option('--all', 'every cluster in --regions, or in every region enabled for the account')
+  .option('--regions <list>', 'with --all: comma-separated regions to search')
+  .option('--kubeconfig <file>', 'the file to update (default: the KUBECONFIG files, else ~/.kube/config)')
+  .option('--region <region>', 'region for the EKS calls (default: AWS_REGION, AWS_DEFAULT_REGION, profile)')
+  .option('--profile <name>', 'AWS profile for the EKS calls, also written into the exec arguments')
+  .option('--endpoint-url <url>', 'EKS endpoint URL (also: AWS_ENDPOINT_URL_EKS)')
+  .option('--role-arn <arn>', 'role the token is made with (written into the exec arguments)')
+  .option('--assume-role-arn <arn>', 'role to assume for DescribeCluster/ListClusters only (another account)')
+  .option('--proxy-url <url>', 'proxy-url for the cluster entry')
+  .option('--alias <name>', "context name (default: the user name); placeholders {cluster} {region} {account} {arn}")
+  .option('--user-alias <name>', 'user name (default: the cluster ARN); same placeholders')
+  .option('--exec-command <command>', 'command of the exec block; `aws` writes the aws eks get-token form', 'eksauth')
+  .option('--api-version <version>', 'exec apiVersion: v1beta1 (default) or v1 (adds interactiveMode)')
+  .option('--interactive-mode <mode>', 'exec interactiveMode: Never, IfAvailable or Always')
+  .option('--set-current-context', 'make the new context current (the default for one cluster)')
+  .option('--no-set-current-context', 'keep the current context (the default with --all)')
+  .option('--dry-run [format]', 'print instead of writing: the merged YAML (default) or `summary`')
+  .option('--verbose', 'print the entries written')
+  .option('--concurrency <n>', 'with --all: EKS requests in flight at once (default 8)')
+  .action(async (flags: import('./update-kubeconfig.js').UpdateKubeconfigFlags, self: Command) => {
+    const { runUpdateKubeconfig } = await import('./update-kubeconfig.js');
+    await runUpdateKubeconfig({ ...self.optsWithGlobals(), ...flags });
   });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -57,6 +93,8 @@ program
     const { runVerify } = await import('./verify.js');
     process.exitCode = await runVerify(flags);
   });
+
+addServerCommand(program);
 
 program
   .command('demo')

@@ -33,6 +33,9 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
   const lines = [`STS emulator listening on ${url} (${source === undefined ? 'built-in demo identities' : `identities from ${source}`})`];
   for (const identity of config.identities) lines.push(`  identity ${identity.arn} (access key ${identity.accessKeyId})`);
   for (const role of config.roles ?? []) lines.push(`  role     ${role.arn}${role.externalId === undefined ? '' : ' (needs an external id)'}`);
+  for (const cluster of config.clusters ?? []) {
+    lines.push(`  cluster  ${cluster.name} in ${cluster.region} (${cluster.status ?? 'ACTIVE'}${cluster.outpostConfig === undefined ? '' : ', Outposts local cluster'})`);
+  }
   const first = config.identities[0];
   if (first !== undefined) {
     lines.push('', `# To act as ${first.arn}:`);
@@ -40,6 +43,7 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
     lines.push(`export AWS_SECRET_ACCESS_KEY=${shellQuote(first.secretAccessKey)}`);
     if (first.sessionToken !== undefined) lines.push(`export AWS_SESSION_TOKEN=${shellQuote(first.sessionToken)}`);
     lines.push(`export AWS_ENDPOINT_URL_STS=${shellQuote(url)}`);
+    if ((config.clusters ?? []).length > 0) lines.push(`export AWS_ENDPOINT_URL_EKS=${shellQuote(url)}`);
   }
   lines.push('', 'Press Ctrl+C to stop.', '');
   return lines.join('\n');

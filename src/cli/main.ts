@@ -1,17 +1,16 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { reportFailure } from './report.js';
-import { flagKey, TOKEN_FLAGS } from './token-flags.js';
-import type { TokenFlags } from './token.js';
+import { flagEntry, TOKEN_FLAGS } from './token-flags.js';
+import { runToken, type TokenFlags } from './token.js';
 
-// kubectl runs `eksauth token` before every request, so that path is parsed here with node:util and runs without
-// loading commander or any other command; everything else (help, errors in flags, other commands) goes to commands.
+// kubectl runs `eksauth token` before every request, so that path is parsed here and runs without loading commander
+// or any other command; everything else (help, errors in flags, other commands) goes to commands. token.ts is
+// imported statically: a cache hit needs all of it, and nothing more (signing is token-refresh.ts, a file of its own).
 async function main(argv: string[]): Promise<void> {
   const tokenArgs = tokenCommandArgs(argv);
   if (tokenArgs === undefined) {
     await import('./commands.js');
     return;
   }
-  const { runToken } = await import('./token.js');
   try {
     await runToken(tokenArgs);
   } catch (err) {
@@ -32,17 +31,31 @@ function tokenCommandArgs(argv: string[]): TokenFlags | undefined {
   return { ...globals, ...flags };
 }
 
-const options: ParseArgsConfig['options'] = Object.fromEntries(
-  TOKEN_FLAGS.map((flag) => [flag.long, { type: flag.value ? 'string' : 'boolean', ...(flag.short ? { short: flag.short } : {}) }]),
-);
+const LONG = new Map(TOKEN_FLAGS.map((flag) => [`--${flag.long}`, flag]));
+const SHORT = new Map(TOKEN_FLAGS.filter((flag) => flag.short !== undefined).map((flag) => [`-${flag.short}`, flag]));
 
+/**
+ * The common flag forms (`--flag value`, `--flag=value`, `-f value`, booleans), read from the same table commander
+ * uses. Anything else (unknown flags, grouped short flags, a value that looks like a flag, positionals) returns
+ * undefined, and commander then parses it or reports the mistake with usage help. node:util's parseArgs did the
+ * same job for 0.3 ms of every kubectl call.
+ */
 function parseTokenFlags(args: string[]): TokenFlags | undefined {
-  try {
-    const { values } = parseArgs({ args, options, strict: true, allowPositionals: false });
-    return Object.fromEntries(Object.entries(values).map(([name, value]) => [flagKey(name), value])) as TokenFlags;
-  } catch {
-    return undefined; // commander reports the mistake with usage help
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? LONG.get(arg.slice(0, eq)) : (LONG.get(arg) ?? SHORT.get(arg));
+    if (flag === undefined) return undefined;
+    if (flag.value === undefined && eq > 0) return undefined;
+    const value = flag.value === undefined ? true : eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || (typeof value === 'string' && eq < 0 && value.startsWith('-') && value !== '-')) return undefined;
+    const [key, parsed] = flagEntry(flag.long, value);
+    flags[key] = parsed;
   }
+  // `--cache --no-cache` in either order: not caching is the safe reading.
+  if (args.includes('--no-cache')) flags.cache = false;
+  return flags as TokenFlags;
 }
 
 void main(process.argv.slice(2));

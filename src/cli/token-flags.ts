@@ -23,9 +23,24 @@ export const TOKEN_FLAGS: readonly FlagSpec[] = [
   { long: 'token-only', description: 'print only the token, not an ExecCredential' },
   { long: 'api-version', value: 'version', description: 'ExecCredential version to print (v1 or v1beta1; default: what kubectl asks for)' },
   { long: 'output', value: 'format', description: 'output format (json only; accepted for aws eks get-token compatibility)' },
+  { long: 'no-cache', description: 'neither read nor store cached tokens and credentials (also: EKSAUTH_NO_CACHE=1)' },
+  { long: 'force-refresh', description: 'sign a new token even if a cached one is still good, and cache it' },
+  { long: 'cache', description: "aws-iam-authenticator's flag; caching is on by default", hidden: true },
 ];
 
-/** `--cluster-name` → `clusterName`, the key commander and TokenFlags use. */
-export function flagKey(long: string): keyof TokenFlags {
-  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof TokenFlags;
+/**
+ * One parsed flag as the TokenFlags entry commander would make of it: `--cluster-name` → `clusterName`, and a
+ * negated flag to its positive key, `--no-cache` → `cache: false`.
+ *
+ * @example
+ * ```ts
+ * import { flagEntry } from './token-flags.js';
+ * flagEntry('cluster-name', 'prod'); // ['clusterName', 'prod']
+ * flagEntry('no-cache', true); // ['cache', false]
+ * ```
+ */
+export function flagEntry(long: string, value: string | boolean): [keyof TokenFlags, string | boolean] {
+  const negated = long.startsWith('no-') && value === true;
+  const name = negated ? long.slice('no-'.length) : long;
+  return [name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof TokenFlags, negated ? false : value];
 }

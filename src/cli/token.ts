@@ -1,8 +1,10 @@
 import { writeSync } from 'node:fs';
+import { cacheKeys } from '../cache/key.js';
+import { readCachedToken, type CachedToken, type TokenCacheRequest } from '../cache/token-cache.js';
 import { EksAuthError } from '../errors.js';
 import { toExecCredential } from '../exec/exec-credential.js';
-import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecInfo } from '../exec/exec-info.js';
-import { getToken } from '../token/generate.js';
+import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecApiVersion, type ExecInfo } from '../exec/exec-info.js';
+import type { GetTokenOptions } from '../token/generate.js';
 
 export interface TokenFlags {
   clusterName?: string;
@@ -17,21 +19,54 @@ export interface TokenFlags {
   tokenOnly?: boolean;
   apiVersion?: string;
   output?: string;
+  /** False with `--no-cache`; `--cache` (aws-iam-authenticator's flag) is accepted and changes nothing. */
+  cache?: boolean;
+  forceRefresh?: boolean;
 }
 
-/** `eksauth token`: stdout gets the ExecCredential and nothing else; warnings go to stderr. */
+/** One `eksauth token` call, worked out from flags and environment before any signing code is loaded. */
+export interface TokenRequest {
+  options: GetTokenOptions;
+  apiVersion: ExecApiVersion;
+  tokenOnly: boolean;
+  /** Undefined with `--no-cache` or EKSAUTH_NO_CACHE. */
+  cache?: TokenCacheRequest;
+}
+
+/**
+ * `eksauth token`: stdout gets the ExecCredential and nothing else; warnings go to stderr. A cache hit is served
+ * from this module alone; only a miss loads the signing path (token-refresh.ts, its own bundle).
+ *
+ * @example
+ * ```ts
+ * import { runToken } from './token.js';
+ * await runToken({ clusterName: 'prod', region: 'eu-west-1' }); // prints {"kind":"ExecCredential",…}
+ * ```
+ */
 export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  // The SDK's Node-version notice would reach the user's terminal through kubectl on every call.
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   if (flags.output !== undefined && flags.output !== 'json') {
     throw new EksAuthError('ERR_USAGE', `--output ${flags.output} is not supported: eksauth token prints JSON (--output json)`);
   }
   const info = readExecInfo(env.KUBERNETES_EXEC_INFO);
   for (const warning of info.warnings) writeSync(2, `${warning}\n`);
+  const request = tokenRequest(flags, info, env);
+  const result = (request.cache && readCachedToken(request.cache)) ?? (await refresh(request, env));
+  // A plain write to fd 1: constructing process.stdout costs more than the rest of the output step.
+  writeSync(1, request.tokenOnly ? `${result.token}\n` : `${JSON.stringify(toExecCredential(result, request.apiVersion))}\n`);
+}
+
+async function refresh(request: TokenRequest, env: NodeJS.ProcessEnv): Promise<CachedToken> {
+  // The SDK's Node-version notice would reach the user's terminal through kubectl on every call.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { refreshToken } = await import('./token-refresh.js');
+  return refreshToken(request);
+}
+
+function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv): TokenRequest {
   const apiVersion = flags.apiVersion === undefined ? info.apiVersion : parseApiVersion(flags.apiVersion);
   const target = tokenTarget(flags, info, env.KUBERNETES_EXEC_INFO);
   const roleArn = flags.roleArn ?? flags.role;
-  const result = await getToken({
+  const options: GetTokenOptions = {
     ...target,
     ...(roleArn === undefined ? {} : { roleArn }),
     ...(flags.profile === undefined ? {} : { profile: flags.profile }),
@@ -40,9 +75,14 @@ export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = proce
     forwardSessionName: flags.forwardSessionName === true,
     ...(info.interactive === undefined ? {} : { interactive: info.interactive }),
     env,
-  });
-  // A plain write to fd 1: constructing process.stdout costs more than the rest of the output step.
-  writeSync(1, flags.tokenOnly ? `${result.token}\n` : `${JSON.stringify(toExecCredential(result, apiVersion))}\n`);
+  };
+  const request: TokenRequest = { options, apiVersion, tokenOnly: flags.tokenOnly === true };
+  if (flags.cache === false || isSet(env.EKSAUTH_NO_CACHE)) return request;
+  return { ...request, cache: { keys: cacheKeys({ ...options, env }), env, forceRefresh: flags.forceRefresh === true } };
+}
+
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 
 // Flags name the cluster; without them a ClusterProfile's exec extension does (cluster-inventory mode).

@@ -35,12 +35,44 @@ export interface EmulatorRole {
   externalId?: string;
 }
 
+/** The Outposts placement of a local cluster, as DescribeCluster reports it in `outpostConfig`. */
+export interface EmulatorOutpostConfig {
+  outpostArns: string[];
+  controlPlaneInstanceType: string;
+}
+
+/** An EKS cluster that ListClusters and DescribeCluster report to callers of its account and region. */
+export interface EmulatorCluster {
+  /** The cluster name, as `aws eks describe-cluster --name` takes it. */
+  name: string;
+  region: string;
+  /** The 12-digit account that owns it; default: the account of the first identity. */
+  account?: string;
+  /** The API server URL, e.g. a test API server's `https://127.0.0.1:PORT`. */
+  endpoint: string;
+  /** Base64 of the PEM CA bundle (`certificateAuthority.data`). */
+  certificateAuthorityData: string;
+  /** Default ACTIVE. */
+  status?: EmulatorClusterStatus;
+  /** The cluster id; DescribeCluster reports it for Outposts local clusters only. Default: derived from the ARN. */
+  id?: string;
+  /** Makes it an Outposts local cluster, which tokens name by `id` instead of `name`. */
+  outpostConfig?: EmulatorOutpostConfig;
+}
+
+export const EMULATOR_CLUSTER_STATUSES = ['CREATING', 'ACTIVE', 'DELETING', 'FAILED', 'UPDATING', 'PENDING'] as const;
+export type EmulatorClusterStatus = (typeof EMULATOR_CLUSTER_STATUSES)[number];
+
 export interface EmulatorConfig {
   identities: EmulatorIdentity[];
   roles?: EmulatorRole[];
+  /** EKS clusters for ListClusters and DescribeCluster. */
+  clusters?: EmulatorCluster[];
 }
 
 const DEMO_ACCOUNT = '111122223333';
+// A made-up CA bundle: the demo clusters' endpoints are not reachable, so nothing ever checks it.
+const DEMO_CA_DATA = Buffer.from('-----BEGIN CERTIFICATE-----\nZWtzYXV0aCBkZW1vIGNsdXN0ZXIgQ0E=\n-----END CERTIFICATE-----\n').toString('base64');
 
 /**
  * Built-in identities for `eksauth emulator` without `--config` and for `eksauth demo`: users alice and bob in
@@ -66,11 +98,26 @@ export const DEMO_EMULATOR_CONFIG: EmulatorConfig = {
     { arn: `arn:aws:iam::${DEMO_ACCOUNT}:role/eks-admin`, trustedPrincipals: [`arn:aws:iam::${DEMO_ACCOUNT}:user/alice`] },
     { arn: `arn:aws:iam::${DEMO_ACCOUNT}:role/eks-partner`, externalId: 'partner-42' },
   ],
+  clusters: [
+    { name: 'prod', region: 'eu-west-1', endpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: DEMO_CA_DATA, status: 'ACTIVE' },
+    { name: 'staging', region: 'eu-west-1', endpoint: 'https://FEDCBA9876543210FEDCBA9876543210.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: DEMO_CA_DATA, status: 'CREATING' },
+    {
+      name: 'edge',
+      region: 'us-west-2',
+      endpoint: 'https://10.0.12.34',
+      certificateAuthorityData: DEMO_CA_DATA,
+      status: 'ACTIVE',
+      id: '7f2a9c1e-4b6d-4e8f-9a0b-1c2d3e4f5a6b',
+      outpostConfig: { outpostArns: [`arn:aws:outposts:us-west-2:${DEMO_ACCOUNT}:outpost/op-0123456789abcdef0`], controlPlaneInstanceType: 'm5.large' },
+    },
+  ],
 };
 
 const IDENTITY_FIELDS = ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'sessionToken'] as const;
 const ROLE_FIELDS = ['arn', 'trustedPrincipals', 'externalId'] as const;
-const TOP_FIELDS = ['identities', 'roles'] as const;
+const CLUSTER_FIELDS = ['name', 'region', 'account', 'endpoint', 'certificateAuthorityData', 'status', 'id', 'outpostConfig'] as const;
+const OUTPOST_FIELDS = ['outpostArns', 'controlPlaneInstanceType'] as const;
+const TOP_FIELDS = ['identities', 'roles', 'clusters'] as const;
 const EXAMPLE = 'identities:\n  - accessKeyId: EXAMPLEKEYID0001\n    secretAccessKey: <secret>\n    arn: arn:aws:iam::111122223333:user/alice\n    userId: AIDAEXAMPLEUSERID0001';
 
 /** Collects the location of a problem so every message says which file and which field to fix. */
@@ -141,7 +188,38 @@ export function parseEmulatorConfig(text: string, source: string): EmulatorConfi
     config.roles = reader.array(root.roles, 'roles').map((item, i) => readRole(reader, item, `roles[${i}]`));
     rejectDuplicates(reader, config.roles.map((role) => role.arn), 'roles', 'arn');
   }
+  if (root.clusters !== undefined) {
+    config.clusters = reader.array(root.clusters, 'clusters').map((item, i) => readCluster(reader, item, `clusters[${i}]`));
+    const owner = parsePrincipalArn(identities[0]!.arn)?.account;
+    rejectDuplicates(reader, config.clusters.map((c) => `${c.account ?? owner}/${c.region}/${c.name}`), 'clusters', 'name');
+  }
   return config;
+}
+
+function readCluster(reader: ConfigReader, value: unknown, path: string): EmulatorCluster {
+  const raw = reader.object(value, path, CLUSTER_FIELDS);
+  const cluster: EmulatorCluster = {
+    name: reader.string(raw.name, `${path}.name`, /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'letters, digits, - and _ (1 to 100, starting with a letter or digit), e.g. prod'),
+    region: reader.string(raw.region, `${path}.region`, /^[a-z]{2,6}(-[a-z]{2,10}){1,3}-\d{1,2}$/, 'a region name such as eu-west-1'),
+    endpoint: reader.string(raw.endpoint, `${path}.endpoint`, /^https?:\/\/[^\s/]+(\/\S*)?$/, 'the API server URL, e.g. https://127.0.0.1:6443'),
+    certificateAuthorityData: reader.string(raw.certificateAuthorityData, `${path}.certificateAuthorityData`, /^[A-Za-z0-9+/]*={0,2}$/, 'base64 of the PEM CA bundle'),
+  };
+  if (raw.account !== undefined) cluster.account = reader.string(raw.account, `${path}.account`, /^\d{12}$/, 'a 12-digit account id');
+  if (raw.status !== undefined) {
+    cluster.status = reader.string(raw.status, `${path}.status`, new RegExp(`^(${EMULATOR_CLUSTER_STATUSES.join('|')})$`), `one of ${EMULATOR_CLUSTER_STATUSES.join(', ')}`) as EmulatorClusterStatus;
+  }
+  if (raw.id !== undefined) cluster.id = reader.string(raw.id, `${path}.id`, /^[\w-]{1,64}$/, 'letters, digits, - and _, e.g. a UUID');
+  if (raw.outpostConfig !== undefined) cluster.outpostConfig = readOutpostConfig(reader, raw.outpostConfig, `${path}.outpostConfig`);
+  return cluster;
+}
+
+function readOutpostConfig(reader: ConfigReader, value: unknown, path: string): EmulatorOutpostConfig {
+  const raw = reader.object(value, path, OUTPOST_FIELDS);
+  return {
+    outpostArns: reader.array(raw.outpostArns, `${path}.outpostArns`)
+      .map((arn, i) => reader.string(arn, `${path}.outpostArns[${i}]`, /^arn:aws[\w-]*:outposts:/, 'an Outpost ARN such as arn:aws:outposts:us-west-2:111122223333:outpost/op-0123456789abcdef0')),
+    controlPlaneInstanceType: reader.string(raw.controlPlaneInstanceType, `${path}.controlPlaneInstanceType`, /^[\w.-]{1,64}$/, 'an EC2 instance type such as m5.large'),
+  };
 }
 
 function readIdentity(reader: ConfigReader, value: unknown, path: string): EmulatorIdentity {

@@ -3,8 +3,8 @@
  * EKS tokens, the AWS CLI and the AWS SDKs can be tested offline. Admin endpoints under `/_emulator/` let a test
  * drive an emulator running in another process (statistics, fault injection).
  *
- * Routing is by path: `/` is STS (query protocol); `/_emulator/…` is admin. Other services (EKS's REST paths such as
- * `/clusters`) can be added as further routes.
+ * Routing is by path: `/` is STS (query protocol); `/clusters…` is EKS (REST-JSON: ListClusters, DescribeCluster);
+ * `/_emulator/…` is admin.
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,6 +15,8 @@ import type { EmulatorConfig } from './config.js';
 import { parseEmulatorConfig } from './config.js';
 import type { EmulatorFault } from './faults.js';
 import { FaultState, validateFault } from './faults.js';
+import { KeyStore } from './credentials.js';
+import { EksService, isEksPath } from './eks.js';
 import type { ReceivedRequest } from './request.js';
 import { headerValue, parseParams, splitTarget } from './request.js';
 import { StsService } from './sts.js';
@@ -24,11 +26,11 @@ import { renderError, StsError, wantsJson } from './sts-wire.js';
 export type { EmulatorFault } from './faults.js';
 
 export interface EmulatorStats {
-  /** STS requests received (admin requests are not counted). */
+  /** STS and EKS requests received (admin requests are not counted). */
   requests: number;
-  /** STS requests by their Action parameter ('(none)' when missing). */
+  /** STS requests by their Action parameter ('(none)' when missing); EKS requests by operation (ListClusters, DescribeCluster). */
   byAction: Record<string, number>;
-  /** STS requests the emulator answered with an error of its own (bad signature, denied, invalid); injected faults are not counted. */
+  /** Requests the emulator answered with an error of its own (bad signature, denied, invalid, not found); injected faults are not counted. */
   rejected: number;
 }
 
@@ -38,7 +40,7 @@ export interface Emulator {
   port: number;
   /** Stops listening and drops open connections, including requests held by an injected latency. */
   close(): Promise<void>;
-  /** Injects a fault into the following STS requests; `undefined` clears it. */
+  /** Injects a fault into the following STS requests (EKS requests are not affected); `undefined` clears it. */
   setFault(fault: EmulatorFault | undefined): void;
   stats(): EmulatorStats;
   resetStats(): void;
@@ -100,6 +102,7 @@ function configFields(config: EmulatorConfig): unknown {
   return {
     identities: config.identities.map((identity) => pick(identity, ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'sessionToken'])),
     roles: Array.isArray(config.roles) ? config.roles.map((role) => pick(role, ['arn', 'trustedPrincipals', 'externalId'])) : config.roles,
+    clusters: config.clusters,
   };
 }
 
@@ -148,12 +151,15 @@ function listen(server: http.Server, host: string, port: number): Promise<number
 class EmulatorState {
   readonly faults = new FaultState();
   private readonly sts: StsService;
+  private readonly eks: EksService;
   private stats: EmulatorStats = emptyStats();
   // Aborted on close so that requests held by an injected latency do not keep the process alive.
   private readonly closing = new AbortController();
 
   constructor(config: EmulatorConfig, now: () => Date) {
-    this.sts = new StsService(config, now);
+    const keys = new KeyStore(config);
+    this.sts = new StsService(config, now, keys);
+    this.eks = new EksService(config, keys, now);
   }
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -170,8 +176,12 @@ class EmulatorState {
       send(res, this.admin(req.method ?? 'GET', rawPath.slice(ADMIN_PREFIX.length), body));
       return;
     }
+    if (isEksPath(rawPath)) {
+      await this.serveEks(req, rawPath, rawQuery, body, res);
+      return;
+    }
     if (rawPath !== '/') {
-      send(res, renderError(new StsError(404, 'NotFound', `Nothing is served at ${rawPath.slice(0, 100)}; STS is at /.`), json));
+      send(res, renderError(new StsError(404, 'NotFound', `Nothing is served at ${rawPath.slice(0, 100)}; STS is at /, EKS at /clusters.`), json));
       return;
     }
     this.stats.requests += 1;
@@ -194,6 +204,14 @@ class EmulatorState {
     }
     const outcome = await this.sts.handle(request);
     this.count(outcome.action);
+    if (outcome.reply.status !== 200) this.stats.rejected += 1;
+    send(res, outcome.reply);
+  }
+
+  private async serveEks(req: IncomingMessage, rawPath: string, rawQuery: string, body: Buffer, res: ServerResponse): Promise<void> {
+    this.stats.requests += 1;
+    const outcome = await this.eks.handle({ method: req.method ?? 'GET', rawPath, rawQuery, headers: req.headers, body });
+    this.count(outcome.operation);
     if (outcome.reply.status !== 200) this.stats.rejected += 1;
     send(res, outcome.reply);
   }

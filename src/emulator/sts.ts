@@ -30,8 +30,9 @@ export class StsService {
   private readonly keys: KeyStore;
   private readonly roles: Map<string, EmulatorRole>;
 
-  constructor(config: EmulatorConfig, private readonly now: () => Date) {
-    this.keys = new KeyStore(config);
+  /** `keys` is shared with the emulator's other services, so they accept the sessions AssumeRole issues here. */
+  constructor(config: EmulatorConfig, private readonly now: () => Date, keys: KeyStore = new KeyStore(config)) {
+    this.keys = keys;
     this.roles = new Map((config.roles ?? []).map((role) => [role.arn, role]));
   }
 

@@ -3,8 +3,11 @@
  *
  * It serves just enough for `kubectl get --raw`, `kubectl version`, `kubectl api-resources`, `kubectl auth whoami`
  * and `kubectl get namespaces`: legacy discovery (`/api`, `/apis`, the `authentication.k8s.io` group), `/version`,
- * SelfSubjectReview and a read-only `default` namespace. Every request needs a bearer token that the pluggable authenticator accepts; otherwise the answer
- * is the same 401 `Status` kube-apiserver sends, which is what makes client-go run its exec plugin again.
+ * SelfSubjectReview and a read-only `default` namespace, plus ConfigMaps with list and watch (see `configmaps.ts`) for
+ * informers such as eksauth server's aws-auth watch. Every request needs a bearer token that a static token (as
+ * `--token-auth-file`) or the pluggable authenticator accepts (`webhook-client.ts` makes it kube-apiserver's webhook
+ * token authenticator); otherwise the answer is the same 401 `Status` kube-apiserver sends, which is what makes
+ * client-go run its exec plugin again.
  * Loopback only: this is a test fixture, not a server.
  */
 import https from 'node:https';
@@ -14,6 +17,8 @@ import { getCallerIdentity } from '../authn/get-caller-identity.js';
 import { EksAuthError } from '../errors.js';
 import { createSelfSignedCertificate } from '../server/tls.js';
 import { decodeToken } from '../token/format.js';
+import { ConfigMapStore } from './configmaps.js';
+import { failureStatus, sendJson } from './http.js';
 
 /** The user a request is made as, shaped like Kubernetes' `UserInfo`. */
 export interface AuthenticatedUser {
@@ -45,10 +50,14 @@ export interface TestApiServer {
   close(): Promise<void>;
   /** Every request answered so far, oldest first. */
   requests(): RecordedRequest[];
+  /** The ConfigMaps served under `/api/v1/namespaces/<ns>/configmaps`; change them while clients watch. */
+  configMaps: ConfigMapStore;
 }
 
 export interface TestApiServerOptions {
   authenticate: BearerAuthenticator;
+  /** Tokens accepted without asking `authenticate`, like kube-apiserver's `--token-auth-file` (e.g. a service account for an informer). */
+  staticTokens?: Record<string, AuthenticatedUser>;
   /** `127.0.0.1` (default) or `::1`; nothing but loopback is allowed. */
   host?: string;
   /** Default 0: any free port. */
@@ -90,8 +99,10 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
     days: 2,
   });
   const log: RecordedRequest[] = [];
+  const configMaps = new ConfigMapStore();
+  const authenticate = withStaticTokens(options.authenticate, options.staticTokens ?? {});
   const server = https.createServer({ cert: certPem, key: keyPem }, (req, res) => {
-    handleRequest(req, res, options.authenticate).then(
+    handleRequest(req, res, authenticate, configMaps).then(
       (entry) => log.push(entry),
       () => res.destroy(),
     );
@@ -105,6 +116,7 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     caPem: certPem,
     requests: () => log.map((entry) => ({ ...entry })),
+    configMaps,
     close: () => closeServer(server),
   };
 }
@@ -132,6 +144,10 @@ export function emulatorAuthenticator(options: { clusterId: string; stsEndpoint:
   };
 }
 
+function withStaticTokens(authenticate: BearerAuthenticator, tokens: Record<string, AuthenticatedUser>): BearerAuthenticator {
+  return (token) => (Object.hasOwn(tokens, token) ? Promise.resolve(tokens[token]) : authenticate(token));
+}
+
 function requireLoopback(host: string): string {
   if (host !== '127.0.0.1' && host !== '::1') {
     throw new EksAuthError('ERR_USAGE', `The test API server binds loopback only (127.0.0.1 or ::1), not "${host}".`);
@@ -147,16 +163,22 @@ function closeServer(server: https.Server): Promise<void> {
   });
 }
 
-async function handleRequest(req: IncomingMessage, res: ServerResponse, authenticate: BearerAuthenticator): Promise<RecordedRequest> {
+async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  authenticate: BearerAuthenticator,
+  configMaps: ConfigMapStore,
+): Promise<RecordedRequest> {
   const method = req.method ?? 'GET';
-  const path = new URL(req.url ?? '/', 'https://apiserver.invalid').pathname;
+  const url = new URL(req.url ?? '/', 'https://apiserver.invalid');
+  const path = url.pathname;
   await readBody(req);
   const auth = await authenticateRequest(req, authenticate);
   if (!('user' in auth)) {
     sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
     return { method, path, status: 401, authError: auth.error };
   }
-  const status = route(method, path, auth.user, res);
+  const status = configMaps.handle(method, url, res) ?? route(method, path, auth.user, res);
   return { method, path, status, username: auth.user.username };
 }
 
@@ -171,7 +193,8 @@ async function authenticateRequest(req: IncomingMessage, authenticate: BearerAut
     const user = await authenticate(token);
     return user === undefined || user.username === '' ? { error: 'rejected' } : { user };
   } catch (err) {
-    return { error: err instanceof EksAuthError ? err.code : 'authenticator-error' };
+    const code = (err as { code?: unknown } | undefined)?.code;
+    return { error: typeof code === 'string' ? code : 'authenticator-error' };
   }
 }
 
@@ -231,6 +254,7 @@ function discoveryDocument(path: string): object | string | undefined {
         groupVersion: 'v1',
         resources: [
           { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
+          { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['get', 'list', 'watch'], shortNames: ['cm'] },
         ],
       };
     case '/api/v1/namespaces':
@@ -275,20 +299,4 @@ function selfSubjectReviewFor(user: AuthenticatedUser, apiVersion: string): obje
     metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') },
     status: { userInfo },
   };
-}
-
-/** A `meta.k8s.io/v1` Status, the body kube-apiserver sends with every error. */
-function failureStatus(code: number, reason: string, message: string): object {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
-
-function sendJson(res: ServerResponse, status: number, body: object): number {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-cache, private',
-  });
-  res.end(text);
-  return status;
 }

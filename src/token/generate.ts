@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { assertRoleArn, assertSessionName, assumeRole } from '../aws/assume-role.js';
-import { resolveBaseCredentials } from '../aws/credentials.js';
+import { resolveBaseCredentials, type CredentialStore } from '../aws/credentials.js';
 import { resolveAwsSettings, type AwsSettings } from '../aws/settings.js';
 import { resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError } from '../errors.js';
@@ -28,6 +28,8 @@ export interface GetTokenOptions {
   stsRegionalEndpoints?: 'legacy' | 'regional';
   /** Whether an MFA prompt may be shown on this terminal. */
   interactive?: boolean;
+  /** Keeps temporary credentials (SSO, assumed roles, MFA sessions) between calls; see src/cache/refresh.ts. */
+  credentialStore?: CredentialStore;
   env?: NodeJS.ProcessEnv;
   /** Clock, for tests. */
   now?: () => Date;
@@ -80,15 +82,21 @@ async function resolveSigningCredentials(
   settings: AwsSettings,
   endpoint: StsEndpoint,
 ): Promise<AwsCredentialIdentity> {
-  const base = await resolveBaseCredentials({ ...options, profile: settings.profile });
-  if (options.roleArn === undefined) return base;
-  const sessionName = options.forwardSessionName ? await callerSessionName(base, endpoint, options.env) : options.sessionName;
-  return assumeRole(base, {
-    roleArn: options.roleArn,
-    region: endpoint.signingRegion,
-    ...(sessionName === undefined ? {} : { sessionName }),
-    ...(options.externalId === undefined ? {} : { externalId: options.externalId }),
-  });
+  const { credentialStore: store, roleArn } = options;
+  const base = () => resolveBaseCredentials({ ...options, profile: settings.profile, ...(store === undefined ? {} : { store }) });
+  if (roleArn === undefined) return base();
+  const assume = async () => {
+    const source = await base();
+    const sessionName = options.forwardSessionName ? await callerSessionName(source, endpoint, options.env) : options.sessionName;
+    return assumeRole(source, {
+      roleArn,
+      region: endpoint.signingRegion,
+      ...(sessionName === undefined ? {} : { sessionName }),
+      ...(options.externalId === undefined ? {} : { externalId: options.externalId }),
+    });
+  };
+  // With a store, kept role credentials skip both the source credentials and the AssumeRole call.
+  return store === undefined ? assume() : store.reuse('role', assume);
 }
 
 // The caller's session name is the part of its UserId after the colon; IAM users have none.

@@ -78,6 +78,7 @@ describe('eksauth emulator (runEmulator)', () => {
       AWS_ACCESS_KEY_ID: 'EKSAUTHDEMOALICE0001',
       AWS_SECRET_ACCESS_KEY: expect.any(String),
       AWS_ENDPOINT_URL_STS: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      AWS_ENDPOINT_URL_EKS: exports.AWS_ENDPOINT_URL_STS,
     });
     expect(emulator.stdout()).toContain(`STS emulator listening on ${exports.AWS_ENDPOINT_URL_STS} (built-in demo identities)`);
 

@@ -1,0 +1,173 @@
+/**
+ * The cache directory and the only ways eksauth reads and writes files in it.
+ *
+ * `$KUBECACHEDIR/eksauth`, else `~/.kube/cache/eksauth`: a 0700 directory of the user's own, holding 0600 JSON
+ * files. A file is trusted only when it is a regular file (never followed through a symlink), owned by this user and
+ * unreadable to anyone else; anything else is treated as absent, and the next write replaces it. Writes go to a
+ * uniquely named temporary file that is renamed over the entry, so a reader sees the old entry or the new one, never
+ * a mix, and two writers never share a temporary file.
+ */
+import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { homeDirectory } from '../aws/shared-files.js';
+import { EksAuthError } from '../errors.js';
+import { CACHE_FORMAT } from './key.js';
+
+/** Group and world permission bits: none may be set on the directory or an entry. */
+const OTHERS = 0o077;
+// O_NOFOLLOW does not exist on Windows, where profile directories are private by default.
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/**
+ * The cache directory for `env`, whether or not it exists.
+ *
+ * @example
+ * ```ts
+ * import { cacheDirPath } from './store.js';
+ * cacheDirPath({ KUBECACHEDIR: '/tmp/kube' }); // '/tmp/kube/eksauth'
+ * ```
+ */
+export function cacheDirPath(env: NodeJS.ProcessEnv): string {
+  const base = env.KUBECACHEDIR ? env.KUBECACHEDIR : join(homeDirectory(env), '.kube', 'cache');
+  return join(base, 'eksauth');
+}
+
+/**
+ * The cache directory when it is safe to use, else undefined. With `create`, a missing directory is made (0700) and
+ * one of ours with looser permissions is tightened; a directory owned by someone else is never used.
+ *
+ * @example
+ * ```ts
+ * import { openCacheDir } from './store.js';
+ * const dir = openCacheDir(process.env, { create: true }); // '/home/me/.kube/cache/eksauth' or undefined
+ * ```
+ */
+export function openCacheDir(env: NodeJS.ProcessEnv, options: { create: boolean }): string | undefined {
+  const dir = cacheDirPath(env);
+  try {
+    if (options.create) makeDirectory(dir);
+    const stat = statSync(dir);
+    if (!stat.isDirectory() || !ownedByUs(stat.uid)) return undefined;
+    if ((stat.mode & OTHERS) !== 0) {
+      if (!options.create) return undefined;
+      // Ours but open to others (made by hand or under a loose umask): close it; each file is still checked on read.
+      chmodSync(dir, 0o700);
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The entry `name` in `dir` when it is trustworthy and was written for exactly `key`; otherwise undefined (missing,
+ * corrupt, a symlink, foreign-owned, readable by others, another format or another key).
+ *
+ * @example
+ * ```ts
+ * import { openCacheDir, readEntry, writeEntry } from './store.js';
+ * const dir = openCacheDir({ KUBECACHEDIR: '/tmp/kube' }, { create: true })!;
+ * writeEntry(dir, 'token-0123456789abcdef', '["token","prod"]', { token: 'k8s-aws-v1.x' });
+ * readEntry(dir, 'token-0123456789abcdef', '["token","prod"]'); // { v: 1, key: '["token","prod"]', token: 'k8s-aws-v1.x' }
+ * readEntry(dir, 'token-0123456789abcdef', '["token","staging"]'); // undefined
+ * ```
+ */
+export function readEntry(dir: string, name: string, key: string): Record<string, unknown> | undefined {
+  let fd: number;
+  try {
+    fd = openSync(join(dir, `${name}.json`), constants.O_RDONLY | NO_FOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || !ownedByUs(stat.uid) || (stat.mode & OTHERS) !== 0) return undefined;
+    const entry: unknown = JSON.parse(readFileSync(fd, 'utf8'));
+    if (typeof entry !== 'object' || entry === null) return undefined;
+    const record = entry as Record<string, unknown>;
+    return record.v === CACHE_FORMAT && record.key === key ? record : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Stores `fields` as entry `name` for `key`, atomically and 0600. Returns false (and leaves no trace) when the
+ * directory cannot be written: the cache is an optimisation, never a reason to fail.
+ *
+ * @example
+ * ```ts
+ * import { openCacheDir, writeEntry } from './store.js';
+ * const dir = openCacheDir({ KUBECACHEDIR: '/tmp/kube' }, { create: true })!;
+ * writeEntry(dir, 'token-0123456789abcdef', '["token","prod"]', { token: 'k8s-aws-v1.x', expiresAt: Date.now() + 840_000 }); // true
+ * ```
+ */
+export function writeEntry(dir: string, name: string, key: string, fields: Record<string, unknown>): boolean {
+  const temp = join(dir, `${name}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify({ v: CACHE_FORMAT, key, ...fields }));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, join(dir, `${name}.json`));
+    return true;
+  } catch {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created
+    }
+    return false;
+  }
+}
+
+/**
+ * Deletes the cache directory with everything in it (entries, locks, temporary files) and returns how many entries
+ * it held. A directory that is not the user's own is left alone: ERR_CACHE_DIR.
+ *
+ * @example
+ * ```ts
+ * import { cleanCache } from './store.js';
+ * const { dir, entries } = cleanCache(process.env);
+ * ```
+ */
+export function cleanCache(env: NodeJS.ProcessEnv): { dir: string; entries: number } {
+  const dir = cacheDirPath(env);
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined) return { dir, entries: 0 };
+  if (!stat.isDirectory() || !ownedByUs(stat.uid)) {
+    throw new EksAuthError('ERR_CACHE_DIR', `${dir} is not a directory of this user's, so eksauth leaves it alone: remove it yourself or set KUBECACHEDIR`);
+  }
+  const names = readdirSync(dir);
+  rmSync(dir, { recursive: true, force: true });
+  return { dir, entries: names.filter((name) => name.endsWith('.json')).length };
+}
+
+/**
+ * `mkdir -p` with 0700 for what it creates. Not mkdirSync's own `recursive`, which never returns when a parent cannot
+ * be created and the system keeps answering ENOENT (KUBECACHEDIR under /proc): here each level is tried once.
+ */
+function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const parent = dirname(dir);
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeDirectory(parent);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
+}
+
+function ownedByUs(uid: number): boolean {
+  return process.getuid === undefined || uid === process.getuid();
+}

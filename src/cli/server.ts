@@ -1,0 +1,91 @@
+/**
+ * `eksauth server` and `eksauth server init`: flags and the config file into a server configuration; the webhook
+ * itself is `src/server/`.
+ */
+import {
+  loadServerConfigFile,
+  parseBackendModes,
+  parseConfigMapRef,
+  parseDuration,
+  resolveServerConfig,
+  type LogLevel,
+  type ServerConfigInput,
+} from '../server/config.js';
+import { initServerFiles } from '../server/init.js';
+import { startServer } from '../server/run.js';
+import { EksAuthError } from '../errors.js';
+import type { ServerFlags } from './server-command.js';
+import { untilStopSignal } from './signals.js';
+
+/** Runs the webhook until SIGTERM or SIGINT, then drains reviews in flight and exits. */
+export async function runServer(flags: ServerFlags): Promise<void> {
+  const { settings, warnings } = await settingsFrom(flags);
+  const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  // Only {{EC2PrivateDNSName}} lookups use the AWS SDK, which warns about Node versions it will stop supporting.
+  if (region !== undefined && region !== '') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const server = await startServer({ ...settings, ...(region ? { region } : {}) }, { processMetrics: true, warnings });
+  const signal = await untilStopSignal();
+  process.stderr.write(`eksauth server: ${signal}, stopping after the reviews in flight\n`);
+  await server.close();
+}
+
+/** Writes the key, certificate and webhook kubeconfig, and says what to do with them. */
+export async function runServerInit(flags: ServerFlags): Promise<void> {
+  const { settings, warnings } = await settingsFrom(flags);
+  warnings.forEach((warning) => process.stderr.write(`warning: ${warning}\n`));
+  const result = await initServerFiles(resolveServerConfig(settings));
+  const lines = [
+    `${result.createdCertificate ? 'wrote' : 'kept'} ${result.certPath} and ${result.keyPath} (the serving certificate and key)`,
+    `wrote ${result.kubeconfigPath} (webhook ${result.url})`,
+    'Copy them to the same paths on every control-plane node, then start kube-apiserver with:',
+    `  --authentication-token-webhook-config-file=${result.kubeconfigPath}`,
+    '  --authentication-token-webhook-version=v1',
+    'and run `eksauth server` with the same settings and --kubeconfig-pregenerated.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function settingsFrom(flags: ServerFlags): Promise<{ settings: ServerConfigInput; warnings: string[] }> {
+  const file = flags.config === undefined ? { settings: {}, warnings: [] } : await loadServerConfigFile(flags.config);
+  const settings: ServerConfigInput = { ...file.settings, ...definedOnly(flagSettings(flags)) };
+  // A mapping file given on the command line replaces mappings embedded in the config file.
+  if (flags.mappingFile !== undefined) delete settings.embeddedMappings;
+  return { settings, warnings: file.warnings };
+}
+
+function definedOnly(settings: ServerConfigInput): ServerConfigInput {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** The settings the flags give; absent flags leave the config file's value (or the default). */
+function flagSettings(flags: ServerFlags): ServerConfigInput {
+  const settings: ServerConfigInput = {
+    clusterId: flags.clusterId,
+    address: flags.address,
+    hostname: flags.hostname,
+    stateDir: flags.stateDir,
+    generateKubeconfig: flags.generateKubeconfig,
+    mappingFile: flags.mappingFile,
+    kubeconfig: flags.kubeconfig,
+    stsEndpoint: flags.stsEndpoint,
+    region: flags.ec2Region,
+    allowedAccounts: flags.allowedAccount,
+    opsAddress: flags.opsAddress,
+    logLevel: flags.logLevel as LogLevel | undefined,
+  };
+  if (flags.port !== undefined) settings.port = integerFlag(flags.port, '--port');
+  if (flags.kubeconfigPregenerated === true) settings.kubeconfigPregenerated = true;
+  if (flags.backendMode !== undefined) settings.backendMode = parseBackendModes(flags.backendMode);
+  if (flags.configmap !== undefined) settings.configMap = parseConfigMapRef(flags.configmap);
+  if (flags.partition !== undefined) settings.partitions = flags.partition;
+  if (flags.stsRegion !== undefined) settings.regions = flags.stsRegion;
+  if (flags.cacheTtl !== undefined) settings.cacheTtlMs = parseDuration(flags.cacheTtl, '--cache-ttl');
+  if (flags.reviewTimeout !== undefined) settings.reviewTimeoutMs = parseDuration(flags.reviewTimeout, '--review-timeout');
+  if (flags.opsPort !== undefined) settings.opsPort = flags.opsPort === 'off' ? null : integerFlag(flags.opsPort, '--ops-port');
+  return settings;
+}
+
+function integerFlag(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new EksAuthError('ERR_USAGE', `${flag} must be a whole number (got "${value}").`);
+  return Number(value);
+}

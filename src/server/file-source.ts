@@ -1,0 +1,76 @@
+/**
+ * The MountedFile backend: a mapping file (or the config file's embedded mappings), reloaded when it changes.
+ *
+ * Changes are found by polling the file's status (`fs.watchFile`), which follows symlinks: a ConfigMap volume
+ * replaces its files by swapping a `..data` symlink, which event-based watchers on the file itself miss.
+ */
+import { createHash } from 'node:crypto';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { MappingSource } from '../authn/mapping/types.js';
+import { EksAuthError } from '../errors.js';
+import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+
+export interface FileSourceOptions {
+  path: string;
+  /** Turns the file's text into a source; throws `ERR_INVALID_MAPPING` (or any EksAuthError) for bad content. */
+  parse: (text: string, path: string) => MappingSource;
+  intervalMs: number;
+}
+
+/**
+ * Loads the file (failing when it is missing or invalid: a server must not start without its mappings) and reloads it
+ * on every change, keeping the last good version when a new one does not parse.
+ *
+ * @example
+ * ```ts
+ * const source = await watchMappingFile({ path: '/etc/eksauth/mapping.yaml', parse: parseMappingFile, intervalMs: 1000 }, reporter);
+ * source.current(); // the parsed mapping
+ * await source.close();
+ * ```
+ */
+export async function watchMappingFile(options: FileSourceOptions, reporter: SourceReporter): Promise<WatchedSource> {
+  const { path } = options;
+  const holder = new SourceHolder(`file:${path}`, reporter);
+  let digest = '';
+  const load = async (why: string, initial: boolean): Promise<void> => {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      const problem = `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+      if (initial) throw new EksAuthError('ERR_INVALID_CONFIG', `The mapping file: ${problem}; check the path.`);
+      holder.reject(problem, 'read');
+      return;
+    }
+    const next = createHash('sha256').update(text).digest('hex');
+    if (next === digest) return;
+    try {
+      const source = options.parse(text, path);
+      digest = next;
+      holder.accept(source, why);
+    } catch (err) {
+      if (initial || !(err instanceof EksAuthError)) throw err;
+      holder.reject(err.message, 'invalid');
+    }
+  };
+  await load('initial load', true);
+  // Reloads run one at a time, in order, so an older read never replaces a newer one.
+  let queue = Promise.resolve();
+  const onStat = (current: Stats, previous: Stats): void => {
+    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
+    queue = queue.then(() => load('file changed', false)).catch((err: unknown) => {
+      holder.reject(err instanceof Error ? err.message : String(err), 'invalid');
+    });
+  };
+  watchFile(path, { interval: options.intervalMs, persistent: false }, onStat);
+  return {
+    name: holder.name,
+    current: () => holder.current(),
+    state: () => holder.state(),
+    close: async () => {
+      unwatchFile(path, onStat);
+      await queue;
+    },
+  };
+}

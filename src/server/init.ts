@@ -1,0 +1,165 @@
+/**
+ * The files `eksauth server init` writes, as `aws-iam-authenticator init` does: the serving key and certificate in the
+ * state directory (`cert.pem`, `key.pem`) and the webhook kubeconfig that kube-apiserver's
+ * `--authentication-token-webhook-config-file` reads. The kubeconfig trusts exactly the generated certificate.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import { EksAuthError } from '../errors.js';
+import type { ServerConfig } from './config.js';
+import { createSelfSignedCertificate, type SelfSignedCertificate } from './tls.js';
+
+/** File names in the state directory, as aws-iam-authenticator names them. */
+export const CERT_FILENAME = 'cert.pem';
+export const KEY_FILENAME = 'key.pem';
+/** The path on the server the webhook answers. */
+export const WEBHOOK_PATH = '/authenticate';
+
+const CERT_VALIDITY_DAYS = 3650;
+
+export interface ServingCertificate extends SelfSignedCertificate {
+  certPath: string;
+  keyPath: string;
+  /** True when this call generated the pair. */
+  created: boolean;
+}
+
+/**
+ * Loads `cert.pem` and `key.pem` from the state directory, generating both when either is missing (an existing pair
+ * is never replaced: kube-apiserver trusts exactly that certificate).
+ *
+ * @example
+ * ```ts
+ * import { loadOrCreateServingCertificate, resolveServerConfig } from 'eksauth';
+ * const { certPem, keyPem, created } = await loadOrCreateServingCertificate(resolveServerConfig({ clusterId: 'prod' }));
+ * ```
+ */
+export async function loadOrCreateServingCertificate(config: ServerConfig): Promise<ServingCertificate> {
+  const certPath = join(config.stateDir, CERT_FILENAME);
+  const keyPath = join(config.stateDir, KEY_FILENAME);
+  const existing = await readPair(certPath, keyPath);
+  if (existing !== undefined) return { ...existing, certPath, keyPath, created: false };
+  const { dnsNames, ipAddresses } = subjectAltNames(config);
+  const pair = await createSelfSignedCertificate({ commonName: 'eksauth', dnsNames, ipAddresses, days: CERT_VALIDITY_DAYS });
+  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+  await writeAtomically(keyPath, pair.keyPem, 0o600);
+  await writeAtomically(certPath, pair.certPem, 0o644);
+  return { ...pair, certPath, keyPath, created: true };
+}
+
+/**
+ * The URL kube-apiserver posts TokenReviews to.
+ *
+ * @example
+ * ```ts
+ * import { resolveServerConfig, webhookUrl } from 'eksauth';
+ * webhookUrl(resolveServerConfig({ clusterId: 'prod' })); // 'https://127.0.0.1:21362/authenticate'
+ * ```
+ */
+export function webhookUrl(config: ServerConfig, port = config.port): string {
+  const host = isIP(config.hostname) === 6 ? `[${config.hostname}]` : config.hostname;
+  return `https://${host}:${port}${WEBHOOK_PATH}`;
+}
+
+/**
+ * The webhook kubeconfig: one cluster (the webhook URL, trusting the serving certificate), one user with no
+ * credentials (the webhook listens on the control-plane host only), one context.
+ *
+ * @example
+ * ```ts
+ * import { buildWebhookKubeconfig } from 'eksauth';
+ * const yaml = buildWebhookKubeconfig({ url: 'https://127.0.0.1:21362/authenticate', caPem: certPem });
+ * ```
+ */
+export function buildWebhookKubeconfig(options: { url: string; caPem: string }): string {
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{
+      name: 'eksauth',
+      cluster: { server: options.url, 'certificate-authority-data': Buffer.from(options.caPem, 'utf8').toString('base64') },
+    }],
+    users: [{ name: 'kube-apiserver', user: {} }],
+    contexts: [{ name: 'webhook', context: { cluster: 'eksauth', user: 'kube-apiserver' } }],
+    'current-context': 'webhook',
+  };
+  const header = '# Webhook token authentication for kube-apiserver, written by eksauth:\n' +
+    '#   --authentication-token-webhook-config-file=<this file> --authentication-token-webhook-version=v1\n';
+  return header + stringify(kubeconfig);
+}
+
+/**
+ * Writes the webhook kubeconfig (atomically, so kube-apiserver never reads half a file).
+ *
+ * @example
+ * ```ts
+ * await writeWebhookKubeconfig('/etc/kubernetes/eksauth/kubeconfig.yaml', { url, caPem });
+ * ```
+ */
+export async function writeWebhookKubeconfig(path: string, options: { url: string; caPem: string }): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeAtomically(path, buildWebhookKubeconfig(options), 0o644);
+}
+
+export interface InitResult {
+  certPath: string;
+  keyPath: string;
+  kubeconfigPath: string;
+  url: string;
+  createdCertificate: boolean;
+}
+
+/**
+ * `eksauth server init`: the key and certificate (kept when they exist) and the webhook kubeconfig.
+ *
+ * @example
+ * ```ts
+ * import { initServerFiles, resolveServerConfig } from 'eksauth';
+ * const config = resolveServerConfig({ clusterId: 'prod', stateDir: '/var/eksauth', generateKubeconfig: '/etc/kubernetes/eksauth/kubeconfig.yaml' });
+ * const { kubeconfigPath } = await initServerFiles(config);
+ * ```
+ */
+export async function initServerFiles(config: ServerConfig): Promise<InitResult> {
+  if (config.generateKubeconfig === undefined) {
+    throw new EksAuthError('ERR_USAGE', 'eksauth server init needs --generate-kubeconfig <path> (or server.generateKubeconfig in the config file).');
+  }
+  if (config.port === 0) {
+    throw new EksAuthError('ERR_USAGE', 'eksauth server init needs a fixed --port: the kubeconfig names it.');
+  }
+  const certificate = await loadOrCreateServingCertificate(config);
+  const url = webhookUrl(config);
+  await writeWebhookKubeconfig(config.generateKubeconfig, { url, caPem: certificate.certPem });
+  return {
+    certPath: certificate.certPath,
+    keyPath: certificate.keyPath,
+    kubeconfigPath: config.generateKubeconfig,
+    url,
+    createdCertificate: certificate.created,
+  };
+}
+
+/** The names clients may use: the configured host name and address, and loopback. */
+function subjectAltNames(config: ServerConfig): { dnsNames: string[]; ipAddresses: string[] } {
+  const names = new Set([config.hostname, config.address, '127.0.0.1', 'localhost']);
+  names.delete('0.0.0.0');
+  names.delete('::');
+  const all = [...names];
+  return { dnsNames: all.filter((name) => isIP(name) === 0), ipAddresses: all.filter((name) => isIP(name) !== 0) };
+}
+
+async function readPair(certPath: string, keyPath: string): Promise<SelfSignedCertificate | undefined> {
+  try {
+    return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new EksAuthError('ERR_INVALID_CONFIG', `Cannot read the serving certificate or key in ${dirname(certPath)} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}).`);
+  }
+}
+
+async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode });
+  await rename(temporary, path);
+}

@@ -1,0 +1,129 @@
+/**
+ * Prometheus metrics for the webhook (prom-client, on a registry of its own so that several servers can live in one
+ * process). Labels are low-cardinality by construction: outcomes and source names are fixed sets, and STS hosts are
+ * the validated allow-listed host names, never anything a caller can invent.
+ */
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Why a review ended the way it did; also the `outcome` label. */
+export type ReviewOutcome =
+  | 'authenticated'
+  | 'invalid_token'
+  | 'sts_rejected'
+  | 'unmapped'
+  | 'sts_throttled'
+  | 'sts_unavailable'
+  | 'sts_bad_response'
+  | 'timeout'
+  | 'not_ready'
+  | 'malformed_request'
+  | 'error';
+
+/** How the review cache answered: `coalesced` joined an identical review already waiting on STS. */
+export type CacheResult = 'hit' | 'miss' | 'coalesced';
+
+/** The state of one mapping source, as `/readyz`, the logs and `eksauth_mapping_source_healthy` report it. */
+export interface MappingSourceState {
+  /** e.g. `file:/etc/eksauth/mapping.yaml` or `configmap:kube-system/aws-auth`. */
+  source: string;
+  /** A version has been loaded (and is served, even if a later one failed). */
+  loaded: boolean;
+  /** The latest version is the one served. */
+  healthy: boolean;
+  rows: number;
+  /** The latest problem, while unhealthy. */
+  error?: string;
+}
+
+export interface ServerMetrics {
+  review(outcome: ReviewOutcome, seconds: number): void;
+  stsCall(host: string, seconds: number, errorCode?: string): void;
+  cacheLookup(result: CacheResult): void;
+  cacheSize(entries: number): void;
+  mappingSource(state: MappingSourceState): void;
+  mappingSourceError(source: string, kind: 'invalid' | 'watch' | 'read'): void;
+  /** The exposition text for `/metrics`. */
+  render(): Promise<string>;
+  contentType: string;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Creates the metrics on a fresh registry; prom-client is loaded here, not when the library is imported.
+ *
+ * @example
+ * ```ts
+ * import { createServerMetrics } from 'eksauth';
+ * const metrics = await createServerMetrics();
+ * metrics.review('authenticated', 0.004);
+ * console.log(await metrics.render()); // eksauth_reviews_total{outcome="authenticated"} 1 …
+ * ```
+ */
+export async function createServerMetrics(options: { processMetrics?: boolean } = {}): Promise<ServerMetrics> {
+  const loaded = await import('prom-client');
+  // CommonJS: Node's loader gives named exports, the esbuild bundle only the default (module.exports); both have it.
+  const prom = (loaded as unknown as { default?: typeof loaded }).default ?? loaded;
+  const registry: Registry = new prom.Registry();
+  if (options.processMetrics === true) prom.collectDefaultMetrics({ register: registry, prefix: 'eksauth_' });
+  const registers = [registry];
+  const reviews: Counter<'outcome'> = new prom.Counter({
+    name: 'eksauth_reviews_total', help: 'TokenReviews answered, by outcome', labelNames: ['outcome'], registers,
+  });
+  const reviewSeconds: Histogram<'outcome'> = new prom.Histogram({
+    name: 'eksauth_review_duration_seconds', help: 'Time to answer a TokenReview, by outcome',
+    labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers,
+  });
+  const stsSeconds: Histogram<'host'> = new prom.Histogram({
+    name: 'eksauth_sts_request_duration_seconds', help: 'GetCallerIdentity latency, by STS host',
+    labelNames: ['host'], buckets: LATENCY_BUCKETS, registers,
+  });
+  const stsErrors: Counter<'host' | 'code'> = new prom.Counter({
+    name: 'eksauth_sts_errors_total', help: 'GetCallerIdentity calls that failed, by STS host and eksauth error code',
+    labelNames: ['host', 'code'], registers,
+  });
+  const cache: Counter<'result'> = new prom.Counter({
+    name: 'eksauth_review_cache_lookups_total', help: 'Verification cache lookups: hit, miss, or coalesced into a call in flight',
+    labelNames: ['result'], registers,
+  });
+  const cacheEntries: Gauge = new prom.Gauge({ name: 'eksauth_review_cache_entries', help: 'Verified identities cached', registers });
+  const sourceHealthy: Gauge<'source'> = new prom.Gauge({
+    name: 'eksauth_mapping_source_healthy', help: '1 when the latest version of the mapping source is served, 0 when the last load failed (the last good version, if any, is still served)',
+    labelNames: ['source'], registers,
+  });
+  const sourceLoaded: Gauge<'source'> = new prom.Gauge({
+    name: 'eksauth_mapping_source_loaded', help: '1 once a version of the mapping source has been loaded', labelNames: ['source'], registers,
+  });
+  const sourceRows: Gauge<'source'> = new prom.Gauge({
+    name: 'eksauth_mapping_source_rows', help: 'Rows in the mapping source version served', labelNames: ['source'], registers,
+  });
+  const sourceErrors: Counter<'source' | 'kind'> = new prom.Counter({
+    name: 'eksauth_mapping_source_errors_total', help: 'Mapping source failures: invalid content, watch/list failures, unreadable files',
+    labelNames: ['source', 'kind'], registers,
+  });
+  const sourceUpdated: Gauge<'source'> = new prom.Gauge({
+    name: 'eksauth_mapping_source_last_success_timestamp_seconds', help: 'When the mapping source last loaded successfully',
+    labelNames: ['source'], registers,
+  });
+  return {
+    review: (outcome, seconds) => {
+      reviews.inc({ outcome });
+      reviewSeconds.observe({ outcome }, seconds);
+    },
+    stsCall: (host, seconds, errorCode) => {
+      stsSeconds.observe({ host }, seconds);
+      if (errorCode !== undefined) stsErrors.inc({ host, code: errorCode });
+    },
+    cacheLookup: (result) => cache.inc({ result }),
+    cacheSize: (entries) => cacheEntries.set(entries),
+    mappingSource: (state) => {
+      sourceHealthy.set({ source: state.source }, state.healthy ? 1 : 0);
+      sourceLoaded.set({ source: state.source }, state.loaded ? 1 : 0);
+      sourceRows.set({ source: state.source }, state.rows);
+      if (state.healthy) sourceUpdated.set({ source: state.source }, Date.now() / 1000);
+    },
+    mappingSourceError: (source, kind) => sourceErrors.inc({ source, kind }),
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}

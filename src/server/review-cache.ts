@@ -1,0 +1,97 @@
+/**
+ * The verification cache: STS's answer for a token, reused until the token or the TTL runs out, and one STS call for
+ * identical reviews that arrive together.
+ *
+ * Keyed by the SHA-256 of the whole token, so an entry can only ever be found with the exact bearer string that was
+ * verified, and the token itself is never held. Only successes are stored; a failure is shared with the callers that
+ * were waiting for the same call, then forgotten, so a retry asks STS again.
+ */
+import { createHash } from 'node:crypto';
+import type { CacheResult } from './metrics.js';
+
+export interface ReviewCacheOptions {
+  /** Longest an answer is reused; 0 disables storing (identical concurrent reviews still share one call). */
+  ttlMs: number;
+  /** Most entries kept; the least recently used goes first. */
+  maxEntries: number;
+  /** Clock, for tests; default `Date.now`. */
+  now?: () => number;
+}
+
+/** What `verify` returns: the value, and until when it may be reused (absent: not cacheable). */
+export interface Verified<V> {
+  value: V;
+  /** Epoch ms after which the token is no longer valid, e.g. `ValidatedToken.validUntil`. */
+  validUntil?: number;
+}
+
+export interface CacheAnswer<V> {
+  value: V;
+  result: CacheResult;
+}
+
+export interface ReviewCache<V> {
+  /** The cached value for `token`, or the result of `verify` (shared with identical lookups in flight). */
+  get(token: string, verify: () => Promise<Verified<V>>): Promise<CacheAnswer<V>>;
+  size(): number;
+  clear(): void;
+}
+
+/**
+ * Creates a verification cache.
+ *
+ * @example
+ * ```ts
+ * import { createReviewCache, verifyToken } from 'eksauth';
+ * const cache = createReviewCache({ ttlMs: 60_000, maxEntries: 10_000 });
+ * const { value: identity, result } = await cache.get(token, async () => {
+ *   const verified = await verifyToken(token, { clusterId: 'prod' });
+ *   return { value: verified.identity, validUntil: verified.token.validUntil.getTime() };
+ * });
+ * // result: 'miss' the first time, 'hit' afterwards
+ * ```
+ */
+export function createReviewCache<V>(options: ReviewCacheOptions): ReviewCache<V> {
+  const now = options.now ?? Date.now;
+  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used entry first.
+  const entries = new Map<string, { value: V; expiresAt: number }>();
+  const inFlight = new Map<string, Promise<V>>();
+
+  const store = (key: string, verified: Verified<V>): void => {
+    const expiresAt = Math.min(now() + options.ttlMs, verified.validUntil ?? -Infinity);
+    if (options.ttlMs <= 0 || !(expiresAt > now())) return;
+    entries.set(key, { value: verified.value, expiresAt });
+    for (const oldest of entries.keys()) {
+      if (entries.size <= options.maxEntries) break;
+      entries.delete(oldest);
+    }
+  };
+
+  return {
+    async get(token, verify) {
+      const key = createHash('sha256').update(token).digest('base64');
+      const hit = entries.get(key);
+      if (hit !== undefined) {
+        entries.delete(key);
+        if (hit.expiresAt > now()) {
+          entries.set(key, hit);
+          return { value: hit.value, result: 'hit' };
+        }
+      }
+      const pending = inFlight.get(key);
+      if (pending !== undefined) return { value: await pending, result: 'coalesced' };
+      const call = verify().then((verified) => {
+        store(key, verified);
+        return verified.value;
+      });
+      inFlight.set(key, call);
+      try {
+        return { value: await call, result: 'miss' };
+      } finally {
+        inFlight.delete(key);
+      }
+    },
+    size: () => entries.size,
+    clear: () => entries.clear(),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * One token review, from bearer token to answer: the verification cache, the verifier (strict validation, then STS),
+ * and the mapping. Fails closed: anything but a verified, mapped identity is a denial, and every denial carries a
+ * reason that is safe to log and to return to kube-apiserver (identities and rule names, never the token).
+ *
+ * STS's answer is what is cached; the mapping is applied to it on every review, so a mapping change takes effect on
+ * the next request even for a token seen before.
+ */
+import type { StsIdentity } from '../authn/arn.js';
+import { mapIdentity } from '../authn/mapping/map-identity.js';
+import type { KubernetesUser, MapOptions, MappingRow } from '../authn/mapping/types.js';
+import { verifyToken } from '../authn/verify.js';
+import { EksAuthError, type ErrorCode } from '../errors.js';
+import { decodeToken } from '../token/format.js';
+import type { ServerConfig } from './config.js';
+import type { ServerMappings } from './mappings.js';
+import type { CacheResult, ReviewOutcome, ServerMetrics } from './metrics.js';
+import type { ReviewCache } from './review-cache.js';
+
+/** The answer to one review: the HTTP status the webhook sends and what the logs and metrics record. */
+export interface ReviewResult {
+  status: number;
+  outcome: ReviewOutcome;
+  /** Set when authenticated. */
+  user?: KubernetesUser;
+  /** The mapping row that produced `user`. */
+  row?: MappingRow;
+  /** Why the token was refused. Safe to log and to return. */
+  reason?: string;
+  /** Who STS says the caller is, when it got that far. */
+  identity?: StsIdentity;
+  cache?: CacheResult;
+  /** For `error` outcomes: what went wrong inside, for the log only. */
+  detail?: string;
+}
+
+export type TokenReviewer = (token: string) => Promise<ReviewResult>;
+
+export interface TokenReviewerDeps {
+  config: ServerConfig;
+  mappings: ServerMappings;
+  metrics: ServerMetrics;
+  cache: ReviewCache<StsIdentity>;
+  ec2PrivateDnsName?: MapOptions['ec2PrivateDnsName'];
+}
+
+const STS_DEADLINE_MARGIN_MS = 50;
+
+/** How each verifier failure is answered. kube-apiserver retries 429 (and 5xx with Retry-After); 403 is final. */
+const FAILURES: Partial<Record<ErrorCode, { status: number; outcome: ReviewOutcome }>> = {
+  ERR_STS_REJECTED: { status: 403, outcome: 'sts_rejected' },
+  ERR_STS_THROTTLED: { status: 429, outcome: 'sts_throttled' },
+  ERR_STS_UNAVAILABLE: { status: 503, outcome: 'sts_unavailable' },
+  ERR_STS_RESPONSE: { status: 502, outcome: 'sts_bad_response' },
+  // STS answered, but with a principal no mapping can name.
+  ERR_INVALID_ARN: { status: 403, outcome: 'unmapped' },
+  ERR_INVALID_IDENTITY: { status: 403, outcome: 'unmapped' },
+};
+
+/**
+ * Creates the reviewer the webhook calls for each TokenReview. It never rejects and never takes longer than
+ * `config.reviewTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const review = createTokenReviewer({ config, mappings, metrics, cache });
+ * const result = await review(bearerToken);
+ * if (result.outcome === 'authenticated') result.user?.username;
+ * ```
+ */
+export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
+  const { config } = deps;
+  const mapOptions: MapOptions = {
+    reservedPrefixAllowList: config.reservedPrefixAllowList,
+    ...(config.allowedAccounts === undefined ? {} : { allowedAccounts: config.allowedAccounts }),
+    ...(deps.ec2PrivateDnsName === undefined ? {} : { ec2PrivateDnsName: deps.ec2PrivateDnsName }),
+  };
+  const verify = verifierFor(deps);
+  const reviewOnce = async (token: string): Promise<ReviewResult> => {
+    let identity: StsIdentity;
+    let cache: CacheResult;
+    try {
+      ({ value: identity, result: cache } = await deps.cache.get(token, () => verify(token)));
+    } catch (err) {
+      return failure(err);
+    }
+    deps.metrics.cacheLookup(cache);
+    const mapped = await mapIdentity(identity, deps.mappings.sources(), mapOptions);
+    if (!mapped.mapped) return { status: 403, outcome: 'unmapped', reason: mapped.reason, identity, cache };
+    return { status: 200, outcome: 'authenticated', user: mapped.user, row: mapped.row, identity, cache };
+  };
+  return (token) => {
+    if (!deps.mappings.ready()) {
+      return Promise.resolve({ status: 503, outcome: 'not_ready', reason: 'the mapping sources are still loading; retry shortly' });
+    }
+    return withDeadline(reviewOnce(token).catch(failure), config.reviewTimeoutMs);
+  };
+}
+
+/** Verifies through the verifier, timing the STS call per host. */
+function verifierFor(deps: TokenReviewerDeps) {
+  const { config } = deps;
+  const options = {
+    clusterId: config.clusterId,
+    partitions: config.partitions,
+    regions: config.regions,
+    // A little less than the review's deadline, so that a slow STS is reported as such (with the host and the time
+    // waited); the deadline itself is the backstop for everything else a review waits on.
+    timeoutMs: Math.max(1, config.reviewTimeoutMs - STS_DEADLINE_MARGIN_MS),
+    ...(config.stsEndpoint === undefined ? {} : { stsEndpoint: config.stsEndpoint }),
+    ...(config.maxClockSkewSeconds === undefined ? {} : { maxClockSkewSeconds: config.maxClockSkewSeconds }),
+  };
+  return async (token: string) => {
+    const started = performance.now();
+    try {
+      const { token: validated, identity } = await verifyToken(token, options);
+      deps.metrics.stsCall(validated.host, (performance.now() - started) / 1000);
+      return { value: identity, validUntil: validated.validUntil.getTime() };
+    } catch (err) {
+      if (err instanceof EksAuthError && err.code.startsWith('ERR_STS_')) {
+        deps.metrics.stsCall(stsHostOf(token), (performance.now() - started) / 1000, err.code);
+      }
+      throw err;
+    }
+  };
+}
+
+/**
+ * The STS host of a token that passed validation (an `ERR_STS_*` error means it did, and the validator accepts
+ * only allow-listed lower-case hosts), for the metric label.
+ */
+function stsHostOf(token: string): string {
+  const decoded = decodeToken(token);
+  return decoded !== undefined && URL.canParse(decoded) ? new URL(decoded).hostname : 'unknown';
+}
+
+function failure(err: unknown): ReviewResult {
+  if (!(err instanceof EksAuthError)) {
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { status: 500, outcome: 'error', reason: 'internal error while reviewing the token; see the server log', detail };
+  }
+  const known = FAILURES[err.code] ?? (err.code.startsWith('ERR_TOKEN_') ? { status: 403, outcome: 'invalid_token' as const } : undefined);
+  if (known === undefined) return { status: 500, outcome: 'error', reason: `${err.message} (${err.code})` };
+  return { ...known, reason: `${err.message} (${err.code})` };
+}
+
+function withDeadline(review: Promise<ReviewResult>, timeoutMs: number): Promise<ReviewResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<ReviewResult>((resolve) => {
+    timer = setTimeout(() => resolve({
+      status: 503,
+      outcome: 'timeout',
+      reason: `no answer within ${timeoutMs} ms (STS or a mapping lookup is slow); the review fails closed`,
+    }), timeoutMs);
+  });
+  return Promise.race([review, late]).finally(() => clearTimeout(timer));
+}

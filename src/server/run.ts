@@ -1,0 +1,210 @@
+/**
+ * `eksauth server`: the TokenReview webhook on HTTPS, the ops endpoints, the mapping sources and the verification
+ * cache, wired together; and a graceful stop that lets reviews in flight finish.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StsIdentity } from '../authn/arn.js';
+import { createEc2PrivateDnsResolver } from '../authn/mapping/ec2-private-dns.js';
+import type { MapOptions } from '../authn/mapping/types.js';
+import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
+import type { KubernetesAccess } from './configmap-source.js';
+import { createOpsHandler } from './health.js';
+import { loadOrCreateServingCertificate, WEBHOOK_PATH, webhookUrl, writeWebhookKubeconfig } from './init.js';
+import { createLogger, type LogDestination, type Logger } from './logger.js';
+import { startServerMappings, type ServerMappings } from './mappings.js';
+import { createServerMetrics, type ServerMetrics } from './metrics.js';
+import { createReviewCache } from './review-cache.js';
+import { createTokenReviewer } from './review.js';
+import { createWebhookHandler, failureStatus, sendJson } from './webhook.js';
+
+export interface StartServerOptions {
+  /** Where the JSON log lines go; default stdout. */
+  logDestination?: LogDestination;
+  /** How the EKSConfigMap backend reaches the API; default from `config.kubeconfig`, else in-cluster. */
+  kubernetes?: KubernetesAccess;
+  /** Add process metrics (CPU, memory, event loop lag) to `/metrics`. The CLI turns this on. */
+  processMetrics?: boolean;
+  /** Resolves `{{EC2PrivateDNSName}}`; default: EC2 DescribeInstances in `config.region` (when there is one). */
+  ec2PrivateDnsName?: MapOptions['ec2PrivateDnsName'];
+  /** Problems found while reading the config, logged at start (see `loadServerConfigFile`). */
+  warnings?: string[];
+}
+
+export interface RunningServer {
+  config: ServerConfig;
+  /** `https://<hostname>:<port>/authenticate` with the port actually bound. */
+  url: string;
+  /** The serving certificate: what the webhook kubeconfig trusts. */
+  caPem: string;
+  /** `http://<address>:<port>` of the ops listener, when there is one. */
+  opsUrl?: string;
+  /** The webhook kubeconfig written at start, when configured. */
+  kubeconfigPath?: string;
+  ready(): boolean;
+  /** Stops accepting, lets reviews in flight finish (up to `shutdownTimeoutMs`), then closes everything. */
+  close(): Promise<void>;
+}
+
+// Longer than the idle timeout of Go's HTTP client (90 s), so kube-apiserver never sends on a connection we are closing.
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts the webhook. Rejects when the configuration, the certificate or the mapping file is unusable; the aws-auth
+ * ConfigMap loads in the background (`/readyz` and `ready()` turn true once it has).
+ *
+ * @example
+ * ```ts
+ * import { startServer } from 'eksauth';
+ * const server = await startServer({ clusterId: 'prod', mappingFile: '/etc/eksauth/mapping.yaml', stateDir: '/var/eksauth' });
+ * process.once('SIGTERM', () => void server.close());
+ * ```
+ */
+export async function startServer(input: ServerConfigInput, options: StartServerOptions = {}): Promise<RunningServer> {
+  const config = resolveServerConfig(input);
+  const log = await createLogger({ level: config.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  for (const warning of options.warnings ?? []) log.warn(warning);
+  const metrics = await createServerMetrics({ processMetrics: options.processMetrics === true });
+  const certificate = await loadOrCreateServingCertificate(config);
+  if (certificate.created) log.info({ certPath: certificate.certPath, keyPath: certificate.keyPath }, 'generated a serving key and certificate');
+  const mappings = await startServerMappings(config, { log, metrics, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
+  try {
+    return await listen(config, { log, metrics, mappings, certificate, options });
+  } catch (err) {
+    await mappings.close();
+    throw err;
+  }
+}
+
+interface Parts {
+  log: Logger;
+  metrics: ServerMetrics;
+  mappings: ServerMappings;
+  certificate: { certPem: string; keyPem: string };
+  options: StartServerOptions;
+}
+
+async function listen(config: ServerConfig, parts: Parts): Promise<RunningServer> {
+  const { log, metrics, mappings } = parts;
+  const cache = createReviewCache<StsIdentity>({ ttlMs: config.cacheTtlMs, maxEntries: config.cacheMaxEntries });
+  const ec2PrivateDnsName = parts.options.ec2PrivateDnsName
+    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver({ region: config.region }));
+  const review = createTokenReviewer({ config, mappings, metrics, cache, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
+  const authenticate = createWebhookHandler({ review, log, metrics, maxRequestBytes: config.maxRequestBytes });
+  const drain = new Drain();
+  const ops = createOpsHandler({
+    metrics: { ...metrics, render: () => (metrics.cacheSize(cache.size()), metrics.render()) },
+    readiness: { mappingsLoaded: () => mappings.ready(), sources: () => mappings.states(), draining: () => drain.draining },
+  });
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    if ((req.url ?? '').split('?')[0] === WEBHOOK_PATH) {
+      authenticate(req, res).catch((err: unknown) => {
+        log.error({ detail: err instanceof Error ? err.message : String(err) }, 'webhook handler failed');
+        if (!res.headersSent) sendJson(res, 500, failureStatus(500, 'InternalError', 'internal error; see the server log'));
+        else res.destroy();
+      });
+    } else if (!ops(req, res)) {
+      sendJson(res, 404, failureStatus(404, 'NotFound', `nothing at ${req.method ?? ''} ${(req.url ?? '').split('?')[0]}; TokenReviews go to POST ${WEBHOOK_PATH}`));
+    }
+  };
+  const webhook = https.createServer({ cert: parts.certificate.certPem, key: parts.certificate.keyPem, minVersion: 'TLSv1.2' }, drain.track(route));
+  tune(webhook);
+  const port = await bind(webhook, config.port, config.address);
+  const url = webhookUrl(config, port);
+  const opsServer = config.opsPort === null ? undefined : http.createServer(drain.track((req, res) => {
+    if (!ops(req, res)) sendJson(res, 404, failureStatus(404, 'NotFound', 'the ops port serves /healthz, /readyz and /metrics'));
+  }));
+  if (opsServer !== undefined) tune(opsServer);
+  let opsPort: number | undefined;
+  let kubeconfigPath: string | undefined;
+  try {
+    opsPort = opsServer === undefined || config.opsPort === null ? undefined : await bind(opsServer, config.opsPort, config.opsAddress);
+    kubeconfigPath = await writeKubeconfigIfAsked(config, url, parts.certificate.certPem);
+  } catch (err) {
+    await drain.stop([webhook, ...(opsServer?.listening ? [opsServer] : [])], 0);
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  const opsUrl = opsPort === undefined ? undefined : `http://${config.opsAddress.includes(':') ? `[${config.opsAddress}]` : config.opsAddress}:${opsPort}`;
+  log.info({ listen: url, ops: opsUrl, clusterId: config.clusterId, backendMode: config.backendMode, kubeconfig: kubeconfigPath }, 'eksauth server listening');
+  return {
+    config,
+    url,
+    caPem: parts.certificate.certPem,
+    ...(opsUrl === undefined ? {} : { opsUrl }),
+    ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
+    ready: () => mappings.ready() && !drain.draining,
+    close: () => {
+      stopping ??= (async () => {
+        log.info({ inFlight: drain.inFlight }, 'shutting down: draining reviews in flight');
+        await drain.stop([webhook, ...(opsServer ? [opsServer] : [])], config.shutdownTimeoutMs);
+        await mappings.close();
+        log.info('eksauth server stopped');
+        log.flush();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Counts requests in flight so that a stop can wait for them, and marks answers sent while stopping. */
+class Drain {
+  draining = false;
+  inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  track(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      this.inFlight += 1;
+      // Tell keep-alive clients to reconnect (to another replica) once this answer is out.
+      if (this.draining) res.setHeader('Connection', 'close');
+      res.once('close', () => {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) this.idle?.();
+      });
+      handler(req, res);
+    };
+  }
+
+  async stop(servers: http.Server[], timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const closed = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    servers.forEach((server) => server.closeIdleConnections());
+    if (this.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => { this.idle = resolve; }),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+      ]);
+      clearTimeout(timer);
+    }
+    servers.forEach((server) => server.closeAllConnections());
+    await Promise.all(closed);
+  }
+}
+
+function tune(server: http.Server): void {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+}
+
+function bind(server: http.Server, port: number, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: string): Promise<string | undefined> {
+  if (config.generateKubeconfig === undefined) return undefined;
+  if (!config.kubeconfigPregenerated) await writeWebhookKubeconfig(config.generateKubeconfig, { url, caPem });
+  return config.generateKubeconfig;
+}

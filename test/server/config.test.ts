@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parseBackendModes,
+  parseConfigMapRef,
+  parseDuration,
+  parseServerConfigFile,
+  readEmbeddedMappings,
+  resolveServerConfig,
+} from '../../src/server/config.js';
+
+// aws-iam-authenticator's deploy/example.yaml config, abridged: it must work unchanged.
+const REFERENCE_CONFIG = `
+clusterID: my-dev-cluster.example.com
+server:
+  port: 21362
+  stateDir: /var/aws-iam-authenticator
+  generateKubeconfig: /etc/kubernetes/aws-iam-authenticator/kubeconfig.yaml
+  kubeconfigPregenerated: true
+  backendMode:
+    - EKSConfigMap
+    - MountedFile
+  ec2DescribeInstancesQps: 15
+  mapRoles:
+  - roleARN: arn:aws:iam::000000000000:role/KubernetesAdmin
+    username: kubernetes-admin
+    groups:
+    - system:masters
+  mapUsers:
+  - userARN: arn:aws:iam::000000000000:user/Alice
+    username: alice
+    groups:
+    - system:masters
+  mapAccounts:
+  # - <AWS_ACCOUNT_ID>
+`;
+
+describe('server config file', () => {
+  it('reads an aws-iam-authenticator config.yaml, warning about the settings eksauth does not have', () => {
+    const { settings, warnings } = parseServerConfigFile(REFERENCE_CONFIG, '/etc/config.yaml');
+    expect(settings).toEqual({
+      clusterId: 'my-dev-cluster.example.com',
+      port: 21362,
+      stateDir: '/var/aws-iam-authenticator',
+      generateKubeconfig: '/etc/kubernetes/aws-iam-authenticator/kubeconfig.yaml',
+      kubeconfigPregenerated: true,
+      backendMode: ['EKSConfigMap', 'MountedFile'],
+      embeddedMappings: { path: '/etc/config.yaml' },
+    });
+    expect(warnings).toEqual([expect.stringContaining('server.ec2describeinstancesqps is an aws-iam-authenticator setting')]);
+  });
+
+  it('serves the embedded mapRoles/mapUsers/mapAccounts as a file source', () => {
+    const source = readEmbeddedMappings(REFERENCE_CONFIG, '/etc/config.yaml');
+    expect(source.name).toBe('file:/etc/config.yaml');
+    expect(source.candidates().map((row) => row.username)).toEqual(['kubernetes-admin', 'alice']);
+  });
+
+  it('reads eksauth settings: durations, lists, the ConfigMap reference', () => {
+    const { settings } = parseServerConfigFile(`
+clusterId: prod
+server:
+  cacheTTL: 90s
+  reviewTimeout: 2500ms
+  partition: aws,aws-cn
+  configMap: kube-system/aws-auth-v2
+  allowedAccounts: ["012345678901"]
+  opsPort: 9100
+`, 'c.yaml');
+    expect(settings).toMatchObject({
+      clusterId: 'prod', cacheTtlMs: 90_000, reviewTimeoutMs: 2_500, partitions: ['aws', 'aws-cn'],
+      configMap: { namespace: 'kube-system', name: 'aws-auth-v2' }, allowedAccounts: ['012345678901'], opsPort: 9100,
+    });
+  });
+
+  it.each([
+    ['server:\n  prot: 1\n', /c.yaml: server.prot is not a setting eksauth knows/],
+    ['server:\n  port: eighty\n', /server.port must be a whole number/],
+    ['server:\n  backendMode: CRD\n', /backend-mode "CRD" is an aws-iam-authenticator backend eksauth does not have/],
+    ['server:\n  port: 1\n  PORT: 2\n', /server.PORT is set twice/],
+    ['server: [1, 2]\n', /server must be a mapping/],
+    ['clusterID: [a\n', /c.yaml is not valid YAML/],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseServerConfigFile(text, 'c.yaml')).toThrow(message);
+  });
+});
+
+describe('resolveServerConfig', () => {
+  it('fills in the reference defaults', () => {
+    const config = resolveServerConfig({ clusterId: 'prod' });
+    expect(config).toMatchObject({
+      address: '127.0.0.1', port: 21362, hostname: '127.0.0.1', backendMode: ['MountedFile'], opsPort: 21363,
+      configMap: { namespace: 'kube-system', name: 'aws-auth' }, partitions: ['aws'], reservedPrefixAllowList: ['system:node:'],
+    });
+  });
+
+  it('names 127.0.0.1 in the URL when listening on every interface', () => {
+    expect(resolveServerConfig({ clusterId: 'prod', address: '0.0.0.0' }).hostname).toBe('127.0.0.1');
+  });
+
+  it.each([
+    [{}, 'ERR_NO_CLUSTER'],
+    [{ clusterId: 'has space' }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', port: 70000 }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', backendMode: [] }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', backendMode: ['MountedFile', 'MountedFile'] }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', mappingFile: 'm.yaml', embeddedMappings: { path: 'c.yaml' } }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', reviewTimeoutMs: 0 }, 'ERR_INVALID_CONFIG'],
+  ] as const)('refuses %j', (input, code) => {
+    expect(() => resolveServerConfig(input as Parameters<typeof resolveServerConfig>[0])).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('config values', () => {
+  it.each([['90', 90_000], ['1m30s', 90_000], ['500ms', 500], ['2h', 7_200_000], ['0', 0]])('duration %s', (text, ms) => {
+    expect(parseDuration(text, 'x')).toBe(ms);
+  });
+
+  it('refuses durations in other units', () => {
+    expect(() => parseDuration('5 minutes', '--cache-ttl')).toThrow(/--cache-ttl "5 minutes" is not a duration/);
+  });
+
+  it('accepts the backend names and deprecated aliases of aws-iam-authenticator', () => {
+    expect(parseBackendModes('ConfigMap, file')).toEqual(['EKSConfigMap', 'MountedFile']);
+  });
+
+  it('reads namespace/name, defaulting the namespace to kube-system', () => {
+    expect(parseConfigMapRef('aws-auth')).toEqual({ namespace: 'kube-system', name: 'aws-auth' });
+    expect(() => parseConfigMapRef('a/b/c')).toThrow(/not namespace\/name/);
+  });
+});
