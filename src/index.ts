@@ -136,3 +136,48 @@ export {
   type ClusterOutcome,
 } from './kubeconfig/update.js';
 export type { EmulatorCluster, EmulatorOutpostConfig, EmulatorClusterStatus } from './emulator/config.js';
+
+// eksauth server: the TokenReview webhook (src/server/).
+export { startServer, type StartServerOptions, type RunningServer } from './server/run.js';
+export {
+  resolveServerConfig,
+  loadServerConfigFile,
+  parseServerConfigFile,
+  readEmbeddedMappings,
+  parseDuration,
+  parseBackendModes,
+  parseConfigMapRef,
+  DEFAULT_WEBHOOK_PORT,
+  DEFAULT_OPS_PORT,
+  type ServerConfig,
+  type ServerConfigInput,
+  type ConfigFile,
+  type BackendMode,
+  type LogLevel,
+} from './server/config.js';
+export {
+  initServerFiles,
+  loadOrCreateServingCertificate,
+  buildWebhookKubeconfig,
+  writeWebhookKubeconfig,
+  webhookUrl,
+  CERT_FILENAME,
+  KEY_FILENAME,
+  WEBHOOK_PATH,
+  type InitResult,
+  type ServingCertificate,
+} from './server/init.js';
+export {
+  parseTokenReviewRequest,
+  tokenReviewResponse,
+  TOKEN_REVIEW_API_VERSIONS,
+  type TokenReviewApiVersion,
+  type TokenReviewRequest,
+} from './server/webhook.js';
+export { createTokenReviewer, type ReviewResult, type TokenReviewer, type TokenReviewerDeps } from './server/review.js';
+export { createReviewCache, type ReviewCache, type ReviewCacheOptions, type Verified, type CacheAnswer } from './server/review-cache.js';
+export { startServerMappings, type ServerMappings, type ServerMappingsOptions } from './server/mappings.js';
+export type { KubernetesAccess } from './server/configmap-source.js';
+export { createServerMetrics, type ServerMetrics, type ReviewOutcome, type CacheResult, type MappingSourceState } from './server/metrics.js';
+export { createLogger, type Logger, type LogDestination } from './server/logger.js';
+export { createSelfSignedCertificate, type SelfSignedCertificate, type SelfSignedCertificateOptions } from './server/tls.js';

@@ -9,6 +9,7 @@ import { startEmulator, type Emulator } from '../emulator/server.js';
 import { isEksAuthError } from '../errors.js';
 import { EXEC_API_V1 } from '../exec/exec-info.js';
 import { decodeToken } from '../token/format.js';
+import { showWholeChain } from './demo-chain.js';
 
 const run = promisify(execFile);
 const CLUSTER = 'demo-cluster';
@@ -49,6 +50,10 @@ export async function runDemo(): Promise<void> {
     if (role !== undefined) {
       await showToken(emulator, ['token', '--cluster-name', CLUSTER, '--region', REGION, '--role-arn', role.arn], env, `assuming ${role.arn}`);
     }
+    // The whole chain through kubectl, an API server and the webhook (src/cli/demo-chain.ts).
+    await showWholeChain({
+      emulator, cluster: CLUSTER, region: REGION, mapping: DEMO_MAPPING, credentials: alice, ...(role ? { roleArn: role.arn } : {}),
+    });
   } finally {
     await emulator.close();
   }

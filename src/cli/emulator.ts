@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { DEMO_EMULATOR_CONFIG, loadEmulatorConfig } from '../emulator/config.js';
 import type { EmulatorConfig } from '../emulator/config.js';
 import { isLoopback, startEmulator } from '../emulator/server.js';
+import { untilStopSignal } from './signals.js';
 
 export interface RunEmulatorOptions {
   /** YAML or JSON file with identities and roles; default: the built-in demo identities. */
@@ -52,16 +53,4 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
 /** Single-quotes a value for sh when it holds anything beyond the characters that never need quoting. */
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-function untilStopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }

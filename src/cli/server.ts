@@ -17,7 +17,14 @@ import { EksAuthError } from '../errors.js';
 import type { ServerFlags } from './server-command.js';
 import { untilStopSignal } from './signals.js';
 
-/** Runs the webhook until SIGTERM or SIGINT, then drains reviews in flight and exits. */
+/**
+ * Runs the webhook until SIGTERM or SIGINT, then drains reviews in flight and exits.
+ *
+ * @example
+ * ```ts
+ * await runServer({ config: '/etc/eksauth/config.yaml', kubeconfigPregenerated: true }); // eksauth server --config …
+ * ```
+ */
 export async function runServer(flags: ServerFlags): Promise<void> {
   const { settings, warnings } = await settingsFrom(flags);
   const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -29,7 +36,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   await server.close();
 }
 
-/** Writes the key, certificate and webhook kubeconfig, and says what to do with them. */
+/**
+ * Writes the key, certificate and webhook kubeconfig, and says what to do with them.
+ *
+ * @example
+ * ```ts
+ * await runServerInit({ clusterId: 'prod', generateKubeconfig: '/etc/kubernetes/eksauth/kubeconfig.yaml' });
+ * ```
+ */
 export async function runServerInit(flags: ServerFlags): Promise<void> {
   const { settings, warnings } = await settingsFrom(flags);
   warnings.forEach((warning) => process.stderr.write(`warning: ${warning}\n`));

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { AWS_AUTH_SECTIONS, buildAwsAuthSource, type AwsAuthSections } from '../authn/mapping/aws-auth-format.js';
+import { RESERVED_USERNAME_PREFIXES } from '../authn/mapping/map-identity.js';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
 
@@ -88,8 +89,8 @@ const DEFAULTS: Omit<ServerConfig, 'clusterId' | 'hostname'> = {
   cacheMaxEntries: 10_000,
   reviewTimeoutMs: 5_000,
   maxRequestBytes: 64 * 1024,
-  // aws-auth node rows map to system:node:<name>; everything else reserved stays refused.
-  reservedPrefixAllowList: ['system:node:'],
+  // aws-auth's standard node rows (system:node:{{EC2PrivateDNSName}}) need no entry: the mapping allows them itself.
+  reservedPrefixAllowList: [],
   opsAddress: '127.0.0.1',
   opsPort: DEFAULT_OPS_PORT,
   mappingReloadIntervalMs: 1_000,
@@ -137,6 +138,8 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
     check(Number.isFinite(value) && value > 0, name, 'must be more than zero');
   }
   check(Number.isFinite(merged.cacheTtlMs) && merged.cacheTtlMs >= 0, 'cacheTTL', 'must be zero (off) or more');
+  const notReserved = merged.reservedPrefixAllowList.find((prefix) => !RESERVED_USERNAME_PREFIXES.some((reserved) => prefix.startsWith(reserved)));
+  check(notReserved === undefined, 'reservedPrefixAllowList', `entry "${notReserved ?? ''}" does not start with a reserved prefix (${RESERVED_USERNAME_PREFIXES.join(', ')})`);
   const hostname = merged.hostname ?? (isWildcard(merged.address) ? '127.0.0.1' : merged.address);
   return { ...merged, clusterId, hostname };
 }

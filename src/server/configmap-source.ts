@@ -11,6 +11,7 @@ import type * as K8s from '@kubernetes/client-node';
 import { parseAwsAuthConfigMap } from '../authn/mapping/configmap/configmap.js';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
+import { withDeadline } from './deadline.js';
 import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 /** How to reach the Kubernetes API: a kubeconfig file, the pod's service account, or a server and token given directly. */
@@ -49,65 +50,90 @@ export async function watchAwsAuthConfigMap(options: ConfigMapSourceOptions, rep
   const kubeConfig = loadKubeConfig(k8s, options.access);
   const { namespace, name } = options;
   const holder = new SourceHolder(`configmap:${namespace}/${name}`, reporter);
-  const empty = (): MappingSource => parseAwsAuthConfigMap({ apiVersion: 'v1', kind: 'ConfigMap', data: {} }, holder.name);
-  // Set while the ConfigMap is known not to exist, so that relists after a retry do not announce it again.
-  let absent = false;
-  const markAbsent = (why: string): void => {
-    if (absent) return;
-    absent = true;
-    holder.accept(empty(), why);
-  };
-  const apply = (configMap: ConfigMapLike): void => {
-    absent = false;
-    try {
-      holder.accept(parseAwsAuthConfigMap(normalize(configMap), holder.name), `resourceVersion ${configMap.metadata?.resourceVersion ?? '?'}`);
-    } catch (err) {
-      if (!(err instanceof EksAuthError)) throw err;
-      holder.reject(err.message, 'invalid', { serveEmpty: empty() });
-    }
-  };
+  const versions = versionsInto(holder);
   const api = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  let retryMs = FIRST_RETRY_MS;
+  const listTimeoutMs = options.listTimeoutMs ?? 10_000;
+  const supervisor = new Supervisor(holder);
   const list = async (): Promise<K8s.KubernetesListObject<K8s.V1ConfigMap>> => {
-    const result = await withTimeout(
-      api.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` }),
-      options.listTimeoutMs ?? 10_000,
-      `listing ConfigMap ${namespace}/${name}`,
-    );
-    retryMs = FIRST_RETRY_MS;
+    const result = await withDeadline(api.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${name}` }), listTimeoutMs, () => {
+      throw new Error(`listing ConfigMap ${namespace}/${name} took longer than ${listTimeoutMs} ms`);
+    });
+    // A list that finishes after close() must not let the informer open a new watch.
+    if (supervisor.stopped) throw new Error('the ConfigMap watch was stopped');
+    supervisor.succeeded();
     // Present objects arrive as 'add' events right after this returns; an absent one produces none.
-    if (!result.items.some((item) => item.metadata?.name === name)) markAbsent('no such ConfigMap: nobody is mapped by it');
+    if (!result.items.some((item) => item.metadata?.name === name)) versions.absent('no such ConfigMap: nobody is mapped by it');
     return result;
   };
   const path = `/api/v1/namespaces/${namespace}/configmaps`;
   const informer = new k8s.ListWatch<K8s.V1ConfigMap>(path, new k8s.Watch(kubeConfig), list, false, undefined, `metadata.name=${name}`);
-  informer.on('add', apply);
-  informer.on('update', apply);
-  informer.on('delete', () => markAbsent('ConfigMap deleted: nobody is mapped by it'));
-  let stopped = false;
-  let retry: NodeJS.Timeout | undefined;
-  const start = (): void => {
-    informer.start().catch((err: unknown) => restartLater(err));
-  };
-  const restartLater = (err: unknown): void => {
-    if (stopped) return;
-    holder.transientFailure(`${describeError(err)}; retrying in ${Math.round(retryMs / 1000)} s`);
-    clearTimeout(retry);
-    retry = setTimeout(start, retryMs);
-    retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
-  };
-  informer.on('error', restartLater);
-  start();
+  informer.on('add', versions.apply);
+  informer.on('update', versions.apply);
+  informer.on('delete', () => versions.absent('ConfigMap deleted: nobody is mapped by it'));
+  supervisor.run(informer);
   return {
     name: holder.name,
     current: () => holder.current(),
     state: () => holder.state(),
-    close: async () => {
-      stopped = true;
-      clearTimeout(retry);
-      await informer.stop();
+    close: () => supervisor.stop(informer),
+  };
+}
+
+/** Turns informer events into served versions: a ConfigMap parsed, or (deleted, absent, first one invalid) no rows. */
+function versionsInto(holder: SourceHolder): { apply: (configMap: ConfigMapLike) => void; absent: (why: string) => void } {
+  const empty = (): MappingSource => parseAwsAuthConfigMap({ apiVersion: 'v1', kind: 'ConfigMap', data: {} }, holder.name);
+  // Set while the ConfigMap is known not to exist, so that relists after a retry do not announce it again.
+  let absent = false;
+  return {
+    apply: (configMap) => {
+      absent = false;
+      try {
+        holder.accept(parseAwsAuthConfigMap(normalize(configMap), holder.name), `resourceVersion ${configMap.metadata?.resourceVersion ?? '?'}`);
+      } catch (err) {
+        if (!(err instanceof EksAuthError)) throw err;
+        holder.reject(err.message, 'invalid', { serveEmpty: empty() });
+      }
+    },
+    absent: (why) => {
+      if (absent) return;
+      absent = true;
+      holder.accept(empty(), why);
     },
   };
+}
+
+/** Restarts the informer with a growing back-off when its list or watch fails outright (it stops itself then). */
+class Supervisor {
+  stopped = false;
+  private retryMs = FIRST_RETRY_MS;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(private readonly holder: SourceHolder) {}
+
+  run(informer: K8s.ListWatch<K8s.V1ConfigMap>): void {
+    const start = (): void => {
+      informer.start().catch(restartLater);
+    };
+    const restartLater = (err: unknown): void => {
+      if (this.stopped) return;
+      this.holder.transientFailure(`${describeError(err)}; retrying in ${Math.round(this.retryMs / 1000)} s`);
+      clearTimeout(this.retry);
+      this.retry = setTimeout(start, this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    };
+    informer.on('error', restartLater);
+    start();
+  }
+
+  succeeded(): void {
+    this.retryMs = FIRST_RETRY_MS;
+  }
+
+  async stop(informer: K8s.ListWatch<K8s.V1ConfigMap>): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await informer.stop();
+  }
 }
 
 function loadKubeConfig(k8s: typeof K8s, access: KubernetesAccess): K8s.KubeConfig {
@@ -134,14 +160,6 @@ function loadKubeConfig(k8s: typeof K8s, access: KubernetesAccess): K8s.KubeConf
 function normalize(configMap: ConfigMapLike): object {
   const { name, namespace } = configMap.metadata ?? {};
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: configMap.data ?? {} };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A short, secret-free description: the client's errors can carry whole responses. */

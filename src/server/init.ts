@@ -43,9 +43,14 @@ export async function loadOrCreateServingCertificate(config: ServerConfig): Prom
   if (existing !== undefined) return { ...existing, certPath, keyPath, created: false };
   const { dnsNames, ipAddresses } = subjectAltNames(config);
   const pair = await createSelfSignedCertificate({ commonName: 'eksauth', dnsNames, ipAddresses, days: CERT_VALIDITY_DAYS });
-  await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
-  await writeAtomically(keyPath, pair.keyPem, 0o600);
-  await writeAtomically(certPath, pair.certPem, 0o644);
+  try {
+    await mkdir(config.stateDir, { recursive: true, mode: 0o700 });
+    await writeAtomically(keyPath, pair.keyPem, 0o600);
+    await writeAtomically(certPath, pair.certPem, 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unwritable';
+    throw new EksAuthError('ERR_INVALID_CONFIG', `No serving certificate in ${config.stateDir}, and one cannot be written there (${code}); run \`eksauth server init\` with the same --state-dir, or make it writable.`);
+  }
   return { ...pair, certPath, keyPath, created: true };
 }
 

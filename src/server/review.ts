@@ -13,6 +13,7 @@ import { verifyToken } from '../authn/verify.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { decodeToken } from '../token/format.js';
 import type { ServerConfig } from './config.js';
+import { withDeadline } from './deadline.js';
 import type { ServerMappings } from './mappings.js';
 import type { CacheResult, ReviewOutcome, ServerMetrics } from './metrics.js';
 import type { ReviewCache } from './review-cache.js';
@@ -93,7 +94,11 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
     if (!deps.mappings.ready()) {
       return Promise.resolve({ status: 503, outcome: 'not_ready', reason: 'the mapping sources are still loading; retry shortly' });
     }
-    return withDeadline(reviewOnce(token).catch(failure), config.reviewTimeoutMs);
+    return withDeadline(reviewOnce(token).catch(failure), config.reviewTimeoutMs, () => ({
+      status: 503,
+      outcome: 'timeout',
+      reason: `no answer within ${config.reviewTimeoutMs} ms (STS or a mapping lookup is slow); the review fails closed`,
+    }));
   };
 }
 
@@ -142,16 +147,4 @@ function failure(err: unknown): ReviewResult {
   const known = FAILURES[err.code] ?? (err.code.startsWith('ERR_TOKEN_') ? { status: 403, outcome: 'invalid_token' as const } : undefined);
   if (known === undefined) return { status: 500, outcome: 'error', reason: `${err.message} (${err.code})` };
   return { ...known, reason: `${err.message} (${err.code})` };
-}
-
-function withDeadline(review: Promise<ReviewResult>, timeoutMs: number): Promise<ReviewResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<ReviewResult>((resolve) => {
-    timer = setTimeout(() => resolve({
-      status: 503,
-      outcome: 'timeout',
-      reason: `no answer within ${timeoutMs} ms (STS or a mapping lookup is slow); the review fails closed`,
-    }), timeoutMs);
-  });
-  return Promise.race([review, late]).finally(() => clearTimeout(timer));
 }

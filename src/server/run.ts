@@ -88,49 +88,34 @@ interface Parts {
   options: StartServerOptions;
 }
 
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
 async function listen(config: ServerConfig, parts: Parts): Promise<RunningServer> {
-  const { log, metrics, mappings } = parts;
-  const cache = createReviewCache<StsIdentity>({ ttlMs: config.cacheTtlMs, maxEntries: config.cacheMaxEntries });
-  const ec2PrivateDnsName = parts.options.ec2PrivateDnsName
-    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver({ region: config.region }));
-  const review = createTokenReviewer({ config, mappings, metrics, cache, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
-  const authenticate = createWebhookHandler({ review, log, metrics, maxRequestBytes: config.maxRequestBytes });
+  const { log, mappings } = parts;
   const drain = new Drain();
-  const ops = createOpsHandler({
-    metrics: { ...metrics, render: () => (metrics.cacheSize(cache.size()), metrics.render()) },
-    readiness: { mappingsLoaded: () => mappings.ready(), sources: () => mappings.states(), draining: () => drain.draining },
-  });
-  const route = (req: IncomingMessage, res: ServerResponse): void => {
-    if ((req.url ?? '').split('?')[0] === WEBHOOK_PATH) {
-      authenticate(req, res).catch((err: unknown) => {
-        log.error({ detail: err instanceof Error ? err.message : String(err) }, 'webhook handler failed');
-        if (!res.headersSent) sendJson(res, 500, failureStatus(500, 'InternalError', 'internal error; see the server log'));
-        else res.destroy();
-      });
-    } else if (!ops(req, res)) {
-      sendJson(res, 404, failureStatus(404, 'NotFound', `nothing at ${req.method ?? ''} ${(req.url ?? '').split('?')[0]}; TokenReviews go to POST ${WEBHOOK_PATH}`));
-    }
-  };
-  const webhook = https.createServer({ cert: parts.certificate.certPem, key: parts.certificate.keyPem, minVersion: 'TLSv1.2' }, drain.track(route));
-  tune(webhook);
-  const port = await bind(webhook, config.port, config.address);
-  const url = webhookUrl(config, port);
-  const opsServer = config.opsPort === null ? undefined : http.createServer(drain.track((req, res) => {
-    if (!ops(req, res)) sendJson(res, 404, failureStatus(404, 'NotFound', 'the ops port serves /healthz, /readyz and /metrics'));
-  }));
-  if (opsServer !== undefined) tune(opsServer);
-  let opsPort: number | undefined;
+  const { webhookRoutes, opsRoutes } = createRoutes(config, parts, drain);
+  const webhook = tune(https.createServer({ cert: parts.certificate.certPem, key: parts.certificate.keyPem, minVersion: 'TLSv1.2' }, drain.track(webhookRoutes)));
+  const url = webhookUrl(config, await bind(webhook, config.port, config.address));
+  const opsServer = config.opsPort === null ? undefined : tune(http.createServer(drain.track(opsRoutes)));
+  const servers = [webhook, ...(opsServer ? [opsServer] : [])];
+  let opsUrl: string | undefined;
   let kubeconfigPath: string | undefined;
   try {
-    opsPort = opsServer === undefined || config.opsPort === null ? undefined : await bind(opsServer, config.opsPort, config.opsAddress);
+    if (opsServer !== undefined && config.opsPort !== null) opsUrl = httpUrl(config.opsAddress, await bind(opsServer, config.opsPort, config.opsAddress));
     kubeconfigPath = await writeKubeconfigIfAsked(config, url, parts.certificate.certPem);
   } catch (err) {
-    await drain.stop([webhook, ...(opsServer?.listening ? [opsServer] : [])], 0);
+    await drain.stop(servers.filter((server) => server.listening), 0);
     throw err;
   }
-  let stopping: Promise<void> | undefined;
-  const opsUrl = opsPort === undefined ? undefined : `http://${config.opsAddress.includes(':') ? `[${config.opsAddress}]` : config.opsAddress}:${opsPort}`;
   log.info({ listen: url, ops: opsUrl, clusterId: config.clusterId, backendMode: config.backendMode, kubeconfig: kubeconfigPath }, 'eksauth server listening');
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    log.info({ inFlight: drain.inFlight }, 'shutting down: draining reviews in flight');
+    await drain.stop(servers, config.shutdownTimeoutMs);
+    await mappings.close();
+    log.info('eksauth server stopped');
+    log.flush();
+  };
   return {
     config,
     url,
@@ -138,17 +123,42 @@ async function listen(config: ServerConfig, parts: Parts): Promise<RunningServer
     ...(opsUrl === undefined ? {} : { opsUrl }),
     ...(kubeconfigPath === undefined ? {} : { kubeconfigPath }),
     ready: () => mappings.ready() && !drain.draining,
-    close: () => {
-      stopping ??= (async () => {
-        log.info({ inFlight: drain.inFlight }, 'shutting down: draining reviews in flight');
-        await drain.stop([webhook, ...(opsServer ? [opsServer] : [])], config.shutdownTimeoutMs);
-        await mappings.close();
-        log.info('eksauth server stopped');
-        log.flush();
-      })();
-      return stopping;
-    },
+    close: () => (stopping ??= stop()),
   };
+}
+
+/** The webhook port answers `/authenticate` and the ops paths; the ops port only the ops paths. */
+function createRoutes(config: ServerConfig, parts: Parts, drain: Drain): { webhookRoutes: Handler; opsRoutes: Handler } {
+  const { log, metrics, mappings } = parts;
+  const cache = createReviewCache<StsIdentity>({ ttlMs: config.cacheTtlMs, maxEntries: config.cacheMaxEntries });
+  const ec2PrivateDnsName = parts.options.ec2PrivateDnsName
+    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver({ region: config.region }));
+  const review = createTokenReviewer({ config, mappings, metrics, cache, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
+  const authenticate = createWebhookHandler({ review, log, metrics, maxRequestBytes: config.maxRequestBytes });
+  const ops = createOpsHandler({
+    metrics: { ...metrics, render: () => (metrics.cacheSize(cache.size()), metrics.render()) },
+    readiness: { mappingsLoaded: () => mappings.ready(), sources: () => mappings.states(), draining: () => drain.draining },
+  });
+  const notFound = (res: ServerResponse, hint: string): void => sendJson(res, 404, failureStatus(404, 'NotFound', hint));
+  const webhookRoutes: Handler = (req, res) => {
+    if ((req.url ?? '').split('?')[0] !== WEBHOOK_PATH) {
+      if (!ops(req, res)) notFound(res, `nothing at ${req.method ?? ''} ${(req.url ?? '').split('?')[0]}; TokenReviews go to POST ${WEBHOOK_PATH}`);
+      return;
+    }
+    authenticate(req, res).catch((err: unknown) => {
+      log.error({ detail: err instanceof Error ? err.message : String(err) }, 'webhook handler failed');
+      if (res.headersSent) res.destroy();
+      else sendJson(res, 500, failureStatus(500, 'InternalError', 'internal error; see the server log'));
+    });
+  };
+  const opsRoutes: Handler = (req, res) => {
+    if (!ops(req, res)) notFound(res, 'the ops port serves /healthz, /readyz and /metrics');
+  };
+  return { webhookRoutes, opsRoutes };
+}
+
+function httpUrl(address: string, port: number): string {
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
 /** Counts requests in flight so that a stop can wait for them, and marks answers sent while stopping. */
@@ -157,7 +167,7 @@ class Drain {
   inFlight = 0;
   private idle: (() => void) | undefined;
 
-  track(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  track(handler: Handler): Handler {
     return (req, res) => {
       this.inFlight += 1;
       // Tell keep-alive clients to reconnect (to another replica) once this answer is out.
@@ -187,10 +197,11 @@ class Drain {
   }
 }
 
-function tune(server: http.Server): void {
+function tune<S extends http.Server>(server: S): S {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  return server;
 }
 
 function bind(server: http.Server, port: number, address: string): Promise<number> {

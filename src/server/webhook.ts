@@ -92,9 +92,9 @@ export function parseTokenReviewRequest(body: Buffer): TokenReviewRequest | { er
   }
   if (!isObject(review)) return { error: 'the request body is not a JSON object; expected a TokenReview' };
   const { apiVersion, kind, spec } = review;
-  if (kind !== 'TokenReview') return { error: `kind is ${JSON.stringify(kind) ?? 'missing'}; expected TokenReview` };
+  if (kind !== 'TokenReview') return { error: `kind is ${kind === undefined ? 'missing' : quote(kind)}; expected TokenReview` };
   if (!TOKEN_REVIEW_API_VERSIONS.includes(apiVersion as TokenReviewApiVersion)) {
-    const got = apiVersion === undefined ? 'apiVersion is missing' : `apiVersion ${JSON.stringify(apiVersion)} is not supported`;
+    const got = apiVersion === undefined ? 'apiVersion is missing' : `apiVersion ${quote(apiVersion)} is not supported`;
     return { error: `${got}; use ${TOKEN_REVIEW_API_VERSIONS.join(' or ')}` };
   }
   if (!isObject(spec)) return { error: 'spec is missing or not an object' };
@@ -176,7 +176,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
-/** A `meta.k8s.io/v1` Status: client-go turns it into an error carrying `message`. */
+/**
+ * A `meta.k8s.io/v1` Status: client-go turns it into an error carrying `message`, which kube-apiserver logs.
+ *
+ * @example
+ * ```ts
+ * failureStatus(400, 'BadRequest', 'spec.token is missing'); // { kind: 'Status', code: 400, message: … }
+ * ```
+ */
 export function failureStatus(code: number, reason: string, message: string): object {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
@@ -197,6 +204,12 @@ export function sendJson(res: ServerResponse, status: number, body: object): voi
     'Cache-Control': 'no-store',
   });
   res.end(text);
+}
+
+/** A short rendering of a value the caller sent, for reasons: never long enough to carry a token. */
+function quote(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 64 ? `${text.slice(0, 60)}…` : text;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

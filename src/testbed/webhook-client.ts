@@ -56,6 +56,11 @@ const RETRYABLE_STATUSES = new Set([429, 500, 504]);
 /**
  * A webhook answer kube-apiserver treats as an error (not 2xx, or no answer): the request is unauthenticated. The
  * code, `webhook-http-<status>` or `webhook-unreachable`, is what the test API server records.
+ *
+ * @example
+ * ```ts
+ * await authenticate(token).catch((err) => err instanceof WebhookError && err.exchange.status); // 503
+ * ```
  */
 export class WebhookError extends Error {
   readonly code: string;

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG, type EmulatorConfig } from '../../src/emulator/config.js';
@@ -17,7 +16,7 @@ import { webhookAuthenticator } from '../../src/testbed/webhook-client.js';
 import { EKSAUTH_CLI, runEksauth } from '../support/eksauth.js';
 import { writeKubeconfig, type KubeconfigUser } from '../support/kubeconfig.js';
 import { cleanEnv, hasCommand, runCommand, tempDir } from '../support/tools.js';
-import { ALICE, BOB, eventually, mintToken, request } from '../server/helpers.js';
+import { ALICE, BOB, eventually, freePort, mintToken, request } from '../server/helpers.js';
 
 const HAS_KUBECTL = hasCommand('kubectl');
 if (!HAS_KUBECTL) console.warn('test/e2e/server-kubectl.test.ts: kubectl is not on PATH; skipped.');
@@ -38,14 +37,6 @@ interface UserInfo {
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server → eksauth server (webhook) → STS emulator', () => {

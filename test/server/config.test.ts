@@ -89,7 +89,7 @@ describe('resolveServerConfig', () => {
     const config = resolveServerConfig({ clusterId: 'prod' });
     expect(config).toMatchObject({
       address: '127.0.0.1', port: 21362, hostname: '127.0.0.1', backendMode: ['MountedFile'], opsPort: 21363,
-      configMap: { namespace: 'kube-system', name: 'aws-auth' }, partitions: ['aws'], reservedPrefixAllowList: ['system:node:'],
+      configMap: { namespace: 'kube-system', name: 'aws-auth' }, partitions: ['aws'], reservedPrefixAllowList: [],
     });
   });
 
@@ -105,6 +105,7 @@ describe('resolveServerConfig', () => {
     [{ clusterId: 'p', backendMode: ['MountedFile', 'MountedFile'] }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', mappingFile: 'm.yaml', embeddedMappings: { path: 'c.yaml' } }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', reviewTimeoutMs: 0 }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', reservedPrefixAllowList: ['sys'] }, 'ERR_INVALID_CONFIG'],
   ] as const)('refuses %j', (input, code) => {
     expect(() => resolveServerConfig(input as Parameters<typeof resolveServerConfig>[0])).toThrow(expect.objectContaining({ code }));
   });

@@ -1,0 +1,82 @@
+/**
+ * `eksauth server` from the command line with an aws-iam-authenticator config file: the mappings embedded in it are
+ * served and reloaded when the file changes, reference settings eksauth lacks are warned about, flags override the
+ * file, and SIGTERM stops it cleanly.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
+import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { parseServerConfigFile, resolveServerConfig } from '../../src/server/config.js';
+import { EKSAUTH_CLI } from '../support/eksauth.js';
+import { cleanEnv, tempDir } from '../support/tools.js';
+import { ALICE, eventually, freePort, mintToken, request, review } from './helpers.js';
+
+const CLUSTER = 'prod-eu';
+const configWith = (username: string) => `
+clusterID: ${CLUSTER}
+server:
+  port: 1
+  ec2DescribeInstancesQps: 15
+  mapUsers:
+  - userARN: ${ALICE.arn}
+    username: ${username}
+    groups:
+    - developers
+`;
+
+describe('eksauth server with a config file', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
+  });
+  afterAll(async () => emulator?.close());
+
+  it('serves and reloads the embedded mappings, and stops on SIGTERM', async () => {
+    const dir = tempDir();
+    const configFile = join(dir, 'config.yaml');
+    writeFileSync(configFile, configWith('alice-v1'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [
+      EKSAUTH_CLI, 'server', '--config', configFile, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'),
+      '--sts-endpoint', emulator.url,
+    ], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await eventually(() => output.includes('eksauth server listening'), `the server to listen (output: ${output})`);
+      const server = { url: `https://127.0.0.1:${port}/authenticate`, caPem: readFileSync(join(dir, 'state', 'cert.pem'), 'utf8') };
+      const token = await mintToken(ALICE, CLUSTER);
+      expect((await review(server, token)).body.status?.user?.username).toBe('alice-v1');
+      expect(output).toContain('server.ec2describeinstancesqps is an aws-iam-authenticator setting eksauth does not have; ignored');
+
+      writeFileSync(configFile, configWith('alice-v2'));
+      await eventually(async () => (await review(server, token)).body.status?.user?.username === 'alice-v2', 'the edited config file');
+      expect((await request(server.url.replace('/authenticate', '/readyz'), { caPem: server.caPem })).text).toContain(`[+]mapping file:${configFile}`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(output).toContain('"msg":"eksauth server stopped"');
+  });
+});
+
+describe('deploy/eksauth.yaml', () => {
+  it('carries a server config that eksauth accepts', () => {
+    const manifests = parseAllDocuments(readFileSync(new URL('../../deploy/eksauth.yaml', import.meta.url), 'utf8')).map((doc) => doc.toJS() as Record<string, unknown>);
+    const configMap = manifests.find((m) => m.kind === 'ConfigMap') as { data: Record<string, string> };
+    const { settings, warnings } = parseServerConfigFile(configMap.data['config.yaml'] ?? '', '/etc/eksauth/config.yaml');
+    expect(warnings).toEqual([]);
+    expect(resolveServerConfig(settings)).toMatchObject({
+      backendMode: ['EKSConfigMap', 'MountedFile'], kubeconfigPregenerated: true, opsAddress: '0.0.0.0', opsPort: 21363,
+      embeddedMappings: { path: '/etc/eksauth/config.yaml' },
+    });
+    const role = manifests.find((m) => m.kind === 'Role') as { rules: { resourceNames: string[]; verbs: string[] }[] };
+    expect(role.rules).toEqual([expect.objectContaining({ resourceNames: ['aws-auth'], verbs: ['get', 'list', 'watch'] })]);
+  });
+});
