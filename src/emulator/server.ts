@@ -22,6 +22,7 @@ import { headerValue, parseParams, splitTarget } from './request.js';
 import { StsService } from './sts.js';
 import type { Reply } from './sts-wire.js';
 import { renderError, StsError, wantsJson } from './sts-wire.js';
+import { readBody } from '../lib/http.js';
 
 export type { EmulatorFault } from './faults.js';
 
@@ -167,7 +168,9 @@ class EmulatorState {
     const json = wantsJson(req.headers.accept);
     let body: Buffer;
     try {
-      body = await readBody(req);
+      const received = await readBody(req, MAX_BODY_BYTES);
+      if (received === undefined) throw new StsError(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+      body = received;
     } catch (err) {
       send(res, renderError(err instanceof StsError ? err : new StsError(400, 'InvalidRequest', 'The request body could not be read.'), json));
       return;
@@ -293,25 +296,6 @@ function peekAction(request: ReceivedRequest): string {
   } catch {
     return '(none)';
   }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new StsError(413, 'RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
-        req.removeAllListeners('data');
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function jsonReply(status: number, value: unknown): Reply {

@@ -18,7 +18,8 @@ import { startServerMappings, type ServerMappings } from './mappings.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createReviewCache } from './review-cache.js';
 import { createTokenReviewer } from './review.js';
-import { createWebhookHandler, failureStatus, sendJson } from './webhook.js';
+import { failureStatus, sendJson } from '../lib/http.js';
+import { createWebhookHandler } from './webhook.js';
 
 export interface StartServerOptions {
   /** Where the JSON log lines go; default stdout. */
@@ -139,7 +140,7 @@ function createRoutes(config: ServerConfig, parts: Parts, drain: Drain): { webho
     metrics: { ...metrics, render: () => (metrics.cacheSize(cache.size()), metrics.render()) },
     readiness: { mappingsLoaded: () => mappings.ready(), sources: () => mappings.states(), draining: () => drain.draining },
   });
-  const notFound = (res: ServerResponse, hint: string): void => sendJson(res, 404, failureStatus(404, 'NotFound', hint));
+  const notFound = (res: ServerResponse, hint: string): void => void sendJson(res, 404, failureStatus(404, 'NotFound', hint));
   const webhookRoutes: Handler = (req, res) => {
     if ((req.url ?? '').split('?')[0] !== WEBHOOK_PATH) {
       if (!ops(req, res)) notFound(res, `nothing at ${req.method ?? ''} ${(req.url ?? '').split('?')[0]}; TokenReviews go to POST ${WEBHOOK_PATH}`);

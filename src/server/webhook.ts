@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ReviewResult, TokenReviewer } from './review.js';
+import { failureStatus, readBody, sendJson } from '../lib/http.js';
 
 export const TOKEN_REVIEW_API_VERSIONS = ['authentication.k8s.io/v1', 'authentication.k8s.io/v1beta1'] as const;
 export type TokenReviewApiVersion = (typeof TOKEN_REVIEW_API_VERSIONS)[number];
@@ -146,64 +147,6 @@ function logReview(log: Logger, result: ReviewResult, context: Record<string, un
   if (result.outcome === 'authenticated') log.info(entry, 'access granted');
   else if (result.status >= 500) log.error(entry, 'access denied: review failed');
   else log.warn(entry, 'access denied');
-}
-
-/**
- * The body, or undefined as soon as it exceeds `limit`: the rest is not read, and the 413 closes the connection.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= limit) {
-        chunks.push(chunk);
-        return;
-      }
-      req.off('data', onData);
-      req.pause();
-      resolve(undefined);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-/**
- * A `meta.k8s.io/v1` Status: client-go turns it into an error carrying `message`, which kube-apiserver logs.
- *
- * @example
- * ```ts
- * failureStatus(400, 'BadRequest', 'spec.token is missing'); // { kind: 'Status', code: 400, message: … }
- * ```
- */
-export function failureStatus(code: number, reason: string, message: string): object {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
-
-/**
- * Sends `body` as JSON with the headers every answer carries.
- *
- * @example
- * ```ts
- * sendJson(res, 400, failureStatus(400, 'BadRequest', 'spec.token is missing'));
- * ```
- */
-export function sendJson(res: ServerResponse, status: number, body: object): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-  });
-  res.end(text);
 }
 
 /** A short rendering of a value the caller sent, for reasons: never long enough to carry a token. */

@@ -18,7 +18,7 @@ import { EksAuthError } from '../errors.js';
 import { createSelfSignedCertificate } from '../server/tls.js';
 import { decodeToken } from '../token/format.js';
 import { ConfigMapStore } from './configmaps.js';
-import { failureStatus, sendJson } from './http.js';
+import { failureStatus, readBody, sendJson } from '../lib/http.js';
 
 /** The user a request is made as, shaped like Kubernetes' `UserInfo`. */
 export interface AuthenticatedUser {
@@ -172,7 +172,7 @@ async function handleRequest(
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'https://apiserver.invalid');
   const path = url.pathname;
-  await readBody(req);
+  await readBody(req, MAX_REQUEST_BODY_BYTES);
   const auth = await authenticateRequest(req, authenticate);
   if (!('user' in auth)) {
     sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
@@ -196,20 +196,6 @@ async function authenticateRequest(req: IncomingMessage, authenticate: BearerAut
     const code = (err as { code?: unknown } | undefined)?.code;
     return { error: typeof code === 'string' ? code : 'authenticator-error' };
   }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** Answers an authenticated request; returns the status sent. */

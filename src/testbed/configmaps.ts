@@ -6,7 +6,7 @@
  * history, to prove a client resumes and relists.
  */
 import type { ServerResponse } from 'node:http';
-import { failureStatus, sendJson } from './http.js';
+import { failureStatus, sendJson } from '../lib/http.js';
 
 export interface ConfigMapObject {
   apiVersion: 'v1';

@@ -1,0 +1,71 @@
+/**
+ * HTTP plumbing shared by eksauth's servers (the webhook, the STS emulator, the test API server).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * The request body, or undefined as soon as it exceeds `limit` bytes (declared or streamed): the rest is not read,
+ * so a caller answering 413 should also close the connection.
+ *
+ * @example
+ * ```ts
+ * const body = await readBody(req, 64 * 1024);
+ * if (body === undefined) return sendJson(res, 413, failureStatus(413, 'RequestEntityTooLarge', 'body over 64 KiB'));
+ * ```
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * A `meta.k8s.io/v1` Status, the body Kubernetes sends with every error; client-go turns it into an error carrying
+ * `message`.
+ *
+ * @example
+ * ```ts
+ * failureStatus(400, 'BadRequest', 'spec.token is missing'); // { kind: 'Status', code: 400, message: … }
+ * ```
+ */
+export function failureStatus(code: number, reason: string, message: string): object {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+/**
+ * Sends `body` as JSON, never cacheable, and returns the status (for request logs).
+ *
+ * @example
+ * ```ts
+ * sendJson(res, 400, failureStatus(400, 'BadRequest', 'spec.token is missing'));
+ * ```
+ */
+export function sendJson(res: ServerResponse, status: number, body: object): number {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+  return status;
+}
