@@ -12,14 +12,16 @@
 // chain, other commands): good enough to time static credentials, not a build to ship.
 import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { common, tokenPathModules } from '../scripts/esbuild-options.mjs';
 
 const runs = Math.max(10, Number.parseInt(process.env.EKSAUTH_BENCH_RUNS ?? '21', 10));
 const root = mkdtempSync(join(tmpdir(), 'eksauth-startup-'));
-const cli = new URL('../dist/cli/eksauth.cjs', import.meta.url).pathname;
+// The shipped files run from a copy, so a rebuild while the bench runs (npm test does one) cannot disturb them.
+cpSync(new URL('../dist/cli', import.meta.url), join(root, 'cli'), { recursive: true });
+const cli = join(root, 'cli', 'eksauth.cjs');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const out = (line = '') => process.stdout.write(`${line}\n`);
 

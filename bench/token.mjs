@@ -11,20 +11,22 @@
 //
 // EKSAUTH_BENCH_RUNS sets the samples per command (default 21; at least 10).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApiServer } from '../dist/lib/testbed/apiserver.js';
 
 const runs = Math.max(10, Number.parseInt(process.env.EKSAUTH_BENCH_RUNS ?? '21', 10));
 const KUBECTL_CALLS = 20;
-const cli = new URL('../dist/cli/eksauth.cjs', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'eksauth-bench-'));
 const dir = (name) => {
   const path = join(root, name);
   mkdirSync(path, { recursive: true });
   return path;
 };
+// The CLI runs from a copy of the build, so a rebuild while the bench runs (npm test does one) cannot disturb it.
+cpSync(new URL('../dist/cli', import.meta.url), join(root, 'cli'), { recursive: true });
+const cli = join(root, 'cli', 'eksauth.cjs');
 
 // No AWS files at all, as in CI; a second home has a ~/.aws/config, as on a workstation. Nothing from the caller's
 // environment leaks in (NODE_EXTRA_CA_CERTS alone adds ~35 ms to every Node start).

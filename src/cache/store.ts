@@ -15,7 +15,7 @@ import { CACHE_FORMAT } from './key.js';
 
 /** Group and world permission bits: none may be set on the directory or an entry. */
 const OTHERS = 0o077;
-// O_NOFOLLOW does not exist on Windows, where profile directories are private by default.
+// Windows has neither O_NOFOLLOW nor the permission bits checked here; openCacheDir keeps the cache off there.
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /**
@@ -34,7 +34,8 @@ export function cacheDirPath(env: NodeJS.ProcessEnv): string {
 
 /**
  * The cache directory when it is safe to use, else undefined. With `create`, a missing directory is made (0700) and
- * one of ours with looser permissions is tightened; a directory owned by someone else is never used.
+ * one of ours with looser permissions is tightened; a directory owned by someone else is never used, and neither is
+ * any on Windows, where these permissions cannot be checked.
  *
  * @example
  * ```ts
@@ -43,6 +44,7 @@ export function cacheDirPath(env: NodeJS.ProcessEnv): string {
  * ```
  */
 export function openCacheDir(env: NodeJS.ProcessEnv, options: { create: boolean }): string | undefined {
+  if (process.platform === 'win32') return undefined;
   const dir = cacheDirPath(env);
   try {
     if (options.create) makeDirectory(dir);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { reportFailure } from './report.js';
+import { addVerifierFlags } from './verifier-flags.js';
 import { addServerCommand } from './server-command.js';
 import { TOKEN_FLAGS } from './token-flags.js';
 import type { TokenFlags } from './token.js';
@@ -74,21 +75,18 @@ program
     await runUpdateKubeconfig({ ...self.optsWithGlobals(), ...flags });
   });
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-program
+addVerifierFlags(
+  program
   .command('verify')
   .description('check a token: decode it, ask STS who signed it and, with a mapping, who that is in Kubernetes')
   .requiredOption('-t, --token <token>', "the k8s-aws-v1 token, or '-' to read it from stdin (keeps it out of ps)")
   .requiredOption('-i, --cluster-id <id>', "this cluster's id (the name, for EKS): tokens for other clusters fail")
   .option('--mapping <file>', 'mapping file: an aws-auth ConfigMap, or mapRoles/mapUsers/mapAccounts')
   .option('--access-entries <file>', 'access-entry records (principalArn, type, username, kubernetesGroups)')
-  .option('--sts-endpoint <url>', "connect to this STS address instead of the token's host (VPC endpoint, emulator)")
-  .option('--partition <name>', 'accept STS hosts of this partition (repeatable; default aws)', collect)
-  .option('--region <name>', 'also accept this region, when newer than the SDK data (repeatable)', collect)
-  .option('--allowed-account <id>', 'map only identities of this account (repeatable)', collect)
   .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', (v) => Number.parseInt(v, 10))
   .option('--timeout <seconds>', 'time allowed for the STS call', (v) => Number.parseFloat(v))
-  .option('-o, --output <format>', 'text or json', 'text')
+  .option('-o, --output <format>', 'text or json', 'text'),
+)
   .action(async (flags: import('./verify.js').VerifyFlags) => {
     const { runVerify } = await import('./verify.js');
     process.exitCode = await runVerify(flags);

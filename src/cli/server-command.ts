@@ -3,6 +3,7 @@
  * server code, pino, prom-client and the Kubernetes client load when a command runs.
  */
 import { Command, Option } from 'commander';
+import { addVerifierFlags } from './verifier-flags.js';
 
 /** Flags as commander hands them over (strings; repeatable ones as lists). */
 export interface ServerFlags {
@@ -30,8 +31,6 @@ export interface ServerFlags {
   logLevel?: string;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
 /** Flags both commands take, so that `init` writes the files `server` then reads. */
 function addSharedFlags(command: Command): Command {
   return command
@@ -53,21 +52,19 @@ function addSharedFlags(command: Command): Command {
  * ```
  */
 export function addServerCommand(program: Command): void {
-  const server = addSharedFlags(
-    program.command('server').description('run the TokenReview webhook for kube-apiserver (a drop-in for aws-iam-authenticator server)'),
+  const server = addVerifierFlags(
+    addSharedFlags(
+      program.command('server').description('run the TokenReview webhook for kube-apiserver (a drop-in for aws-iam-authenticator server)'),
+    ),
   )
     .option('--kubeconfig-pregenerated', 'the webhook kubeconfig was written by `eksauth server init`: leave it alone')
     .option('--backend-mode <modes>', 'mapping backends in precedence order: MountedFile, EKSConfigMap (comma-separated)')
     .option('--mapping-file <path>', 'MountedFile mapping (aws-auth format), reloaded on change; default: the config file\'s mapRoles/mapUsers/mapAccounts')
     .option('--configmap <namespace/name>', 'ConfigMap the EKSConfigMap backend watches (default kube-system/aws-auth)')
     .option('--kubeconfig <path>', 'kubeconfig for reading the ConfigMap (default: the pod\'s service account)')
-    .option('--partition <name>', 'accept STS hosts of this partition (repeatable; default aws)', collect)
-    .option('--sts-region <name>', 'also accept STS hosts of this region, when newer than the SDK data (repeatable)', collect)
-    .option('--sts-endpoint <url>', "connect to this STS address instead of the token's host (VPC endpoint, emulator)")
     .option('--ec2-region <region>', 'region for {{EC2PrivateDNSName}} lookups (default AWS_REGION)')
     .option('--cache-ttl <duration>', 'reuse a verified identity for at most this long, e.g. 60s; 0 turns the cache off')
     .option('--review-timeout <duration>', 'answer every review within this, e.g. 5s')
-    .option('--allowed-account <id>', 'map only identities of this account (repeatable)', collect)
     .option('--ops-address <ip>', 'address of the plain-HTTP /healthz, /readyz, /metrics listener (default 127.0.0.1)')
     .option('--ops-port <port>', "port of that listener (default 21363; 'off' for none)")
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']))

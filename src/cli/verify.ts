@@ -13,7 +13,7 @@ export interface VerifyFlags {
   accessEntries?: string;
   stsEndpoint?: string;
   partition?: string[];
-  region?: string[];
+  stsRegion?: string[];
   allowedAccount?: string[];
   clockSkew?: number;
   timeout?: number;
@@ -48,7 +48,7 @@ async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingS
       clusterId: flags.clusterId,
       ...(flags.stsEndpoint ? { stsEndpoint: flags.stsEndpoint } : {}),
       ...(flags.partition?.length ? { partitions: flags.partition } : {}),
-      ...(flags.region?.length ? { regions: flags.region } : {}),
+      ...(flags.stsRegion?.length ? { regions: flags.stsRegion } : {}),
       ...(flags.clockSkew === undefined ? {} : { maxClockSkewSeconds: flags.clockSkew }),
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
     });
