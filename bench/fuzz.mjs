@@ -32,7 +32,7 @@ function positiveInt(text, fallback) {
 
 const SIGNED_AT = new Date('2020-09-30T09:37:26Z');
 const OPTIONS = { now: new Date('2020-09-30T09:40:00Z'), partitions: ['aws', 'aws-cn'] };
-const ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const ACCESS_KEY_ID = 'EKSAUTHFUZZKEY000001';
 const SESSION_TOKEN = 'FwoGZXIvYXdzEMP//////////wEaDLuLD7I1gA6LW1mZcSKxAZWj+FUZZSECRET=';
 const ALLOWED = ['action', 'version', 'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires',
   'x-amz-security-token', 'x-amz-signature', 'x-amz-signedheaders'];

@@ -114,7 +114,7 @@ const PLAIN_PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
  * ```ts
  * import { encodeToken, presignGetCallerIdentity, resolveStsEndpoint, validateToken } from 'eksauth';
  * const token = encodeToken(await presignGetCallerIdentity({
- *   credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'SECRET' },
+ *   credentials: { accessKeyId: 'EKSAUTHEXAMPLEKEY001', secretAccessKey: 'SECRET' },
  *   clusterId: 'eks-cluster',
  *   endpoint: resolveStsEndpoint({ region: 'eu-west-1' }),
  * }));
