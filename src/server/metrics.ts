@@ -4,6 +4,7 @@
  * the validated allow-listed host names, never anything a caller can invent.
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheResult } from '../lib/expiring-cache.js';
 
 /** Why a review ended the way it did; also the `outcome` label. */
 export type ReviewOutcome =
@@ -20,7 +21,7 @@ export type ReviewOutcome =
   | 'error';
 
 /** How the review cache answered: `coalesced` joined an identical review already waiting on STS. */
-export type CacheResult = 'hit' | 'miss' | 'coalesced';
+export type { CacheResult } from '../lib/expiring-cache.js';
 
 /** The state of one mapping source, as `/readyz`, the logs and `eksauth_mapping_source_healthy` report it. */
 export interface MappingSourceState {

@@ -7,7 +7,7 @@
  * were waiting for the same call, then forgotten, so a retry asks STS again.
  */
 import { createHash } from 'node:crypto';
-import type { CacheResult } from './metrics.js';
+import { createExpiringCache, type CacheResult } from '../lib/expiring-cache.js';
 
 export interface ReviewCacheOptions {
   /** Longest an answer is reused; 0 disables storing (identical concurrent reviews still share one call). */
@@ -53,45 +53,16 @@ export interface ReviewCache<V> {
  */
 export function createReviewCache<V>(options: ReviewCacheOptions): ReviewCache<V> {
   const now = options.now ?? Date.now;
-  // A Map iterates in insertion order: re-inserting on a hit keeps the least recently used entry first.
-  const entries = new Map<string, { value: V; expiresAt: number }>();
-  const inFlight = new Map<string, Promise<V>>();
-
-  const store = (key: string, verified: Verified<V>): void => {
-    const expiresAt = Math.min(now() + options.ttlMs, verified.validUntil ?? -Infinity);
-    if (options.ttlMs <= 0 || !(expiresAt > now())) return;
-    entries.set(key, { value: verified.value, expiresAt });
-    for (const oldest of entries.keys()) {
-      if (entries.size <= options.maxEntries) break;
-      entries.delete(oldest);
-    }
-  };
-
+  const cache = createExpiringCache<V>({ maxEntries: options.maxEntries, now });
   return {
-    async get(token, verify) {
-      const key = createHash('sha256').update(token).digest('base64');
-      const hit = entries.get(key);
-      if (hit !== undefined) {
-        entries.delete(key);
-        if (hit.expiresAt > now()) {
-          entries.set(key, hit);
-          return { value: hit.value, result: 'hit' };
-        }
-      }
-      const pending = inFlight.get(key);
-      if (pending !== undefined) return { value: await pending, result: 'coalesced' };
-      const call = verify().then((verified) => {
-        store(key, verified);
-        return verified.value;
-      });
-      inFlight.set(key, call);
-      try {
-        return { value: await call, result: 'miss' };
-      } finally {
-        inFlight.delete(key);
-      }
-    },
-    size: () => entries.size,
-    clear: () => entries.clear(),
+    get: (token, verify) =>
+      cache.get(createHash('sha256').update(token).digest('base64'), async () => {
+        const verified = await verify();
+        // Never past the token's own validity; with ttlMs 0, or nothing cacheable, the answer is shared but not kept.
+        const expiresAt = options.ttlMs > 0 ? Math.min(now() + options.ttlMs, verified.validUntil ?? -Infinity) : -Infinity;
+        return { value: verified.value, expiresAt };
+      }),
+    size: cache.size,
+    clear: cache.clear,
   };
 }

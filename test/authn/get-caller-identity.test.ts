@@ -13,6 +13,7 @@ import { EksAuthError } from '../../src/errors.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { createSelfSignedCertificate } from '../../src/server/tls.js';
 import { encodeToken } from '../../src/token/format.js';
+import { freePort } from '../support/tools.js';
 
 const STS_HOST = 'sts.us-east-1.amazonaws.com';
 const SIGNATURE = '5e1f0c3b9a7d4e2f8c6b1a0d9e8f7c6b5a4d3e2f1c0b9a8d7e6f5c4b3a2d1e0f';
@@ -121,13 +122,6 @@ async function expectFailure(promise: Promise<unknown>, code: ErrorCode): Promis
   expect(error.code, error.message).toBe(code);
   for (const secret of SECRETS) expect(error.message).not.toContain(secret);
   return error;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('getCallerIdentity: the request it sends', () => {

@@ -16,7 +16,8 @@ import { webhookAuthenticator } from '../../src/testbed/webhook-client.js';
 import { EKSAUTH_CLI, runEksauth } from '../support/eksauth.js';
 import { writeKubeconfig, type KubeconfigUser } from '../support/kubeconfig.js';
 import { cleanEnv, hasCommand, runCommand, tempDir } from '../support/tools.js';
-import { ALICE, BOB, eventually, freePort, mintToken, request } from '../server/helpers.js';
+import { ALICE, BOB, eventually, mintToken, request } from '../server/helpers.js';
+import { freePort } from '../support/tools.js';
 
 const HAS_KUBECTL = hasCommand('kubectl');
 if (!HAS_KUBECTL) console.warn('test/e2e/server-kubectl.test.ts: kubectl is not on PATH; skipped.');

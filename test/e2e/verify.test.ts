@@ -4,13 +4,12 @@
  * own exit code, within the timeout.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { parseExecCredential, runEksauth } from '../support/eksauth.js';
-import { hasCommand, runCommand, tempDir } from '../support/tools.js';
+import { freePort, hasCommand, runCommand, tempDir } from '../support/tools.js';
 
 const [ALICE, BOB] = DEMO_EMULATOR_CONFIG.identities;
 const keys = (who: typeof ALICE) => ({ AWS_ACCESS_KEY_ID: who?.accessKeyId, AWS_SECRET_ACCESS_KEY: who?.secretAccessKey });
@@ -24,14 +23,6 @@ mapUsers:
     username: alice
     groups: [developers]
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('eksauth verify against the STS emulator', () => {
   let emulator: Emulator;

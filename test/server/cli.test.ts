@@ -13,7 +13,8 @@ import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { parseServerConfigFile, resolveServerConfig } from '../../src/server/config.js';
 import { EKSAUTH_CLI } from '../support/eksauth.js';
 import { cleanEnv, tempDir } from '../support/tools.js';
-import { ALICE, eventually, freePort, mintToken, request, review } from './helpers.js';
+import { ALICE, eventually, mintToken, request, review } from './helpers.js';
+import { freePort } from '../support/tools.js';
 
 const CLUSTER = 'prod-eu';
 const configWith = (username: string) => `

@@ -4,7 +4,6 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import { resolveStsEndpoint } from '../../src/aws/sts-endpoint.js';
 import { DEMO_EMULATOR_CONFIG, type EmulatorIdentity } from '../../src/emulator/config.js';
 import { encodeToken } from '../../src/token/format.js';
@@ -117,11 +116,3 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
-/** A port that was free a moment ago, for commands that must be told their port in advance (`eksauth server init`). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -4,9 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cleanEnv, hasCommand } from './tools.js';
+import { cleanEnv, freePort, hasCommand } from './tools.js';
 
 export interface Moto {
   url: string;
@@ -14,18 +13,6 @@ export interface Moto {
 }
 
 export const HAS_MOTO = hasCommand('moto_server');
-
-/** A port that was free a moment ago (moto_server cannot be told to pick one itself). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * Starts moto_server and waits until it answers.

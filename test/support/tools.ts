@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -138,4 +139,13 @@ export function runCommand(command: string, args: string[], options: RunOptions 
     child.stdin.on('error', () => undefined); // the child may exit without reading stdin
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A loopback port that was free a moment ago, for servers that must be told their port in advance. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

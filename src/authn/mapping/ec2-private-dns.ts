@@ -8,6 +8,7 @@ import type { DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { EksAuthError } from '../../errors.js';
 import { isEc2InstanceId } from './templates.js';
+import { createExpiringCache } from '../../lib/expiring-cache.js';
 
 export interface Ec2PrivateDnsResolverOptions {
   /** The region the cluster's instances run in. */
@@ -54,37 +55,8 @@ export function createCachedLookup<V>(
   const { maxEntries, ttlMs, now = Date.now } = options;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
   if (!(ttlMs >= 0)) throw new RangeError('ttlMs must be zero or more');
-  // A Map iterates in insertion order: re-inserting on every hit keeps the least recently used entry first.
-  const cache = new Map<string, { value: V; expiresAt: number }>();
-  const inFlight = new Map<string, Promise<V>>();
-
-  const store = (key: string, entry: { value: V; expiresAt: number }): void => {
-    cache.delete(key);
-    cache.set(key, entry);
-    for (const oldest of cache.keys()) {
-      if (cache.size <= maxEntries) break;
-      cache.delete(oldest);
-    }
-  };
-
-  return (key: string): Promise<V> => {
-    const hit = cache.get(key);
-    if (hit !== undefined && hit.expiresAt > now()) {
-      store(key, hit); // most recently used now; the expiry stays that of the answer
-      return Promise.resolve(hit.value);
-    }
-    cache.delete(key);
-    const pending = inFlight.get(key);
-    if (pending !== undefined) return pending;
-    const call = lookup(key)
-      .then((value) => {
-        store(key, { value, expiresAt: now() + ttlMs });
-        return value;
-      })
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, call);
-    return call;
-  };
+  const cache = createExpiringCache<V>({ maxEntries, now });
+  return async (key) => (await cache.get(key, async () => ({ value: await lookup(key), expiresAt: now() + ttlMs }))).value;
 }
 
 /**

@@ -5,16 +5,9 @@ import {
 } from '../../../src/authn/mapping/access-entries/access-entries.js';
 import type { AccessEntryRecord } from '../../../src/authn/mapping/access-entries/access-entries.js';
 import type { EksAuthError } from '../../../src/errors.js';
-import { assumedRole, fixture, iamUser } from './identities.js';
+import { assumedRole, fixture, iamUser, errorOf } from './identities.js';
 
-function parseError(input: string | readonly AccessEntryRecord[]): EksAuthError {
-  try {
-    parseAccessEntries(input);
-  } catch (err) {
-    return err as EksAuthError;
-  }
-  throw new Error('expected an error');
-}
+const parseError = (input: string | readonly AccessEntryRecord[]): EksAuthError => errorOf(() => parseAccessEntries(input));
 
 describe('parseAccessEntries', () => {
   const source = parseAccessEntries(fixture('access-entries', 'access-entries.yaml'));

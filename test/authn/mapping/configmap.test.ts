@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseAwsAuthConfigMap } from '../../../src/authn/mapping/configmap/configmap.js';
 import type { EksAuthError } from '../../../src/errors.js';
-import { assumedRole, fixture, iamUser } from './identities.js';
+import { assumedRole, fixture, iamUser, errorOf } from './identities.js';
 
-function parseError(input: string | object): EksAuthError {
-  try {
-    parseAwsAuthConfigMap(input);
-  } catch (err) {
-    return err as EksAuthError;
-  }
-  throw new Error('expected an error');
-}
+const parseError = (input: string | object): EksAuthError => errorOf(() => parseAwsAuthConfigMap(input));
 
 describe('parseAwsAuthConfigMap', () => {
   const source = parseAwsAuthConfigMap(fixture('configmap', 'aws-auth.yaml'));

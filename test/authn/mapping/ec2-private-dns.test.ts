@@ -1,11 +1,8 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCachedLookup, createEc2PrivateDnsResolver } from '../../../src/authn/mapping/ec2-private-dns.js';
 import { parseAccessEntries } from '../../../src/authn/mapping/access-entries/access-entries.js';
 import { mapIdentity } from '../../../src/authn/mapping/map-identity.js';
-import { cleanEnv, hasCommand } from '../../support/tools.js';
+import { HAS_MOTO, startMoto, type Moto } from '../../support/moto.js';
 import { assumedRole } from './identities.js';
 
 const DUMMY_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -69,32 +66,21 @@ describe('createEc2PrivateDnsResolver', () => {
   });
 });
 
-const motoMissing = hasCommand('moto_server') ? undefined : 'moto_server is not on PATH';
-if (motoMissing !== undefined) console.log(`skipping EC2 DescribeInstances tests against moto: ${motoMissing}`);
+if (!HAS_MOTO) console.log('skipping EC2 DescribeInstances tests against moto: moto_server is not on PATH');
 
-describe.skipIf(motoMissing !== undefined)('createEc2PrivateDnsResolver against moto_server', () => {
-  let moto: ChildProcess | undefined;
+describe.skipIf(!HAS_MOTO)('createEc2PrivateDnsResolver against moto_server', () => {
+  let moto: Moto | undefined;
   let endpoint = '';
   let instanceId = '';
   let privateDnsName = '';
 
   beforeAll(async () => {
-    const port = await freeLoopbackPort();
-    endpoint = `http://127.0.0.1:${port}`;
-    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-      env: cleanEnv({ ...awsEnv(), AWS_EC2_METADATA_DISABLED: 'true' }),
-      stdio: 'ignore',
-    });
-    await waitUntilServing(endpoint, moto);
+    moto = await startMoto();
+    endpoint = moto.url;
     ({ instanceId, privateDnsName } = await runInstance(endpoint));
   });
 
-  afterAll(async () => {
-    if (moto === undefined || moto.exitCode !== null || moto.signalCode !== null) return;
-    const exited = new Promise((resolve) => moto?.once('exit', resolve));
-    moto.kill('SIGTERM');
-    await exited;
-  });
+  afterAll(async () => moto?.stop());
 
   it('resolves the PrivateDnsName of a real DescribeInstances answer', async () => {
     const resolve = createEc2PrivateDnsResolver({ region: REGION, endpoint, credentials: DUMMY_CREDENTIALS });
@@ -117,38 +103,6 @@ describe.skipIf(motoMissing !== undefined)('createEc2PrivateDnsResolver against 
     expect(result).toMatchObject({ mapped: true, user: { username: `system:node:${privateDnsName}` } });
   });
 });
-
-function awsEnv(): Record<string, string> {
-  return { AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey, AWS_DEFAULT_REGION: REGION };
-}
-
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls moto's dashboard until it answers; fails early if the process exits. */
-async function waitUntilServing(endpoint: string, child: ChildProcess): Promise<void> {
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  for (let attempt = 0; attempt < 200 && !exited; attempt += 1) {
-    try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(exited ? 'moto_server exited before serving' : 'moto_server did not start serving');
-}
 
 async function runInstance(endpoint: string): Promise<{ instanceId: string; privateDnsName: string }> {
   const { EC2Client, RunInstancesCommand } = await import('@aws-sdk/client-ec2');

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseMappingFile } from '../../../src/authn/mapping/file/mapping-file.js';
 import type { EksAuthError } from '../../../src/errors.js';
-import { assumedRole, fixture, fixturePath, iamUser } from './identities.js';
+import { assumedRole, fixture, fixturePath, iamUser, errorOf } from './identities.js';
 
-function parseError(name: string): EksAuthError {
-  try {
-    parseMappingFile(fixture('file', name), fixturePath('file', name));
-  } catch (err) {
-    return err as EksAuthError;
-  }
-  throw new Error('expected an error');
-}
+const parseError = (name: string): EksAuthError => errorOf(() => parseMappingFile(fixture('file', name), fixturePath('file', name)));
 
 describe('parseMappingFile', () => {
   it('reads a document whose sections are lists', () => {

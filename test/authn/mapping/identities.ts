@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { toStsIdentity } from '../../../src/authn/arn.js';
 import type { StsIdentity } from '../../../src/authn/arn.js';
+import type { EksAuthError } from '../../../src/errors.js';
 
 export const ACCOUNT = '111122223333';
 export const ACCESS_KEY_ID = 'ASIAEXAMPLEKEY000001';
@@ -38,4 +39,14 @@ export function fixture(folder: 'configmap' | 'file' | 'access-entries', name: s
 
 export function fixturePath(folder: 'configmap' | 'file' | 'access-entries', name: string): string {
   return new URL(`../../../src/authn/mapping/${folder}/fixtures/${name}`, import.meta.url).pathname;
+}
+
+/** The error `run` throws; fails the test when it throws nothing. */
+export function errorOf(run: () => unknown): EksAuthError {
+  try {
+    run();
+  } catch (err) {
+    return err as EksAuthError;
+  }
+  throw new Error('expected an error');
 }
