@@ -1,15 +1,17 @@
 // Builds the CLI and the typed library.
 //
-// The CLI is three esbuild outputs (settings in scripts/esbuild-options.mjs):
+// The CLI is these esbuild outputs (settings in scripts/esbuild-options.mjs):
 // - dist/cli/eksauth.cjs, the entry kubectl runs on every request: CommonJS (Node starts CommonJS faster than ES
 //   modules) holding the flag reader and the token cache's read side, enough to answer a cache hit;
-// - dist/cli/token-refresh.cjs, required on a cache miss: signing, credentials, the cache's write side and its lock;
-// - ES module chunks, split and lazy: commander and the other commands, the AWS SDK credential providers, and the
-//   STS call of --forward-session-name.
+// - dist/cli/token-refresh.cjs, loaded on a cache miss through a V8 code cache (src/cli/signing-file.ts): signing,
+//   credentials, the cache's write side and its lock; beside it aws-sdk.cjs (the SDK's credential providers) and
+//   get-caller-identity.cjs, which it requires only when static credentials are not enough;
+// - ES module chunks, split and lazy: commander and the other commands.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
-import { cjs, common, LAZY_ENTRY_POINTS, refreshAsRequire, tokenPathModules } from './esbuild-options.mjs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { cjs, common, LAZY_ENTRY_POINTS, SIGNING_ENTRY_POINT, SIGNING_MODULES, signingCjs, signingFileLoader, tokenPathModules } from './esbuild-options.mjs';
 
 const root = new URL('..', import.meta.url);
 
@@ -27,14 +29,26 @@ const lazy = await build({
   banner: { js: "import { createRequire as __eksauthRequire } from 'node:module';const require = __eksauthRequire(import.meta.url);" },
 });
 
+const signing = await build({
+  ...signingCjs,
+  entryPoints: SIGNING_ENTRY_POINT,
+  plugins: [tokenPathModules],
+  // The SDK's UUID helper (never called while signing) probes the global crypto, whose first read loads WebCrypto.
+  define: { ...signingCjs.define, crypto: 'undefined' },
+});
+const sdk = await build({ ...signingCjs, entryPoints: SIGNING_MODULES });
+const signingFile = readFileSync(new URL('dist/cli/token-refresh.cjs', root));
+// node:vm gives the signing file no loader for import(); the build must have turned every one into require().
+if (/\bimport\(/.test(signingFile.toString('utf8'))) throw new Error('dist/cli/token-refresh.cjs must not contain import(): it runs through node:vm');
+const signingBuild = createHash('sha256').update(signingFile).digest('hex').slice(0, 16);
+
 const entry = await build({
   ...cjs,
   entryPoints: { eksauth: 'src/cli/main.ts' },
   banner: { js: '#!/usr/bin/env node' },
-  plugins: [tokenPathModules, refreshAsRequire],
+  plugins: [tokenPathModules, signingFileLoader(signingBuild)],
 });
 chmodSync(new URL('dist/cli/eksauth.cjs', root), 0o755);
-const refresh = await build({ ...cjs, entryPoints: { 'token-refresh': 'src/cli/token-refresh.ts' }, plugins: [tokenPathModules] });
 
 // A cache hit must stay free of the signer, the SDK and node:crypto; fail the build, not the benchmark.
 const entryInputs = Object.keys(entry.metafile.inputs).concat(entry.metafile.outputs['dist/cli/eksauth.cjs'].imports.map((i) => i.path));
@@ -43,11 +57,12 @@ for (const forbidden of ['node:crypto', '@smithy/', '@aws-sdk/']) {
 }
 
 const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+const bytesOf = (result, suffix) => Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith(suffix)).reduce((n, [, o]) => n + o.bytes, 0);
 const entryBytes = entry.metafile.outputs['dist/cli/eksauth.cjs'].bytes;
-const refreshBytes = refresh.metafile.outputs['dist/cli/token-refresh.cjs'].bytes;
-const lazyBytes = Object.entries(lazy.metafile.outputs).filter(([f]) => f.endsWith('.mjs')).reduce((n, [, o]) => n + o.bytes, 0);
+const refreshBytes = signing.metafile.outputs['dist/cli/token-refresh.cjs'].bytes;
 process.stderr.write(
-  `built dist/cli/eksauth.cjs (${kib(entryBytes)}, a cache hit) + token-refresh.cjs (${kib(refreshBytes)}, signing) + ${kib(lazyBytes)} of lazy chunks\n`,
+  `built dist/cli/eksauth.cjs (${kib(entryBytes)}, a cache hit) + token-refresh.cjs (${kib(refreshBytes)}, signing) + ` +
+    `${kib(bytesOf(sdk, '.cjs'))} of SDK files it may load + ${kib(bytesOf(lazy, '.mjs'))} of lazy chunks\n`,
 );
 
 execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', 'tsconfig.json'], {

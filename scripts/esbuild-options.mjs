@@ -24,18 +24,17 @@ export const common = {
 const PARTITION_MODULE = new URL('node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js', root).pathname;
 if (!existsSync(PARTITION_MODULE)) throw new Error(`${PARTITION_MODULE} moved in this @aws-sdk/core release: update scripts/esbuild-options.mjs`);
 
-// Modules the token path leaves to the lazy ES module build, loaded with import() at run time: the SDK's credential
-// providers, the other commands, and the STS call that only --forward-session-name makes.
+// Modules the token path loads only when it needs them: the other commands (the lazy ES module build), and, beside
+// the signing file as CommonJS files of their own, the SDK's credential providers and the STS call that only
+// --forward-session-name makes.
 const LAZY_MODULES = {
-  '@aws-sdk/credential-providers': './aws-sdk.mjs',
+  '@aws-sdk/credential-providers': './aws-sdk.cjs',
   './commands.js': './commands.mjs',
-  '../authn/get-caller-identity.js': './get-caller-identity.mjs',
+  '../authn/get-caller-identity.js': './get-caller-identity.cjs',
 };
-export const LAZY_ENTRY_POINTS = {
-  commands: 'src/cli/commands.ts',
-  'aws-sdk': 'src/cli/aws-sdk.ts',
-  'get-caller-identity': 'src/authn/get-caller-identity.ts',
-};
+export const LAZY_ENTRY_POINTS = { commands: 'src/cli/commands.ts' };
+export const SIGNING_ENTRY_POINT = { 'token-refresh': 'src/cli/token-refresh.ts' };
+export const SIGNING_MODULES = { 'aws-sdk': 'src/cli/aws-sdk.ts', 'get-caller-identity': 'src/authn/get-caller-identity.ts' };
 
 export const tokenPathModules = {
   name: 'token-path-modules',
@@ -48,19 +47,30 @@ export const tokenPathModules = {
   },
 };
 
-// The token path is two CommonJS files. dist/cli/eksauth.cjs serves a cache hit and holds nothing else: no signer,
-// no SDK, no node:crypto (a 50 KiB file measured 1 ms of start-up even unexecuted). On a miss it require()s
-// dist/cli/token-refresh.cjs, the signing path. A CommonJS require, not import(): import() would start the ES module
-// loader, which costs more than the whole signing path. This plugin turns the source's import() into that require.
-const REFRESH_SHIM = 'module.exports = require("./token-refresh.cjs");';
-export const refreshAsRequire = {
-  name: 'token-refresh-as-require',
+// The token path is CommonJS files. dist/cli/eksauth.cjs serves a cache hit and holds nothing else: no signer, no
+// SDK, no node:crypto (a 50 KiB file measured 1 ms of start-up even unexecuted). On a miss it loads
+// dist/cli/token-refresh.cjs, the signing path, through src/cli/signing-file.ts (a V8 code cache, kept only when the
+// request caches): this plugin stands in for the source's import() of token-refresh.js with a module whose
+// refreshToken does that, passing the hash that names the signing file's build. Not import(): that would start the
+// ES module loader, which costs more than the whole signing path.
+export const signingFileLoader = (build) => ({
+  name: 'signing-file-loader',
   setup(b) {
-    b.onResolve({ filter: /^\.\/token-refresh\.js$/ }, () => ({ path: 'token-refresh', namespace: 'refresh-shim' }));
-    b.onLoad({ filter: /.*/, namespace: 'refresh-shim' }, () => ({ contents: REFRESH_SHIM, loader: 'js' }));
-    b.onResolve({ filter: /^\.\/token-refresh\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\/token-refresh\.js$/ }, () => ({ path: 'token-refresh', namespace: 'signing-file' }));
+    b.onLoad({ filter: /.*/, namespace: 'signing-file' }, () => ({
+      contents: `const { loadSigningFile } = require('./signing-file.ts');
+        exports.refreshToken = (request) =>
+          loadSigningFile(require, __dirname, ${JSON.stringify(build)}, request.cache !== undefined).refreshToken(request);`,
+      resolveDir: new URL('src/cli', root).pathname,
+      loader: 'js',
+    }));
   },
-};
+});
 
 /** The CommonJS outputs of the token path. */
 export const cjs = { ...common, outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, format: 'cjs' };
+/**
+ * The signing file and the modules it loads. The signing file runs through node:vm, where import() has no loader,
+ * so their dynamic imports become require() calls (which also keeps the ES module loader off the token path).
+ */
+export const signingCjs = { ...cjs, supported: { 'dynamic-import': false } };

@@ -107,7 +107,7 @@ export function cacheKeys(inputs: CacheKeyInputs): CacheKeys {
  * entryName('token', '["token",…,"prod"]'); // 'token-' and 16 hex digits
  * ```
  */
-export function entryName(kind: 'base' | 'role' | 'token', key: string): string {
+export function entryName(kind: 'base' | 'role' | 'token' | 'code', key: string): string {
   // Math.imul keeps each step one 32-bit multiply: this runs on every kubectl call, mostly in V8's interpreter.
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;

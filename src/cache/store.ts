@@ -7,7 +7,7 @@
  * uniquely named temporary file that is renamed over the entry, so a reader sees the old entry or the new one, never
  * a mix, and two writers never share a temporary file.
  */
-import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homeDirectory } from '../aws/shared-files.js';
 import { EksAuthError } from '../errors.js';
@@ -75,23 +75,15 @@ export function openCacheDir(env: NodeJS.ProcessEnv, options: { create: boolean 
  * ```
  */
 export function readEntry(dir: string, name: string, key: string): Record<string, unknown> | undefined {
-  let fd: number;
+  const content = readTrustedFile(dir, `${name}.json`);
+  if (content === undefined) return undefined;
   try {
-    fd = openSync(join(dir, `${name}.json`), constants.O_RDONLY | NO_FOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || !ownedByUs(stat.uid) || (stat.mode & OTHERS) !== 0) return undefined;
-    const entry: unknown = JSON.parse(readFileSync(fd, 'utf8'));
+    const entry: unknown = JSON.parse(content.toString('utf8'));
     if (typeof entry !== 'object' || entry === null) return undefined;
     const record = entry as Record<string, unknown>;
     return record.v === CACHE_FORMAT && record.key === key ? record : undefined;
   } catch {
     return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -107,15 +99,59 @@ export function readEntry(dir: string, name: string, key: string): Record<string
  * ```
  */
 export function writeEntry(dir: string, name: string, key: string, fields: Record<string, unknown>): boolean {
-  const temp = join(dir, `${name}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  return writeFileAtomically(dir, `${name}.json`, JSON.stringify({ v: CACHE_FORMAT, key, ...fields }));
+}
+
+/**
+ * The bytes of `file` in `dir` when it is a regular file of this user's that nobody else can read (opened without
+ * following a symlink); otherwise undefined.
+ *
+ * @example
+ * ```ts
+ * import { openCacheDir, readTrustedFile } from './store.js';
+ * const dir = openCacheDir(process.env, { create: false });
+ * const bytes = dir === undefined ? undefined : readTrustedFile(dir, 'token-0123456789abcdef.json');
+ * ```
+ */
+export function readTrustedFile(dir: string, file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(join(dir, file), constants.O_RDONLY | NO_FOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || !ownedByUs(stat.uid) || (stat.mode & OTHERS) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` to `file` in `dir` through a uniquely named 0600 temporary file renamed over it, so that readers see
+ * the old content or the new, never a mix. False, with nothing left behind, when that fails.
+ *
+ * @example
+ * ```ts
+ * import { openCacheDir, writeFileAtomically } from './store.js';
+ * const dir = openCacheDir({ KUBECACHEDIR: '/tmp/kube' }, { create: true })!;
+ * writeFileAtomically(dir, 'notes.txt', 'hello'); // true
+ * ```
+ */
+export function writeFileAtomically(dir: string, file: string, data: string | Uint8Array): boolean {
+  const temp = join(dir, `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
   try {
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o600);
     try {
-      writeSync(fd, JSON.stringify({ v: CACHE_FORMAT, key, ...fields }));
+      writeFileSync(fd, data);
     } finally {
       closeSync(fd);
     }
-    renameSync(temp, join(dir, `${name}.json`));
+    renameSync(temp, join(dir, file));
     return true;
   } catch {
     try {

@@ -16,6 +16,9 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     process.exitCode = reportFailure(err);
   }
+  // Everything is written (synchronously) and nothing is left to wait for. Leaving now skips the garbage collection
+  // V8 has queued by the end of a signing run, about 1 ms of every cache miss.
+  process.exit();
 }
 
 /** The flags of `token …` or `[--region R] [--profile P] eks get-token …`, or undefined when this is not that form. */

@@ -2,7 +2,7 @@
  * The token cache, run as kubectl runs it: the built CLI, a fresh KUBECACHEDIR per test, the STS emulator for role
  * and MFA flows, and the signing probe (EKSAUTH_SIGNING_PROBE, one line per signature) to count signings from outside.
  */
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getCallerIdentity } from '../../src/authn/get-caller-identity.js';
@@ -283,6 +283,80 @@ describe('eksauth token ignores and replaces cache files it cannot trust', () =>
     expect(statSync(replaced).isFile() && !readdirSync(box.cacheDir).some((name) => name.endsWith('.tmp'))).toBe(true);
     expect(statSync(replaced).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(replaced, 'utf8'))).toMatchObject({ token: served.token });
+  });
+});
+
+describe('eksauth token keeps a V8 code cache of its signing file beside the tokens', () => {
+  const codeCaches = (cacheDir: string) => readdirSync(cacheDir).filter((name) => /^code-[0-9a-f]{16}\.v8$/.test(name));
+  const missFor = (env: Record<string, string | undefined>, cluster: string) => runEksauth(['token', '--cluster-name', cluster], { env });
+
+  it('writes it (0600) after the first signing and reuses it unchanged on later misses', async () => {
+    const box = sandbox();
+    const env = { ...box.env, ...keysOf(ALICE) };
+    credentialOf(await missFor(env, 'first'));
+    const [name] = codeCaches(box.cacheDir);
+    expect(name).toBeDefined();
+    const path = join(box.cacheDir, name ?? '');
+    const written = statSync(path);
+    expect(written.mode & 0o777).toBe(0o600);
+    expect(written.size).toBeGreaterThan(10_000);
+    const second = credentialOf(await missFor(env, 'second'));
+    expect(second.accessKeyId).toBe(ALICE?.accessKeyId);
+    expect(box.signings()).toBe(2);
+    expect(statSync(path).mtimeMs).toBe(written.mtimeMs); // accepted by V8, so not rewritten
+    expect(codeCaches(box.cacheDir)).toEqual([name]);
+  });
+
+  it.each<[string, (path: string) => void]>([
+    ['corrupt', (path) => writeFileSync(path, Buffer.alloc(4096, 7), { mode: 0o600 })],
+    ['truncated', (path) => writeFileSync(path, readFileSync(path).subarray(0, 100), { mode: 0o600 })],
+    ['world-readable', (path) => chmodSync(path, 0o644)],
+    ['a symlink', (path) => {
+      const elsewhere = `${path}.elsewhere`;
+      writeFileSync(elsewhere, readFileSync(path), { mode: 0o600 });
+      unlinkSync(path);
+      symlinkSync(elsewhere, path);
+    }],
+  ])('ignores and replaces one that is %s, and still signs correctly', async (_name, spoil) => {
+    const box = sandbox();
+    const env = { ...box.env, ...keysOf(ALICE) };
+    await missFor(env, 'first');
+    const [name] = codeCaches(box.cacheDir);
+    const path = join(box.cacheDir, name ?? '');
+    spoil(path);
+    const served = credentialOf(await missFor(env, 'second'));
+    expect(served.accessKeyId).toBe(ALICE?.accessKeyId);
+    expect(tokenUrl(served.token).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    const replaced = lstatSync(path);
+    expect(replaced.isFile()).toBe(true);
+    expect(replaced.mode & 0o777).toBe(0o600);
+    expect(replaced.size).toBeGreaterThan(10_000);
+    credentialOf(await missFor(env, 'third'));
+    expect(lstatSync(path).mtimeMs).toBe(replaced.mtimeMs); // the replacement is accepted
+  });
+
+  it('removes code caches of other builds that have not been written for a week, and keeps younger ones', async () => {
+    const box = sandbox();
+    const env = { ...box.env, ...keysOf(ALICE) };
+    await missFor(env, 'first');
+    const [current] = codeCaches(box.cacheDir);
+    const old = join(box.cacheDir, 'code-0000000000000000.v8');
+    const recent = join(box.cacheDir, 'code-1111111111111111.v8');
+    writeFileSync(old, 'old', { mode: 0o600 });
+    writeFileSync(recent, 'recent', { mode: 0o600 });
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3_600_000);
+    utimesSync(old, eightDaysAgo, eightDaysAgo);
+    unlinkSync(join(box.cacheDir, current ?? '')); // so that this run writes, and tidies
+    await missFor(env, 'second');
+    expect(codeCaches(box.cacheDir).sort()).toEqual([current, 'code-1111111111111111.v8'].sort());
+  });
+
+  it('keeps none with NODE_DISABLE_COMPILE_CACHE (Node’s own switch for its compile cache) or EKSAUTH_NO_CACHE', async () => {
+    const box = sandbox();
+    credentialOf(await missFor({ ...box.env, ...keysOf(ALICE), NODE_DISABLE_COMPILE_CACHE: '1' }, 'first'));
+    expect(codeCaches(box.cacheDir)).toEqual([]);
+    credentialOf(await missFor({ ...box.env, ...keysOf(ALICE), EKSAUTH_NO_CACHE: '1' }, 'second'));
+    expect(codeCaches(box.cacheDir)).toEqual([]);
   });
 });
 
