@@ -2,8 +2,9 @@
 // them alike. It prints medians and ratios and asserts nothing: times are for people to read (tests never assert
 // them). Loopback only; every loop is bounded.
 //
-//   1. `eksauth token` cold (cache miss: sign and store) and warm (cache hit) against `node -e 0`, and
-//      `aws eks get-token` when the aws CLI is installed.
+//   1. `eksauth token` cold (cache miss: sign and store; also with a ~/.aws/config, and before the signing file's
+//      code cache exists) and warm (cache hit) against `node -e 0`, and `aws eks get-token` when the aws CLI is
+//      installed.
 //   2. 20 `kubectl get --raw /api` calls against the loopback test API server per kubeconfig: a static bearer
 //      token, a `node -e` exec plugin printing a fixed ExecCredential (the floor for any Node plugin), eksauth, and
 //      `aws eks get-token`.
@@ -93,6 +94,8 @@ const tokenCommands = [
   { name: 'eksauth token, warm (cache hit)', file: process.execPath, args: token, env: cacheEnv, quiet: true },
   { name: 'eksauth token, cold (cache miss)', file: process.execPath, args: coldToken, env: cacheEnv, quiet: true },
   { name: 'eksauth token, cold, ~/.aws/config', file: process.execPath, args: coldToken, env: { ...cacheEnv, HOME: configHome }, quiet: true },
+  // A miss before the signing file's code cache exists (the first miss after an install or a Node upgrade).
+  { name: 'eksauth token, cold, no code cache', file: process.execPath, args: coldToken, env: { ...cacheEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, quiet: true },
 ];
 if (hasAws) tokenCommands.push({ name: 'aws eks get-token', file: 'aws', args: ['eks', 'get-token', '--cluster-name', 'bench'], env: baseEnv });
 const tokenTimes = await measure(tokenCommands, runs);
@@ -161,7 +164,7 @@ const baseline = tokenMedians.get('node -e 0');
 const warm = tokenMedians.get('eksauth token, warm (cache hit)') / baseline;
 const cold = tokenMedians.get('eksauth token, cold (cache miss)') / baseline;
 out(`\neksauth token: ${runs} runs each, alternated; median wall time, Node ${process.version}, ${cpus().length} CPUs`);
-for (const [name, m] of tokenMedians) out(`  ${name.padEnd(36)} ${fmt(m)}   ${(m / baseline).toFixed(2)}× node -e 0`);
+for (const [name, m] of tokenMedians) out(`  ${name.padEnd(38)} ${fmt(m)}   ${(m / baseline).toFixed(2)}× node -e 0`);
 
 if (hasKubectl) {
   const loops = new Map([...kubectlTimes].map(([name, values]) => [name, { total: values.reduce((a, b) => a + b, 0), median: median(values) }]));

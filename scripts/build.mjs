@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { cjs, common, LAZY_ENTRY_POINTS, SIGNING_ENTRY_POINT, SIGNING_MODULES, signingCjs, signingFileLoader, tokenPathModules } from './esbuild-options.mjs';
+import { cjs, common, LAZY_ENTRY_POINTS, lazyNodeOs, SIGNING_ENTRY_POINT, SIGNING_MODULES, signingCjs, signingFileLoader, tokenPathModules } from './esbuild-options.mjs';
 
 const root = new URL('..', import.meta.url);
 
@@ -46,7 +46,7 @@ const entry = await build({
   ...cjs,
   entryPoints: { eksauth: 'src/cli/main.ts' },
   banner: { js: '#!/usr/bin/env node' },
-  plugins: [tokenPathModules, signingFileLoader(signingBuild)],
+  plugins: [tokenPathModules, signingFileLoader(signingBuild), lazyNodeOs],
 });
 chmodSync(new URL('dist/cli/eksauth.cjs', root), 0o755);
 
