@@ -8,8 +8,9 @@
 //   npx -p node@24 node bench/startup.mjs      # on Node 24, which has the compile cache
 //
 // The snapshot variants run a fixed `eksauth token --cluster-name bench` (main.ts parses argv when it loads, which a
-// snapshot taken at build time cannot wait for), and no SEA can load the lazy ES module chunks (SDK credential
-// chain, other commands): good enough to time static credentials, not a build to ship.
+// snapshot taken at build time cannot wait for), and a SEA can neither require the files beside it (the SDK's
+// credential chain) nor import the other commands' ES module chunks: good enough to time static credentials, not a
+// build to ship.
 import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +33,8 @@ import { refreshToken } from './src/cli/token-refresh.ts';
 import { runToken } from './src/cli/token.ts';
 void refreshToken; // loaded into the snapshot, signing path included
 startupSnapshot.setDeserializeMainFunction(() => {
-  runToken({ clusterName: 'bench' }).catch((err) => { process.stderr.write(String(err) + '\\n'); process.exitCode = 1; });
+  const forceRefresh = process.env.EKSAUTH_BENCH_FORCE_REFRESH === '1';
+  runToken({ clusterName: 'bench', forceRefresh }).catch((err) => { process.stderr.write(String(err) + '\\n'); process.exitCode = 1; });
 });
 `;
 
@@ -87,10 +89,18 @@ const cacheDir = () => {
   return dir;
 };
 const commands = [{ name: 'node -e 0', file: process.execPath, args: ['-e', '0'], env: () => baseEnv }];
+// Cold is a miss in a cache directory that is in use (as when an entry has expired): --force-refresh, which signs
+// and stores without reading the entry; the snapshot entries, whose argv is fixed, take it from the environment.
 for (const variant of variants) {
-  const warm = cacheDir();
+  const [warm, cold] = [cacheDir(), cacheDir()];
+  const coldArgs = variant.args.at(-1) === 'bench' ? [...variant.args, '--force-refresh'] : variant.args;
   commands.push({ name: `${variant.name}, warm`, file: variant.file, args: variant.args, env: () => ({ ...baseEnv, ...variant.env, KUBECACHEDIR: warm }) });
-  commands.push({ name: `${variant.name}, cold`, file: variant.file, args: variant.args, env: () => ({ ...baseEnv, ...variant.env, KUBECACHEDIR: cacheDir() }) });
+  commands.push({
+    name: `${variant.name}, cold`,
+    file: variant.file,
+    args: coldArgs,
+    env: () => ({ ...baseEnv, ...variant.env, KUBECACHEDIR: cold, EKSAUTH_BENCH_FORCE_REFRESH: '1' }),
+  });
 }
 
 function runOnce({ name, file, args, env }) {
