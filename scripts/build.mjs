@@ -32,7 +32,7 @@ const lazy = await build({
 const signing = await build({
   ...signingCjs,
   entryPoints: SIGNING_ENTRY_POINT,
-  plugins: [tokenPathModules],
+  plugins: [tokenPathModules, lazyNodeOs],
   // The SDK's UUID helper (never called while signing) probes the global crypto, whose first read loads WebCrypto.
   define: { ...signingCjs.define, crypto: 'undefined' },
 });

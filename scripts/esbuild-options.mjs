@@ -67,14 +67,15 @@ export const signingFileLoader = (build) => ({
   },
 });
 
-// node:os takes 0.2 ms to load, and a cache hit needs it only to find the home directory when HOME is unset. In
-// dist/cli/eksauth.cjs it is loaded on that first call; importing anything else from it fails the build here.
+// node:os takes 0.2 ms to load. The token path needs it only to find the home directory when HOME is unset, and for
+// the host name where /proc does not give it (src/cache/lock.ts); in the token path's files it is loaded on the
+// first such call. Importing anything else from it fails the build here.
 export const lazyNodeOs = {
   name: 'lazy-node-os',
   setup(b) {
     b.onResolve({ filter: /^node:os$/ }, (args) => (args.namespace === 'lazy-node-os' ? { path: 'node:os', external: true } : { path: 'node:os', namespace: 'lazy-node-os' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-node-os' }, () => ({
-      contents: "export const homedir = () => require('node:os').homedir();",
+      contents: "export const homedir = () => require('node:os').homedir();\nexport const hostname = () => require('node:os').hostname();",
       loader: 'js',
     }));
   },

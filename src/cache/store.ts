@@ -47,8 +47,12 @@ export function openCacheDir(env: NodeJS.ProcessEnv, options: { create: boolean 
   if (process.platform === 'win32') return undefined;
   const dir = cacheDirPath(env);
   try {
-    if (options.create) makeDirectory(dir);
-    const stat = statSync(dir);
+    let stat = statSync(dir, { throwIfNoEntry: false });
+    if (stat === undefined) {
+      if (!options.create) return undefined;
+      makeDirectory(dir);
+      stat = statSync(dir);
+    }
     if (!stat.isDirectory() || !ownedByUs(stat.uid)) return undefined;
     if ((stat.mode & OTHERS) !== 0) {
       if (!options.create) return undefined;
