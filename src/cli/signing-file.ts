@@ -4,8 +4,8 @@
  * A token cache miss used to spend about 2 ms in V8's compiler: the signing file's top level, then each function the
  * run calls, compiled on its first call. A code cache made when a signing run ends holds all of them, so the next
  * miss starts from bytecode. That is why the file is compiled here with node:vm and not require()d: only a Script's
- * cache can be made after it ran. (Node's own compile cache, Node 22 and later, is made before anything runs, and
- * measured a tenth of the gain.)
+ * cache can be made after it ran. (Node's own compile cache, Node 22.1 and later, is made when a file is compiled,
+ * before its functions are, and exists only on newer Node.)
  *
  * The code cache is an optimisation and nothing more:
  * - it lives in the token cache's directory when that directory exists, under the same rules: a 0600 file of this
