@@ -70,7 +70,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     // Something that cannot be judged (a directory in its place) or a stale lock that cannot be moved: refreshing
     // without the lock is safe, spinning here is not.
     if (current === 'unreadable') return undefined;
-    if (!isStale(current, staleMs)) await sleep(pollMs);
+    if (!isStale(current, staleMs, mine.host)) await sleep(pollMs);
     else if (!breakStaleLock(path, current.raw, mine.nonce)) return undefined;
   }
 }
@@ -108,10 +108,10 @@ function readHolder(path: string): Judged | 'gone' | 'unreadable' {
   }
 }
 
-function isStale(holder: Judged, staleMs: number): boolean {
+function isStale(holder: Judged, staleMs: number, host: string): boolean {
   const since = typeof holder.at === 'number' ? holder.at : holder.mtimeMs;
   if (Date.now() - since > staleMs) return true;
-  return holder.host === hostName() && typeof holder.pid === 'number' && !processAlive(holder.pid);
+  return holder.host === host && typeof holder.pid === 'number' && !processAlive(holder.pid);
 }
 
 /**
