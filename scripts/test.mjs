@@ -16,6 +16,7 @@ const runs = [
 ];
 
 const total = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
 for (const [index, run] of runs.entries()) {
   const summary = join(work, `summary-${index}.json`);
   process.stdout.write(`\n=== tests on ${run.label} ===\n`);
@@ -29,7 +30,9 @@ for (const [index, run] of runs.entries()) {
   }
   if (result.status !== 0 && counts.failed === 0) counts.failed = 1;
   for (const key of Object.keys(total)) total[key] += counts[key];
+  for (const failure of counts.failures ?? []) failures.push(`${run.label}: ${failure}`);
 }
 rmSync(work, { recursive: true, force: true });
+if (failures.length > 0) process.stdout.write(`\nfailed:\n${failures.map((line) => `  ${line}`).join('\n')}\n`);
 process.stdout.write(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
 process.exitCode = total.failed === 0 ? 0 : 1;

@@ -18,6 +18,8 @@ export interface RunEmulatorOptions {
 }
 
 export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
+  // Listening before the banner: a supervisor (or a test) may signal as soon as it reads it.
+  const stopped = untilStopSignal();
   const config = options.config === undefined ? DEMO_EMULATOR_CONFIG : await loadEmulatorConfig(options.config);
   const host = options.host ?? '127.0.0.1';
   const emulator = await startEmulator(config, { host, port: options.port ?? 0 });
@@ -25,7 +27,7 @@ export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
     process.stderr.write(`warning: listening on ${host}, not loopback: anyone who can reach it can use the configured keys.\n`);
   }
   process.stdout.write(banner(emulator.url, config, options.config));
-  await untilStopSignal();
+  await stopped;
   await emulator.close();
   process.stdout.write('STS emulator stopped.\n');
 }

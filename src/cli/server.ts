@@ -30,8 +30,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   // Only {{EC2PrivateDNSName}} lookups use the AWS SDK, which warns about Node versions it will stop supporting.
   if (region !== undefined && region !== '') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Listening before startup: a stop signal sent while it starts (or as soon as it logs) still drains and exits 0.
+  const stopped = untilStopSignal();
   const server = await startServer({ ...settings, ...(region ? { region } : {}) }, { processMetrics: true, warnings });
-  const signal = await untilStopSignal();
+  const signal = await stopped;
   process.stderr.write(`eksauth server: ${signal}, stopping after the reviews in flight\n`);
   await server.close();
 }

@@ -22,7 +22,7 @@ import { headerValue, parseParams, splitTarget } from './request.js';
 import { StsService } from './sts.js';
 import type { Reply } from './sts-wire.js';
 import { renderError, StsError, wantsJson } from './sts-wire.js';
-import { readBody } from '../lib/http.js';
+import { listen, readBody } from '../lib/http.js';
 
 export type { EmulatorFault } from './faults.js';
 
@@ -81,7 +81,7 @@ export async function startEmulator(config: EmulatorConfig, options: EmulatorOpt
       res.destroy();
     });
   });
-  const port = await listen(server, host, options.port ?? 0);
+  const port = await listen(server, { host, port: options.port ?? 0, what: 'the emulator', flag: '--port' });
   return {
     url: `http://${urlHost(host)}:${port}`,
     port,
@@ -130,22 +130,6 @@ function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';
   return isIP(host) === 6 ? `[${host}]` : host;
-}
-
-function listen(server: http.Server, host: string, port: number): Promise<number> {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    return Promise.reject(new EksAuthError('ERR_USAGE', `The emulator port must be a whole number from 0 to 65535 (got ${String(port)}).`));
-  }
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${err.code ?? 'error'})`;
-      reject(new EksAuthError('ERR_USAGE', `The emulator address ${host}:${port} ${reason}; choose another --port, or 0 for a free one.`, { cause: err }));
-    });
-    server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
 }
 
 /** Everything one running emulator holds: the STS service, the fault, the statistics and pending delays. */

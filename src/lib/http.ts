@@ -1,7 +1,9 @@
 /**
  * HTTP plumbing shared by eksauth's servers (the webhook, the STS emulator, the test API server).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EksAuthError } from '../errors.js';
 
 /**
  * The request body, or undefined as soon as it exceeds `limit` bytes (declared or streamed): the rest is not read,
@@ -68,4 +70,32 @@ export function sendJson(res: ServerResponse, status: number, body: object): num
   });
   res.end(text);
   return status;
+}
+
+/**
+ * Binds `server` and resolves with the port it got. A port that is taken or cannot be bound rejects with ERR_USAGE
+ * naming the address and `flag`, the setting that chooses it: Node's bare EADDRINUSE names neither.
+ *
+ * @example
+ * ```ts
+ * const port = await listen(http.createServer(handler), { host: '127.0.0.1', port: 0, what: 'the emulator', flag: '--port' });
+ * ```
+ */
+export function listen(server: Server, where: { host: string; port: number; what: string; flag: string }): Promise<number> {
+  const { host, port, what, flag } = where;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return Promise.reject(new EksAuthError('ERR_USAGE', `The port of ${what} must be a whole number from 0 to 65535 (got ${String(port)}); check ${flag}.`));
+  }
+  return new Promise((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException): void => {
+      const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${err.code ?? err.message})`;
+      const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+      reject(new EksAuthError('ERR_USAGE', `The address of ${what}, ${address}, ${reason}; stop what holds it or choose another ${flag} (0 picks a free port).`, { cause: err }));
+    };
+    server.once('error', fail);
+    server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+      server.off('error', fail);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }

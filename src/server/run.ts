@@ -5,7 +5,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { StsIdentity } from '../authn/arn.js';
 import { createEc2PrivateDnsResolver } from '../authn/mapping/ec2-private-dns.js';
 import type { MapOptions } from '../authn/mapping/types.js';
@@ -18,7 +17,7 @@ import { startServerMappings, type ServerMappings } from './mappings.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createReviewCache } from './review-cache.js';
 import { createTokenReviewer } from './review.js';
-import { failureStatus, sendJson } from '../lib/http.js';
+import { failureStatus, listen, sendJson } from '../lib/http.js';
 import { createWebhookHandler } from './webhook.js';
 
 export interface StartServerOptions {
@@ -74,7 +73,7 @@ export async function startServer(input: ServerConfigInput, options: StartServer
   if (certificate.created) log.info({ certPath: certificate.certPath, keyPath: certificate.keyPath }, 'generated a serving key and certificate');
   const mappings = await startServerMappings(config, { log, metrics, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
   try {
-    return await listen(config, { log, metrics, mappings, certificate, options });
+    return await serveWebhook(config, { log, metrics, mappings, certificate, options });
   } catch (err) {
     await mappings.close();
     throw err;
@@ -91,18 +90,18 @@ interface Parts {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-async function listen(config: ServerConfig, parts: Parts): Promise<RunningServer> {
+async function serveWebhook(config: ServerConfig, parts: Parts): Promise<RunningServer> {
   const { log, mappings } = parts;
   const drain = new Drain();
   const { webhookRoutes, opsRoutes } = createRoutes(config, parts, drain);
   const webhook = tune(https.createServer({ cert: parts.certificate.certPem, key: parts.certificate.keyPem, minVersion: 'TLSv1.2' }, drain.track(webhookRoutes)));
-  const url = webhookUrl(config, await bind(webhook, config.port, config.address));
+  const url = webhookUrl(config, await listen(webhook, { host: config.address, port: config.port, what: 'the webhook', flag: '--port' }));
   const opsServer = config.opsPort === null ? undefined : tune(http.createServer(drain.track(opsRoutes)));
   const servers = [webhook, ...(opsServer ? [opsServer] : [])];
   let opsUrl: string | undefined;
   let kubeconfigPath: string | undefined;
   try {
-    if (opsServer !== undefined && config.opsPort !== null) opsUrl = httpUrl(config.opsAddress, await bind(opsServer, config.opsPort, config.opsAddress));
+    if (opsServer !== undefined && config.opsPort !== null) opsUrl = httpUrl(config.opsAddress, await listen(opsServer, { host: config.opsAddress, port: config.opsPort, what: 'the health and metrics listener', flag: '--ops-port' }));
     kubeconfigPath = await writeKubeconfigIfAsked(config, url, parts.certificate.certPem);
   } catch (err) {
     await drain.stop(servers.filter((server) => server.listening), 0);
@@ -203,16 +202,6 @@ function tune<S extends http.Server>(server: S): S {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   return server;
-}
-
-function bind(server: http.Server, port: number, address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: string): Promise<string | undefined> {

@@ -12,13 +12,12 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getCallerIdentity } from '../authn/get-caller-identity.js';
 import { EksAuthError } from '../errors.js';
 import { createSelfSignedCertificate } from '../server/tls.js';
 import { decodeToken } from '../token/format.js';
 import { ConfigMapStore } from './configmaps.js';
-import { failureStatus, readBody, sendJson } from '../lib/http.js';
+import { failureStatus, listen, readBody, sendJson } from '../lib/http.js';
 
 /** The user a request is made as, shaped like Kubernetes' `UserInfo`. */
 export interface AuthenticatedUser {
@@ -107,11 +106,7 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
       () => res.destroy(),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, { host, port: options.port ?? 0, what: 'the test API server', flag: 'its port option' });
   return {
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     caPem: certPem,

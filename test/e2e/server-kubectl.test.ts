@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG, type EmulatorConfig } from '../../src/emulator/config.js';
@@ -180,4 +181,22 @@ it('eksauth server init refuses to write a kubeconfig without a fixed port', asy
   const result = await runEksauth(['server', 'init', '-i', CLUSTER, '--port', '0', '--state-dir', join(tempDir(), 's'), '--generate-kubeconfig', join(tempDir(), 'k.yaml')]);
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/needs a fixed --port/);
+});
+
+it.each([
+  ['--port', 'the webhook'],
+  ['--ops-port', 'the health and metrics listener'],
+])('eksauth server with %s taken says which address is in use, in one line, and exits 2', async (flag, what) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const ports = flag === '--port' ? ['--port', String(port), '--ops-port', 'off'] : ['--port', '0', '--ops-port', String(port)];
+    const result = await runEksauth(['server', '-i', CLUSTER, ...ports, '--state-dir', join(tempDir(), 's')]);
+    expect(result.code).toBe(2);
+    const lastLine = result.stderr.trimEnd().split('\n').at(-1);
+    expect(lastLine).toBe(`eksauth: The address of ${what}, 127.0.0.1:${port}, is already in use; stop what holds it or choose another ${flag} (0 picks a free port). (ERR_USAGE)`);
+  } finally {
+    taken.close();
+  }
 });

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -120,11 +121,30 @@ describe('eksauth emulator (runEmulator)', () => {
     const dir = tempDir('eksauth-emulator-cli-');
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'identities: []\n');
-    const child = spawn(process.execPath, [bundle, JSON.stringify({ config: file })], { env: cleanEnv(), stdio: 'pipe' });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString('utf8'); });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(1);
-    expect(err).toContain(`Invalid emulator config ${file}: identities: empty`);
+    const failed = await startAndFail({ config: file });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`Invalid emulator config ${file}: identities: empty`);
+  });
+
+  it('exits non-zero naming the address when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const failed = await startAndFail({ port });
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toContain(`The address of the emulator, 127.0.0.1:${port}, is already in use; stop what holds it or choose another --port`);
+    } finally {
+      taken.close();
+    }
   });
 });
+
+/** Runs the emulator with options it must refuse; resolves with its exit code and stderr. */
+async function startAndFail(options: Record<string, unknown>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [bundle, JSON.stringify(options)], { env: cleanEnv(), stdio: 'pipe' });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stderr };
+}
