@@ -55,7 +55,10 @@ function sea(name, main, config) {
   writeFileSync(join(root, `${name}.json`), JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, ...config }));
   run(process.execPath, ['--experimental-sea-config', `${name}.json`]);
   copyFileSync(process.execPath, binary);
-  run('npx', ['--yes', 'postject', binary, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
+  // Under `npx -p node@24 node bench/startup.mjs` the outer npx's settings (npm_config_package) would make this npx
+  // look for postject among that run's packages; it gets a clean npm environment instead.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_')));
+  run('npx', ['--yes', 'postject', binary, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { env });
   return binary;
 }
 
