@@ -95,13 +95,13 @@ async function serveWebhook(config: ServerConfig, parts: Parts): Promise<Running
   const drain = new Drain();
   const { webhookRoutes, opsRoutes } = createRoutes(config, parts, drain);
   const webhook = tune(https.createServer({ cert: parts.certificate.certPem, key: parts.certificate.keyPem, minVersion: 'TLSv1.2' }, drain.track(webhookRoutes)));
-  const url = webhookUrl(config, await listen(webhook, { host: config.address, port: config.port, what: 'the webhook', flag: '--port' }));
+  const url = webhookUrl(config, await listen(webhook, { host: config.address, port: config.port, what: 'the webhook', flag: '--port (server.port in a config file)' }));
   const opsServer = config.opsPort === null ? undefined : tune(http.createServer(drain.track(opsRoutes)));
   const servers = [webhook, ...(opsServer ? [opsServer] : [])];
   let opsUrl: string | undefined;
   let kubeconfigPath: string | undefined;
   try {
-    if (opsServer !== undefined && config.opsPort !== null) opsUrl = httpUrl(config.opsAddress, await listen(opsServer, { host: config.opsAddress, port: config.opsPort, what: 'the health and metrics listener', flag: '--ops-port' }));
+    if (opsServer !== undefined && config.opsPort !== null) opsUrl = httpUrl(config.opsAddress, await listen(opsServer, { host: config.opsAddress, port: config.opsPort, what: 'the health and metrics listener', flag: '--ops-port (server.opsPort in a config file)' }));
     kubeconfigPath = await writeKubeconfigIfAsked(config, url, parts.certificate.certPem);
   } catch (err) {
     await drain.stop(servers.filter((server) => server.listening), 0);

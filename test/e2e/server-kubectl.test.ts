@@ -184,9 +184,9 @@ it('eksauth server init refuses to write a kubeconfig without a fixed port', asy
 });
 
 it.each([
-  ['--port', 'the webhook'],
-  ['--ops-port', 'the health and metrics listener'],
-])('eksauth server with %s taken says which address is in use, in one line, and exits 2', async (flag, what) => {
+  ['--port', 'the webhook', '--port (server.port in a config file)'],
+  ['--ops-port', 'the health and metrics listener', '--ops-port (server.opsPort in a config file)'],
+])('eksauth server with %s taken says which address is in use, in one line, and exits 2', async (flag, what, setting) => {
   const taken = createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const port = (taken.address() as AddressInfo).port;
@@ -195,7 +195,7 @@ it.each([
     const result = await runEksauth(['server', '-i', CLUSTER, ...ports, '--state-dir', join(tempDir(), 's')]);
     expect(result.code).toBe(2);
     const lastLine = result.stderr.trimEnd().split('\n').at(-1);
-    expect(lastLine).toBe(`eksauth: The address of ${what}, 127.0.0.1:${port}, is already in use; stop what holds it or choose another ${flag} (0 picks a free port). (ERR_USAGE)`);
+    expect(lastLine).toBe(`eksauth: The address of ${what}, 127.0.0.1:${port}, is already in use; stop what holds it or choose another ${setting} (0 picks a free port). (ERR_USAGE)`);
   } finally {
     taken.close();
   }
