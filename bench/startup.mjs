@@ -7,7 +7,7 @@
 //   npm run bench:startup                      # on this Node
 //   npx -p node@24 node bench/startup.mjs      # on Node 24, which has the compile cache
 //
-// The snapshot variants run a fixed `eksauth token --cluster-name bench` (the CLI parses argv when it loads, which a
+// The snapshot variants run a fixed `eksauth token --cluster-name bench` (main.ts parses argv when it loads, which a
 // snapshot taken at build time cannot wait for), and a SEA can neither require the files beside it (the SDK's
 // credential chain) nor import the other commands' ES module chunks: good enough to time static credentials, not a
 // build to ship.
@@ -70,9 +70,7 @@ if (typeof (await import('node:module')).enableCompileCache === 'function') {
   out(`Node ${process.version} has no compile cache (Node ≥ 22.1): run this on Node 24 to measure it`);
 }
 process.stderr.write('building the SEA and snapshot variants…\n');
-// One file: main.ts and its signing path bundled together, as bin.ts would run it (no files beside it to load).
-const SINGLE_ENTRY = "import { main } from './main.ts'; void main(process.argv.slice(2), () => import('./commands.js'));";
-const single = await bundle('single', { stdin: { contents: SINGLE_ENTRY, resolveDir: join(common.absWorkingDir, 'src/cli'), loader: 'ts' } });
+const single = await bundle('single', { entryPoints: ['src/cli/main.ts'] });
 variants.push({ name: 'SEA + code cache', file: sea('eksauth-sea', single, { useCodeCache: true }), args: token });
 const snapshotEntry = await bundle('snapshot-entry', { stdin: { contents: SNAPSHOT_ENTRY, resolveDir: common.absWorkingDir, loader: 'ts' } });
 variants.push({ name: 'SEA + startup snapshot', file: sea('eksauth-snap', snapshotEntry, { useSnapshot: true }), args: token });

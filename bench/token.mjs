@@ -2,8 +2,8 @@
 // them alike. It prints medians and ratios and asserts nothing: times are for people to read (tests never assert
 // them). Loopback only; every loop is bounded.
 //
-//   1. `eksauth token` cold (cache miss: sign and store; also with a ~/.aws/config, and before the code caches
-//      exist) and warm (cache hit) against `node -e 0`, and `aws eks get-token` when the aws CLI is
+//   1. `eksauth token` cold (cache miss: sign and store; also with a ~/.aws/config, and before the signing file's
+//      code cache exists) and warm (cache hit) against `node -e 0`, and `aws eks get-token` when the aws CLI is
 //      installed.
 //   2. 20 `kubectl get --raw /api` calls against the loopback test API server per kubeconfig: a static bearer
 //      token, a `node -e` exec plugin printing a fixed ExecCredential (the floor for any Node plugin), eksauth, and
@@ -94,7 +94,7 @@ const tokenCommands = [
   { name: 'eksauth token, warm (cache hit)', file: process.execPath, args: token, env: cacheEnv, quiet: true },
   { name: 'eksauth token, cold (cache miss)', file: process.execPath, args: coldToken, env: cacheEnv, quiet: true },
   { name: 'eksauth token, cold, ~/.aws/config', file: process.execPath, args: coldToken, env: { ...cacheEnv, HOME: configHome }, quiet: true },
-  // A miss before the code caches exist (the first run after an install or a Node upgrade).
+  // A miss before the signing file's code cache exists (the first miss after an install or a Node upgrade).
   { name: 'eksauth token, cold, no code cache', file: process.execPath, args: coldToken, env: { ...cacheEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, quiet: true },
 ];
 if (hasAws) tokenCommands.push({ name: 'aws eks get-token', file: 'aws', args: ['eks', 'get-token', '--cluster-name', 'bench'], env: baseEnv });

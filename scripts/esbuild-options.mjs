@@ -33,7 +33,6 @@ const LAZY_MODULES = {
   '../authn/get-caller-identity.js': './get-caller-identity.cjs',
 };
 export const LAZY_ENTRY_POINTS = { commands: 'src/cli/commands.ts' };
-export const MAIN_ENTRY_POINT = { main: 'src/cli/main.ts' };
 export const SIGNING_ENTRY_POINT = { 'token-refresh': 'src/cli/token-refresh.ts' };
 export const SIGNING_MODULES = { 'aws-sdk': 'src/cli/aws-sdk.ts', 'get-caller-identity': 'src/authn/get-caller-identity.ts' };
 
@@ -48,20 +47,20 @@ export const tokenPathModules = {
   },
 };
 
-// The token path is CommonJS files. dist/cli/eksauth.cjs (src/cli/bin.ts) loads dist/cli/main.cjs, which serves a
-// cache hit and holds nothing else: no signer, no SDK, no node:crypto (a 50 KiB file measured 1 ms of start-up even
-// unexecuted). On a miss it loads dist/cli/token-refresh.cjs, the signing path. Both go through V8 code caches
-// (src/cli/code-cache.ts, kept only when the request caches): this plugin stands in for the source's import() of
-// token-refresh.js with a module whose refreshToken does that, passing the hash that names the signing file's
-// build. Not import(): that would start the ES module loader, which costs more than the whole signing path.
+// The token path is CommonJS files. dist/cli/eksauth.cjs serves a cache hit and holds nothing else: no signer, no
+// SDK, no node:crypto (a 50 KiB file measured 1 ms of start-up even unexecuted). On a miss it loads
+// dist/cli/token-refresh.cjs, the signing path, through src/cli/signing-file.ts (a V8 code cache, kept only when the
+// request caches): this plugin stands in for the source's import() of token-refresh.js with a module whose
+// refreshToken does that, passing the hash that names the signing file's build. Not import(): that would start the
+// ES module loader, which costs more than the whole signing path.
 export const signingFileLoader = (build) => ({
   name: 'signing-file-loader',
   setup(b) {
     b.onResolve({ filter: /^\.\/token-refresh\.js$/ }, () => ({ path: 'token-refresh', namespace: 'signing-file' }));
     b.onLoad({ filter: /.*/, namespace: 'signing-file' }, () => ({
-      contents: `const { loadThroughCodeCache } = require('./code-cache.ts');
+      contents: `const { loadSigningFile } = require('./signing-file.ts');
         exports.refreshToken = (request) =>
-          loadThroughCodeCache(require, __dirname, 'token-refresh.cjs', ${JSON.stringify(build)}, request.cache !== undefined).refreshToken(request);`,
+          loadSigningFile(require, __dirname, ${JSON.stringify(build)}, request.cache !== undefined).refreshToken(request);`,
       resolveDir: new URL('src/cli', root).pathname,
       loader: 'js',
     }));
@@ -85,8 +84,7 @@ export const lazyNodeOs = {
 /** The CommonJS outputs of the token path. */
 export const cjs = { ...common, outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, format: 'cjs' };
 /**
- * main.cjs, the signing file and the modules the signing file loads. main.cjs and the signing file run through
- * node:vm, where import() has no loader, so their dynamic imports become require() calls (which also keeps the ES
- * module loader off the token path).
+ * The signing file and the modules it loads. The signing file runs through node:vm, where import() has no loader,
+ * so their dynamic imports become require() calls (which also keeps the ES module loader off the token path).
  */
-export const vmCjs = { ...cjs, supported: { 'dynamic-import': false } };
+export const signingCjs = { ...cjs, supported: { 'dynamic-import': false } };

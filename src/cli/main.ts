@@ -2,22 +2,13 @@ import { reportFailure } from './report.js';
 import { flagEntry, TOKEN_FLAGS } from './token-flags.js';
 import { runToken, type TokenFlags } from './token.js';
 
-/**
- * Runs the eksauth command line. kubectl runs `eksauth token` before every request, so that path is parsed here and
- * runs without loading commander or any other command; everything else (help, errors in flags, other commands) goes
- * to `runCommands`. token.ts is imported statically: a cache hit needs all of it, and nothing more (signing is
- * token-refresh.ts, a file of its own). This file runs through node:vm (see bin.ts), which has no import(): the
- * caller imports the other commands.
- *
- * @example
- * ```ts
- * await main(['token', '--cluster-name', 'prod'], () => import('./commands.js')); // prints an ExecCredential, exits
- * ```
- */
-export async function main(argv: string[], runCommands: () => Promise<unknown>): Promise<void> {
+// kubectl runs `eksauth token` before every request, so that path is parsed here and runs without loading commander
+// or any other command; everything else (help, errors in flags, other commands) goes to commands. token.ts is
+// imported statically: a cache hit needs all of it, and nothing more (signing is token-refresh.ts, a file of its own).
+async function main(argv: string[]): Promise<void> {
   const tokenArgs = tokenCommandArgs(argv);
   if (tokenArgs === undefined) {
-    await runCommands();
+    await import('./commands.js');
     return;
   }
   try {
@@ -70,3 +61,4 @@ function parseTokenFlags(args: string[]): TokenFlags | undefined {
   return flags as TokenFlags;
 }
 
+void main(process.argv.slice(2));

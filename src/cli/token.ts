@@ -5,7 +5,6 @@ import { EksAuthError } from '../errors.js';
 import { toExecCredential } from '../exec/exec-credential.js';
 import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecApiVersion, type ExecInfo } from '../exec/exec-info.js';
 import type { GetTokenOptions } from '../token/generate.js';
-import { noCacheInEnv } from './no-cache.js';
 
 export interface TokenFlags {
   clusterName?: string;
@@ -78,8 +77,12 @@ function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv)
     env,
   };
   const request: TokenRequest = { options, apiVersion, tokenOnly: flags.tokenOnly === true };
-  if (flags.cache === false || noCacheInEnv(env)) return request;
+  if (flags.cache === false || isSet(env.EKSAUTH_NO_CACHE)) return request;
   return { ...request, cache: { keys: cacheKeys({ ...options, env }), env, forceRefresh: flags.forceRefresh === true } };
+}
+
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
 }
 
 // Flags name the cluster; without them a ClusterProfile's exec extension does (cluster-inventory mode).
