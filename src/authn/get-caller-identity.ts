@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { EksAuthError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
+import { unbracketHost } from '../lib/http.js';
 import { CLUSTER_ID_HEADER } from '../token/format.js';
 
 /** Who STS says signed the request. Comes only from the STS response, never from the token. */
@@ -145,7 +146,7 @@ function buildTarget(presignedUrl: URL, stsEndpoint: string | URL | undefined): 
     };
   }
   const endpoint = parseEndpoint(stsEndpoint);
-  const connectHost = endpoint.hostname.replace(/^\[(.*)\]$/, '$1');
+  const connectHost = unbracketHost(endpoint.hostname);
   const defaultPort = endpoint.protocol === 'https:' ? 443 : 80;
   return {
     protocol: endpoint.protocol as StsTarget['protocol'],

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { DEMO_EMULATOR_CONFIG, loadEmulatorConfig } from '../emulator/config.js';
 import type { EmulatorConfig } from '../emulator/config.js';
 import { isLoopback, startEmulator } from '../emulator/server.js';
+import { unbracketHost } from '../lib/http.js';
 import { untilStopSignal } from './signals.js';
 
 export interface RunEmulatorOptions {
@@ -23,7 +24,8 @@ export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
   const config = options.config === undefined ? DEMO_EMULATOR_CONFIG : await loadEmulatorConfig(options.config);
   const host = options.host ?? '127.0.0.1';
   const emulator = await startEmulator(config, { host, port: options.port ?? 0 });
-  if (isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0 && !isLoopback(host.replace(/^\[(.*)\]$/, '$1'))) {
+  const address = unbracketHost(host);
+  if (isIP(address) !== 0 && !isLoopback(address)) {
     process.stderr.write(`warning: listening on ${host}, not loopback: anyone who can reach it can use the configured keys.\n`);
   }
   process.stdout.write(banner(emulator.url, config, options.config));

@@ -22,7 +22,7 @@ import { headerValue, parseParams, splitTarget } from './request.js';
 import { StsService } from './sts.js';
 import type { Reply } from './sts-wire.js';
 import { renderError, StsError, wantsJson } from './sts-wire.js';
-import { listen, readBody } from '../lib/http.js';
+import { bracketHost, listen, readBody, unbracketHost } from '../lib/http.js';
 
 export type { EmulatorFault } from './faults.js';
 
@@ -109,7 +109,7 @@ function configFields(config: EmulatorConfig): unknown {
 
 /** Refuses host names that resolve to anything but loopback; an explicit IP address is the user's choice. */
 async function requireSafeHost(host: string): Promise<void> {
-  if (isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0) return;
+  if (isIP(unbracketHost(host)) !== 0) return;
   let addresses: { address: string }[];
   try {
     addresses = await lookup(host, { all: true });
@@ -129,7 +129,7 @@ export function isLoopback(address: string): boolean {
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::' || host === '[::]') return '[::1]';
-  return isIP(host) === 6 ? `[${host}]` : host;
+  return bracketHost(host);
 }
 
 /** Everything one running emulator holds: the STS service, the fault, the statistics and pending delays. */

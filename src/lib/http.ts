@@ -89,13 +89,40 @@ export function listen(server: Server, where: { host: string; port: number; what
   return new Promise((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException): void => {
       const reason = err.code === 'EADDRINUSE' ? 'is already in use' : `cannot be bound (${err.code ?? err.message})`;
-      const address = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+      const address = `${bracketHost(host)}:${port}`;
       reject(new EksAuthError('ERR_USAGE', `The address of ${what}, ${address}, ${reason}; stop what holds it or choose another ${flag} (0 picks a free port).`, { cause: err }));
     };
     server.once('error', fail);
-    server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
+    server.listen(port, unbracketHost(host), () => {
       server.off('error', fail);
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * The host as a URL writes it: an IPv6 address in brackets, anything else as it is.
+ *
+ * @example
+ * ```ts
+ * bracketHost('::1'); // '[::1]'
+ * bracketHost('[::1]'); // '[::1]'
+ * bracketHost('127.0.0.1'); // '127.0.0.1'
+ * ```
+ */
+export function bracketHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/**
+ * The host as sockets and DNS take it: an IPv6 address without the brackets a URL puts around it.
+ *
+ * @example
+ * ```ts
+ * unbracketHost('[::1]'); // '::1'
+ * unbracketHost('localhost'); // 'localhost'
+ * ```
+ */
+export function unbracketHost(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
 }

@@ -17,7 +17,7 @@ import { startServerMappings, type ServerMappings } from './mappings.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createReviewCache } from './review-cache.js';
 import { createTokenReviewer } from './review.js';
-import { failureStatus, listen, sendJson } from '../lib/http.js';
+import { bracketHost, failureStatus, listen, sendJson } from '../lib/http.js';
 import { createWebhookHandler } from './webhook.js';
 
 export interface StartServerOptions {
@@ -158,7 +158,7 @@ function createRoutes(config: ServerConfig, parts: Parts, drain: Drain): { webho
 }
 
 function httpUrl(address: string, port: number): string {
-  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  return `http://${bracketHost(address)}:${port}`;
 }
 
 /** Counts requests in flight so that a stop can wait for them, and marks answers sent while stopping. */

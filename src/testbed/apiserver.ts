@@ -17,7 +17,7 @@ import { EksAuthError } from '../errors.js';
 import { createSelfSignedCertificate } from '../server/tls.js';
 import { decodeToken } from '../token/format.js';
 import { ConfigMapStore } from './configmaps.js';
-import { failureStatus, listen, readBody, sendJson } from '../lib/http.js';
+import { bracketHost, failureStatus, listen, readBody, sendJson } from '../lib/http.js';
 
 /** The user a request is made as, shaped like Kubernetes' `UserInfo`. */
 export interface AuthenticatedUser {
@@ -108,7 +108,7 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
   });
   const port = await listen(server, { host, port: options.port ?? 0, what: 'the test API server', flag: 'its port option' });
   return {
-    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `https://${bracketHost(host)}:${port}`,
     caPem: certPem,
     requests: () => log.map((entry) => ({ ...entry })),
     configMaps,
