@@ -81,6 +81,28 @@ export const lazyNodeOs = {
   },
 };
 
+// The signing file computes SHA-256 without node:crypto, whose loading brings all of Node's streams with it: about
+// 2 ms of every cache miss. js-sha256 resolves to its pure-JS build here, the package's `import` export (what runtimes
+// without node:crypto get; src/token/sha256.ts says why this one), and the SDK modules that import node:crypto for
+// other work (an SSO token's file name, UUIDs) get it on their first call. Importing any other name from node:crypto
+// fails the build here.
+const SHA256_PACKAGE = new URL('node_modules/js-sha256/', root);
+const PURE_JS_SHA256 = new URL(JSON.parse(readFileSync(new URL('package.json', SHA256_PACKAGE), 'utf8')).exports['.'].import, SHA256_PACKAGE).pathname;
+const LAZY_CRYPTO_NAMES = ['createHash', 'createHmac', 'getRandomValues'];
+export const signingWithoutNodeCrypto = {
+  name: 'signing-without-node-crypto',
+  setup(b) {
+    b.onResolve({ filter: /^js-sha256$/ }, () => ({ path: PURE_JS_SHA256 }));
+    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
+      args.namespace === 'lazy-node-crypto' ? { path: 'node:crypto', external: true } : { path: 'node:crypto', namespace: 'lazy-node-crypto' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-node-crypto' }, () => ({
+      contents: LAZY_CRYPTO_NAMES.map((name) => `export const ${name} = (...args) => require('node:crypto').${name}(...args);`).join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 /** The CommonJS outputs of the token path. */
 export const cjs = { ...common, outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, format: 'cjs' };
 /**

@@ -1,4 +1,3 @@
-import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { buildQueryString } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -6,8 +5,8 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { StsEndpoint } from '../aws/sts-endpoint.js';
 import { formatTimestamp } from '../exec/exec-credential.js';
 import { CLUSTER_ID_HEADER, PRESIGN_EXPIRES_SECONDS, STS_API_VERSION } from './format.js';
+import { Sha256 } from './sha256.js';
 
-const sha256 = Hash.bind(null, 'sha256');
 // Keeps x-k8s-aws-id a signed header instead of moving it into the query: its value must not be in the URL.
 const UNHOISTABLE = new Set([CLUSTER_ID_HEADER]);
 
@@ -46,7 +45,7 @@ export interface PresignOptions {
  */
 export async function presignGetCallerIdentity(options: PresignOptions): Promise<string> {
   const { credentials, clusterId, endpoint } = options;
-  const signer = new SignatureV4({ credentials, region: endpoint.signingRegion, service: 'sts', sha256 });
+  const signer = new SignatureV4({ credentials, region: endpoint.signingRegion, service: 'sts', sha256: Sha256 });
   const request = new HttpRequest({
     method: 'GET',
     protocol: 'https:',

@@ -53,6 +53,20 @@ function credentialOf(result: CommandResult): { accessKeyId: string; token: stri
   return { accessKeyId: credential.split('/')[0] ?? '', token: status.token, expires: status.expirationTimestamp };
 }
 
+/** `eksauth token` with a preload that lists the Node modules it loaded beyond Node's own start-up. */
+async function tokenRecordingModules(env: Record<string, string | undefined>): Promise<{ token: string; modules: string[] }> {
+  const dir = tempDir('eksauth-modules-');
+  const preload = join(dir, 'record.cjs');
+  const list = join(dir, 'modules');
+  writeFileSync(
+    preload,
+    `const atStart = new Set(process.moduleLoadList);\n` +
+      `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.filter((m) => !atStart.has(m)).join('\\n')));\n`,
+  );
+  const result = await runCommand(process.execPath, ['--require', preload, EKSAUTH_CLI, 'token', '--cluster-name', 'prod'], { env });
+  return { token: credentialOf(result).token, modules: readFileSync(list, 'utf8').split('\n').filter(Boolean) };
+}
+
 const token = (env: Record<string, string | undefined>, args: string[] = [], input?: string) =>
   runEksauth(['token', '--cluster-name', 'prod', ...args], { env, ...(input === undefined ? {} : { input }) });
 
@@ -185,6 +199,19 @@ describe('eksauth token with a role, through the STS emulator', () => {
     expect(emulator.stats().byAction.AssumeRole).toBe(1);
     const identity = await getCallerIdentity(tokenUrl([...tokens][0] ?? ''), { clusterId: 'prod', stsEndpoint: emulator.url });
     expect(identity.arn).toBe('arn:aws:sts::111122223333:assumed-role/eks-admin/EKSGetTokenAuth');
+  });
+
+  it('loads on a miss node:vm but neither node:crypto nor streams, and nothing at all on a hit; the token verifies', async () => {
+    const box = sandbox();
+    const env = { ...box.env, ...keysOf(ALICE) };
+    const miss = await tokenRecordingModules(env);
+    expect(miss.modules).toContain('NativeModule vm');
+    expect(miss.modules.filter((name) => /crypto|stream/.test(name))).toEqual([]);
+    const identity = await getCallerIdentity(tokenUrl(miss.token), { clusterId: 'prod', stsEndpoint: emulator.url });
+    expect(identity.arn).toBe(ALICE?.arn);
+    const hit = await tokenRecordingModules(env);
+    expect(hit.token).toBe(miss.token);
+    expect(hit.modules).toEqual([]);
   });
 
   it.skipIf(!HAS_KUBECTL)('serves kubectl from the cache: five kubectl calls, one signing, each authenticated', async () => {
