@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { cjs, common, LAZY_ENTRY_POINTS, lazyNodeOs, SIGNING_ENTRY_POINT, SIGNING_MODULES, signingCjs, signingFileLoader, signingWithoutNodeCrypto, tokenPathModules } from './esbuild-options.mjs';
+import { cjs, common, LAZY_ENTRY_POINTS, lazyBuiltins, pureJsSha256, SIGNING_ENTRY_POINT, SIGNING_MODULES, signingCjs, signingFileLoader, tokenPathModules } from './esbuild-options.mjs';
 
 const root = new URL('..', import.meta.url);
 
@@ -32,7 +32,7 @@ const lazy = await build({
 const signing = await build({
   ...signingCjs,
   entryPoints: SIGNING_ENTRY_POINT,
-  plugins: [tokenPathModules, lazyNodeOs, signingWithoutNodeCrypto],
+  plugins: [tokenPathModules, lazyBuiltins, pureJsSha256],
   // The SDK's UUID helper (never called while signing) probes the global crypto, whose first read loads WebCrypto.
   define: { ...signingCjs.define, crypto: 'undefined' },
 });
@@ -46,7 +46,7 @@ const entry = await build({
   ...cjs,
   entryPoints: { eksauth: 'src/cli/main.ts' },
   banner: { js: '#!/usr/bin/env node' },
-  plugins: [tokenPathModules, signingFileLoader(signingBuild), lazyNodeOs],
+  plugins: [tokenPathModules, signingFileLoader(signingBuild), lazyBuiltins],
 });
 chmodSync(new URL('dist/cli/eksauth.cjs', root), 0o755);
 

@@ -67,39 +67,38 @@ export const signingFileLoader = (build) => ({
   },
 });
 
-// node:os takes 0.2 ms to load. The token path needs it only to find the home directory when HOME is unset, and for
-// the host name where /proc does not give it (src/cache/lock.ts); in the token path's files it is loaded on the
-// first such call. Importing anything else from it fails the build here.
-export const lazyNodeOs = {
-  name: 'lazy-node-os',
+// Node built-ins the token path imports for work it seldom does, each costly to load: node:os (0.2 ms; the home
+// directory when HOME is unset, the host name where /proc does not give it), node:crypto (2 ms, with the streams it
+// loads; an SSO token's file name, UUIDs) and node:fs/promises (2 ms, with readline; the SDK's file reader, whose
+// reads src/aws/settings.ts intercepts). In the token path's files each imported name is a function that loads its
+// module on the first call; importing any other name fails the build here.
+const LAZY_BUILTINS = {
+  'node:os': ['homedir', 'hostname'],
+  'node:crypto': ['createHash', 'createHmac', 'getRandomValues'],
+  'node:fs/promises': ['readFile'],
+};
+export const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:os$/ }, (args) => (args.namespace === 'lazy-node-os' ? { path: 'node:os', external: true } : { path: 'node:os', namespace: 'lazy-node-os' }));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-node-os' }, () => ({
-      contents: "export const homedir = () => require('node:os').homedir();\nexport const hostname = () => require('node:os').hostname();",
+    b.onResolve({ filter: /^node:(os|crypto|fs\/promises)$/ }, (args) =>
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: LAZY_BUILTINS[args.path].map((name) => `export const ${name} = (...args) => require('${args.path}').${name}(...args);`).join('\n'),
       loader: 'js',
     }));
   },
 };
 
-// The signing file computes SHA-256 without node:crypto, whose loading brings all of Node's streams with it: about
-// 2 ms of every cache miss. js-sha256 resolves to its pure-JS build here, the package's `import` export (what runtimes
-// without node:crypto get; src/token/sha256.ts says why this one), and the SDK modules that import node:crypto for
-// other work (an SSO token's file name, UUIDs) get it on their first call. Importing any other name from node:crypto
-// fails the build here.
+// The signing file computes SHA-256 in JavaScript, so that a cache miss never loads node:crypto: js-sha256 resolves
+// here to its pure-JS build, the package's `import` export (what runtimes without node:crypto get; src/token/sha256.ts
+// says why this one).
 const SHA256_PACKAGE = new URL('node_modules/js-sha256/', root);
 const PURE_JS_SHA256 = new URL(JSON.parse(readFileSync(new URL('package.json', SHA256_PACKAGE), 'utf8')).exports['.'].import, SHA256_PACKAGE).pathname;
-const LAZY_CRYPTO_NAMES = ['createHash', 'createHmac', 'getRandomValues'];
-export const signingWithoutNodeCrypto = {
-  name: 'signing-without-node-crypto',
+export const pureJsSha256 = {
+  name: 'pure-js-sha256',
   setup(b) {
     b.onResolve({ filter: /^js-sha256$/ }, () => ({ path: PURE_JS_SHA256 }));
-    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
-      args.namespace === 'lazy-node-crypto' ? { path: 'node:crypto', external: true } : { path: 'node:crypto', namespace: 'lazy-node-crypto' },
-    );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-node-crypto' }, () => ({
-      contents: LAZY_CRYPTO_NAMES.map((name) => `export const ${name} = (...args) => require('node:crypto').${name}(...args);`).join('\n'),
-      loader: 'js',
-    }));
   },
 };
 

@@ -201,17 +201,18 @@ describe('eksauth token with a role, through the STS emulator', () => {
     expect(identity.arn).toBe('arn:aws:sts::111122223333:assumed-role/eks-admin/EKSGetTokenAuth');
   });
 
-  it('loads on a miss node:vm but neither node:crypto nor streams, and nothing at all on a hit; the token verifies', async () => {
+  it('loads on a miss node:vm but not node:crypto, streams or fs/promises, config file or not; on a hit nothing', async () => {
     const box = sandbox();
-    const env = { ...box.env, ...keysOf(ALICE) };
-    const miss = await tokenRecordingModules(env);
-    expect(miss.modules).toContain('NativeModule vm');
-    expect(miss.modules.filter((name) => /crypto|stream/.test(name))).toEqual([]);
-    const identity = await getCallerIdentity(tokenUrl(miss.token), { clusterId: 'prod', stsEndpoint: emulator.url });
-    expect(identity.arn).toBe(ALICE?.arn);
-    const hit = await tokenRecordingModules(env);
-    expect(hit.token).toBe(miss.token);
-    expect(hit.modules).toEqual([]);
+    for (const env of [{ ...box.env, ...keysOf(ALICE) }, { ...box.env, ...keysOf(BOB), AWS_CONFIG_FILE: FILES.config }]) {
+      const miss = await tokenRecordingModules(env);
+      expect(miss.modules).toContain('NativeModule vm');
+      expect(miss.modules.filter((name) => /crypto|stream|promises|readline/.test(name))).toEqual([]);
+      const identity = await getCallerIdentity(tokenUrl(miss.token), { clusterId: 'prod', stsEndpoint: emulator.url });
+      expect(identity.arn).toBe(env.AWS_ACCESS_KEY_ID === ALICE?.accessKeyId ? ALICE?.arn : BOB?.arn);
+      const hit = await tokenRecordingModules(env);
+      expect(hit.token).toBe(miss.token);
+      expect(hit.modules).toEqual([]);
+    }
   });
 
   it.skipIf(!HAS_KUBECTL)('serves kubectl from the cache: five kubectl calls, one signing, each authenticated', async () => {
