@@ -4,8 +4,9 @@
  * In Node the package resolves to node:crypto. The CLI's token path bundles its pure-JS build instead
  * (scripts/esbuild-options.mjs): loading node:crypto pulls in all of Node's streams and costs about 2 ms of every
  * token cache miss, more than a presign's dozen hashes take in JS. That build was chosen because it is also the one
- * whose hash function V8 does not send to its optimising compiler during a presign: Node waits for such a compile
- * job to finish before it exits, which cancelled the gain of every other pure-JS SHA-256 measured.
+ * whose hash function V8 does not send to TurboFan during a presign (on Node 20, unless a session token is longer than
+ * about 1,700 characters): Node waits for such a compile job to finish before it exits, which cancelled the gain of
+ * every other pure-JS SHA-256 measured. README "Speed" has the figures.
  */
 import { sha256 } from 'js-sha256';
 import type { Checksum, SourceData } from '@smithy/types';
