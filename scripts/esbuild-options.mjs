@@ -80,7 +80,8 @@ const LAZY_BUILTINS = {
 export const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:(os|crypto|fs\/promises)$/ }, (args) =>
+    const filter = new RegExp(`^(${Object.keys(LAZY_BUILTINS).join('|')})$`);
+    b.onResolve({ filter }, (args) =>
       args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' },
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
