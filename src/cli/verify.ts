@@ -159,6 +159,8 @@ function formatText(report: VerifyReport, now: Date): string {
     ]));
   } else if (report.mapping) {
     lines.push(`not mapped: ${report.mapping.reason}`);
+    // The operator's own terminal: the nearest row (of the principal's account only) is theirs to see.
+    if (report.mapping.hint !== undefined) lines.push(`  hint: ${report.mapping.hint}`);
   }
   if (report.error) lines.push(`${outcomeOf(report)}: ${report.error.message} (${report.error.code})`);
   return `${lines.join('\n')}\n`;

@@ -1,7 +1,8 @@
 /**
  * One token review, from bearer token to answer: the verification cache, the verifier (strict validation, then STS),
  * and the mapping. Fails closed: anything but a verified, mapped identity is a denial, and every denial carries a
- * reason that is safe to log and to return to kube-apiserver (identities and rule names, never the token).
+ * reason that is safe to log and to return to kube-apiserver (the caller's own identity and rule names, never the token
+ * nor a mapping row; the nearest row goes to the debug log only).
  *
  * STS's answer is what is cached; the mapping is applied to it on every review, so a mapping change takes effect on
  * the next request even for a token seen before.
@@ -26,8 +27,10 @@ export interface ReviewResult {
   user?: KubernetesUser;
   /** The mapping row that produced `user`. */
   row?: MappingRow;
-  /** Why the token was refused. Safe to log and to return. */
+  /** Why the token was refused. Safe to log and to return: it names no mapping row. */
   reason?: string;
+  /** For `unmapped` outcomes: the nearest row of the caller's own account, for the operator (debug log) only. */
+  hint?: string;
   /** Who STS says the caller is, when it got that far. */
   identity?: StsIdentity;
   cache?: CacheResult;
@@ -87,7 +90,9 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
     }
     deps.metrics.cacheLookup(cache);
     const mapped = await mapIdentity(identity, deps.mappings.sources(), mapOptions);
-    if (!mapped.mapped) return { status: 403, outcome: 'unmapped', reason: mapped.reason, identity, cache };
+    if (!mapped.mapped) {
+      return { status: 403, outcome: 'unmapped', reason: mapped.reason, ...(mapped.hint === undefined ? {} : { hint: mapped.hint }), identity, cache };
+    }
     return { status: 200, outcome: 'authenticated', user: mapped.user, row: mapped.row, identity, cache };
   };
   return (token) => {

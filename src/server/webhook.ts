@@ -147,6 +147,8 @@ function logReview(log: Logger, result: ReviewResult, context: Record<string, un
   if (result.outcome === 'authenticated') log.info(entry, 'access granted');
   else if (result.status >= 500) log.error(entry, 'access denied: review failed');
   else log.warn(entry, 'access denied');
+  // Names a mapping row (of the caller's own account): for an operator who turned debug on, not for every log reader.
+  if (result.hint !== undefined) log.debug({ ...context, canonicalArn: identity?.canonicalArn, hint: result.hint }, 'unmapped: nearest mapping row');
 }
 
 /** A short rendering of a value the caller sent, for reasons: never long enough to carry a token. */

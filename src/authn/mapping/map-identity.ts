@@ -1,6 +1,7 @@
 /**
  * The step after STS has said who the caller is: find the first source with a row for them, render the row's
- * templates, check the result, and build the Kubernetes user — or explain, without secrets, why not.
+ * templates, check the result, and build the Kubernetes user — or explain, without secrets, why not: a `reason` fit for
+ * the caller (their own ARN and what to do), and a `hint` naming the nearest row, for the operator only.
  *
  * Precedence is the order of the `sources` list. The first source with a matching row decides, even when that row
  * then cannot be applied: falling through to a lower source would let it override a deliberate higher row. EKS's own
@@ -52,7 +53,7 @@ export function orderByDefaultPrecedence(sources: readonly MappingSource[]): Map
  * Refuses identities outside `allowedAccounts`; renders the winning row's templates; refuses empty, over-long or
  * whitespace/control-character names, reserved username prefixes (unless allow-listed, or EKS's own node identity
  * from a node-type access entry) and `system:` groups from anything but aws-auth/file rows. Resolves to
- * `{ mapped: false, reason }` for every refusal; rejects only for a `reservedPrefixAllowList` entry that does not
+ * `{ mapped: false, reason, hint? }` for every refusal; rejects only for a `reservedPrefixAllowList` entry that does not
  * start with a reserved prefix (`ERR_INVALID_CONFIG`) or a source that throws.
  *
  * @example
@@ -66,7 +67,7 @@ export function orderByDefaultPrecedence(sources: readonly MappingSource[]): Map
  *   parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Admin', kubernetesGroups: ['admins'] }]),
  * ]);
  * if (result.mapped) result.user.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/alice'
- * else console.error(result.reason);
+ * else console.error(result.reason, result.hint ?? ''); // hint: for the operator, never for the caller
  * ```
  */
 export async function mapIdentity(
@@ -120,10 +121,16 @@ async function applyRow(
   return { mapped: true, user: buildKubernetesUser(identity, username, groups), row };
 }
 
+/**
+ * The row is the caller's own (it matched their ARN or account), but its content, the templates and the problem with
+ * them, is the operator's business: the reason says only that the row exists and cannot be applied.
+ */
 function refuseRow(identity: StsIdentity, row: MappingRow, source: MappingSource, problem: string): MapResult {
   return {
     mapped: false,
-    reason: `${describeRow(row)} in ${source.name} matches ${identity.canonicalArn} but cannot be applied: ${problem}`,
+    reason: `${identity.canonicalArn} matches a mapping row that cannot be applied; ask a cluster operator to fix the row ` +
+      '(eksauth verify with the mappings says what is wrong)',
+    hint: `${describeRow(row)} in ${source.name} matches ${identity.canonicalArn} but cannot be applied: ${problem}`,
     closest: row,
   };
 }
@@ -202,14 +209,12 @@ function buildKubernetesUser(identity: StsIdentity, username: string, groups: re
 
 function explainUnmapped(identity: StsIdentity, sources: readonly MappingSource[]): MapResult {
   const you = identity.canonicalArn;
-  const searched = sources.length === 0 ? 'no mapping sources are configured' : `sources: ${sources.map((s) => s.name).join(', ')}`;
+  const reason = `${you} is not mapped to a Kubernetes user; ask a cluster operator to add a mapping row or access entry ` +
+    'for it (eksauth verify with the mappings names the nearest row)';
+  const searched = sources.length === 0 ? 'no mapping sources are configured' : `searched ${sources.map((s) => s.name).join(', ')}`;
   const closest = findClosestCandidate(identity, sources);
-  if (closest === undefined) return { mapped: false, reason: `${you} is not mapped (${searched})` };
-  return {
-    mapped: false,
-    reason: `${you} is not mapped (${searched}). Closest: ${describeRow(closest)} is mapped; you are ${you} (row in ${closest.source})`,
-    closest,
-  };
+  if (closest === undefined) return { mapped: false, reason, hint: `${searched}; no row names a principal of account ${identity.accountId}` };
+  return { mapped: false, reason, hint: `${searched}; closest row of your account: ${describeRow(closest)} in ${closest.source}`, closest };
 }
 
 /** How a row is named in reasons: `role arn:…`, `user arn:…`, `account 111122223333 (mapAccounts)`. */
@@ -222,33 +227,27 @@ function describeRow(row: MappingRow): string {
 }
 
 /**
- * The candidate row nearest to the caller: same partition and account first, then the smallest case-insensitive edit
- * distance between names (or account ids), then the same kind of principal. Rows from other accounts are only named
- * when they are near-misses (distance ≤ 2), which catches a mistyped account id.
+ * The row nearest to the caller among the rows of the caller's own partition and account: the smallest
+ * case-insensitive edit distance between names, then the same kind of principal. Rows of other accounts are never
+ * candidates: a hint naming them would tell any principal anywhere which roles another account has mapped here.
  */
 function findClosestCandidate(identity: StsIdentity, sources: readonly MappingSource[]): MappingRow | undefined {
   const caller = canonicalizeArn(identity.canonicalArn);
   let best: { row: MappingRow; score: readonly number[] } | undefined;
   for (const source of sources) {
     for (const row of source.candidates()) {
-      const score = scoreCandidate(identity, caller, row);
+      const score = scoreCandidate(caller, row);
       if (score !== undefined && (best === undefined || compareScores(score, best.score) < 0)) best = { row, score };
     }
   }
   return best?.row;
 }
 
-function scoreCandidate(identity: StsIdentity, caller: CanonicalArn, row: MappingRow): readonly number[] | undefined {
-  if (row.account !== undefined) {
-    const distance = editDistance(row.account, identity.accountId);
-    return distance <= 2 ? [1, distance, 1] : undefined;
-  }
+/** Edit distance and kind mismatch of a same-account row; `undefined` for rows of other accounts and account rows. */
+function scoreCandidate(caller: CanonicalArn, row: MappingRow): readonly number[] | undefined {
   const parsed = row.arn === undefined ? undefined : tryCanonicalize(row.arn);
-  if (parsed === undefined) return undefined;
-  const sameAccount = parsed.partition === caller.partition && parsed.accountId === caller.accountId;
-  const distance = editDistance(parsed.name.toLowerCase(), caller.name.toLowerCase());
-  if (!sameAccount && distance > 2) return undefined;
-  return [sameAccount ? 0 : 1, distance, parsed.kind === caller.kind ? 0 : 1];
+  if (parsed === undefined || parsed.partition !== caller.partition || parsed.accountId !== caller.accountId) return undefined;
+  return [editDistance(parsed.name.toLowerCase(), caller.name.toLowerCase()), parsed.kind === caller.kind ? 0 : 1];
 }
 
 function compareScores(a: readonly number[], b: readonly number[]): number {

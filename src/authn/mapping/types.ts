@@ -64,12 +64,15 @@ export interface MappingSource {
 }
 
 /**
- * The outcome of {@link mapIdentity}. An unmapped `reason` is safe to log: it names rows, accounts and canonical ARNs,
- * never tokens, keys or session names; `closest` is the row that came nearest (or that matched but could not apply).
+ * The outcome of {@link mapIdentity}. An unmapped `reason` is fit for the caller (kube-apiserver returns it to anyone
+ * allowed to create TokenReviews): it names the caller's own canonical ARN or account and what to do, never a mapping
+ * row. `hint` and `closest` are for the operator (`eksauth verify`, a debug log): the row that matched but could not
+ * apply, or the nearest row of the caller's own partition and account; never a row of another account. Neither holds
+ * tokens, keys or session names.
  */
 export type MapResult =
   | { mapped: true; user: KubernetesUser; row: MappingRow }
-  | { mapped: false; reason: string; closest?: MappingRow };
+  | { mapped: false; reason: string; hint?: string; closest?: MappingRow };
 
 export interface MapOptions {
   /** Only identities from these accounts map; others are refused before any source is asked. */

@@ -137,7 +137,7 @@ describe('mapIdentity: assumed roles and IAM users', () => {
   it('never maps an IAM user through a role row of the same name, and says why', async () => {
     const roleOnly = parseAwsAuthConfigMap({ data: { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: admin\n' } });
     const result = unmapped(await mapIdentity(iamUser('Admin'), [roleOnly]));
-    expect(result.reason).toContain('role arn:aws:iam::111122223333:role/Admin is mapped; you are arn:aws:iam::111122223333:user/Admin');
+    expect(result.hint).toContain('closest row of your account: role arn:aws:iam::111122223333:role/Admin in aws-auth');
   });
 
   it('maps an assumed role through its role row and an IAM user through its user row', async () => {
@@ -167,12 +167,16 @@ describe('mapIdentity: templates', () => {
 
   it('is unmapped, with the reason, without a resolver or an instance id', async () => {
     const options = { reservedPrefixAllowList: ['system:node:'] };
-    expect(unmapped(await mapIdentity(nodeRow, [awsAuth], options)).reason).toContain('no EC2 resolver is configured');
+    expect(unmapped(await mapIdentity(nodeRow, [awsAuth], options)).hint).toContain('no EC2 resolver is configured');
     const notAnInstance = assumedRole('eks-node-NodeInstanceRole-74RF4UBDUKL6', 'mallory');
     const result = unmapped(await mapIdentity(notAnInstance, [awsAuth], { ...options, ec2PrivateDnsName: async () => 'x' }));
-    expect(result.reason).toContain('is not an EC2 instance id');
-    expect(result.reason).toContain('role arn:aws:iam::111122223333:role/eks-node-NodeInstanceRole-74RF4UBDUKL6 in aws-auth matches');
-    expect(result.reason).not.toContain('mallory');
+    expect(result.hint).toContain('is not an EC2 instance id');
+    expect(result.hint).toContain('role arn:aws:iam::111122223333:role/eks-node-NodeInstanceRole-74RF4UBDUKL6 in aws-auth matches');
+    expect(result.reason).toBe(
+      'arn:aws:iam::111122223333:role/eks-node-NodeInstanceRole-74RF4UBDUKL6 matches a mapping row that cannot be applied; ' +
+        'ask a cluster operator to fix the row (eksauth verify with the mappings says what is wrong)',
+    );
+    expect(`${result.reason} ${result.hint}`).not.toContain('mallory');
     expect(result.closest?.arn).toBe('arn:aws:iam::111122223333:role/eks-node-NodeInstanceRole-74RF4UBDUKL6');
   });
 
@@ -201,10 +205,11 @@ describe('mapIdentity: reserved names', () => {
     });
     const ops = assumedRole('Ops', 'alice');
     const refused = unmapped(await mapIdentity(ops, [source]));
-    expect(refused.reason).toContain(
+    expect(refused.hint).toContain(
       "its username template 'system:ops:{{SessionName}}' gives a name with the reserved prefix 'system:'; allow it with MapOptions.reservedPrefixAllowList",
     );
-    expect(refused.reason).not.toContain('alice');
+    expect(refused.reason).not.toContain('system:ops');
+    expect(`${refused.reason} ${refused.hint}`).not.toContain('alice');
     expect(mapped(await mapIdentity(ops, [source], { reservedPrefixAllowList: ['system:ops:'] })).user.username).toBe('system:ops:alice');
     expect((await mapIdentity(ops, [source], { reservedPrefixAllowList: ['system:masters'] })).mapped).toBe(false);
   });
@@ -222,7 +227,7 @@ describe('mapIdentity: reserved names', () => {
   it.each(['eks:admin', 'AWS:admin', 'amazon:x', 'iam:x', 'system:admin'])('refuses the custom username %s', async (username) => {
     const entries = parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:user/alice', username }]);
     const result = unmapped(await mapIdentity(iamUser('alice'), [entries]));
-    expect(result.reason).toContain('reserved prefix');
+    expect(result.hint).toContain('reserved prefix');
   });
 
   it('allows an allow-listed reserved prefix for custom usernames', async () => {
@@ -244,7 +249,7 @@ describe('mapIdentity: reserved names', () => {
     expect(mapped(await mapIdentity(iamUser('alice'), [customSource([row], 'file')])).user.groups).toEqual(['system:masters']);
     for (const kind of ['access-entries', undefined] as const) {
       const result = unmapped(await mapIdentity(iamUser('alice'), [customSource([row], kind)]));
-      expect(result.reason).toContain("its group template 'system:masters' gives a system: group");
+      expect(result.hint).toContain("its group template 'system:masters' gives a system: group");
     }
   });
 
@@ -252,7 +257,7 @@ describe('mapIdentity: reserved names', () => {
     const entries = parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Dev', kubernetesGroups: ['{{SessionName}}:masters'] }]);
     expect(mapped(await mapIdentity(assumedRole('Dev', 'dev'), [entries])).user.groups).toEqual(['dev:masters']);
     const result = unmapped(await mapIdentity(assumedRole('Dev', 'system'), [entries]));
-    expect(result.reason).toContain('gives a system: group');
+    expect(result.hint).toContain('gives a system: group');
   });
 });
 
@@ -268,7 +273,7 @@ describe('mapIdentity: rendered names', () => {
     ['alice', ['ok', 'bad\tgroup'], 'group 2 renders with whitespace or control characters'],
   ])('refuses the username %j with groups %j', async (username, groups, problem) => {
     const result = unmapped(await mapIdentity(iamUser('alice'), [row(username, groups)]));
-    expect(result.reason).toContain(problem);
+    expect(result.hint).toContain(problem);
   });
 
   it('accepts a 256-character username', async () => {
@@ -303,37 +308,44 @@ describe('mapIdentity: explaining unmapped callers', () => {
     },
   });
 
-  it('names the closest candidate in the same account', async () => {
+  const NOT_MAPPED = 'is not mapped to a Kubernetes user; ask a cluster operator to add a mapping row or access entry for it ' +
+    '(eksauth verify with the mappings names the nearest row)';
+
+  it('tells the caller only that it is not mapped, and the operator the closest row of its account', async () => {
     const result = unmapped(await mapIdentity(assumedRole('admin-dev', 'alice@example.com'), [admins]));
-    expect(result.reason).toBe(
-      'arn:aws:iam::111122223333:role/admin-dev is not mapped (sources: aws-auth). ' +
-        'Closest: role arn:aws:iam::111122223333:role/Admin is mapped; you are arn:aws:iam::111122223333:role/admin-dev (row in aws-auth)',
-    );
+    expect(result.reason).toBe(`arn:aws:iam::111122223333:role/admin-dev ${NOT_MAPPED}`);
+    expect(result.hint).toBe('searched aws-auth; closest row of your account: role arn:aws:iam::111122223333:role/Admin in aws-auth');
     expect(result.closest?.arn).toBe('arn:aws:iam::111122223333:role/Admin');
   });
 
   it('breaks ties between equally close rows by precedence', async () => {
     const result = unmapped(await mapIdentity(assumedRole('admin-dev', 'alice'), [accessEntries, admins]));
-    expect(result.reason).toContain('(sources: access-entries, aws-auth). Closest: role arn:aws:iam::111122223333:role/Admin is mapped');
+    expect(result.hint).toBe('searched access-entries, aws-auth; closest row of your account: role arn:aws:iam::111122223333:role/Admin in access-entries');
     expect(result.closest?.source).toBe('access-entries');
   });
 
-  it('names a near-miss account row (a mistyped account id)', async () => {
-    const accounts = parseAwsAuthConfigMap({ data: { mapAccounts: '- "111122223334"' } });
-    const result = unmapped(await mapIdentity(iamUser('alice'), [accounts]));
-    expect(result.reason).toContain('Closest: account 111122223334 (mapAccounts) is mapped; you are arn:aws:iam::111122223333:user/alice');
+  it('never names a row of another account, however near', async () => {
+    // admin-dev of 444455556666 is mapped; the same name in 444455556667 (or a mapAccounts row one digit off) is not.
+    const accounts = parseAwsAuthConfigMap({ data: { mapAccounts: '- "444455556666"' } });
+    for (const sources of [[admins], [accounts]]) {
+      const result = unmapped(await mapIdentity(assumedRole('admin-dev', 'session-1', { account: '444455556667' }), sources));
+      expect(result.reason).toBe(`arn:aws:iam::444455556667:role/admin-dev ${NOT_MAPPED}`);
+      expect(result.hint).toMatch(/; no row names a principal of account 444455556667$/);
+      expect(result.closest).toBeUndefined();
+      expect(JSON.stringify(result)).not.toContain('444455556666');
+    }
   });
 
-  it('names nothing when no row is near', async () => {
+  it('names nothing when the account has no rows, or there are no sources', async () => {
     const result = unmapped(await mapIdentity(iamUser('zed', { account: '999988887777' }), [admins]));
-    expect(result.reason).toBe('arn:aws:iam::999988887777:user/zed is not mapped (sources: aws-auth)');
-    expect(result.closest).toBeUndefined();
-    expect(unmapped(await mapIdentity(iamUser('zed'), [])).reason).toBe(
-      'arn:aws:iam::111122223333:user/zed is not mapped (no mapping sources are configured)',
+    expect(result.reason).toBe(`arn:aws:iam::999988887777:user/zed ${NOT_MAPPED}`);
+    expect(result.hint).toBe('searched aws-auth; no row names a principal of account 999988887777');
+    expect(unmapped(await mapIdentity(iamUser('zed'), [])).hint).toBe(
+      'no mapping sources are configured; no row names a principal of account 111122223333',
     );
   });
 
-  it('never puts the access key id or the session name in a reason', async () => {
+  it('never puts the access key id or the session name in a reason or a hint', async () => {
     const caller = assumedRole('admin-dev', 'secret-session-name', { accessKeyId: 'ASIASECRETKEYID00001' });
     const results = [
       await mapIdentity(caller, [admins]),
@@ -343,9 +355,9 @@ describe('mapIdentity: explaining unmapped callers', () => {
       }),
     ];
     for (const result of results) {
-      const { reason } = unmapped(result);
-      expect(reason).not.toContain('secret-session-name');
-      expect(reason).not.toContain('ASIASECRETKEYID00001');
+      const { reason, hint } = unmapped(result);
+      expect(`${reason} ${hint}`).not.toContain('secret-session-name');
+      expect(`${reason} ${hint}`).not.toContain('ASIASECRETKEYID00001');
     }
   });
 });
