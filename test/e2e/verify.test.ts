@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { mintToken } from '../server/helpers.js';
+import { ADMIM, ALICA, LEAK_EMULATOR_CONFIG, LEAK_MAPPING } from '../support/cross-account.js';
 import { parseExecCredential, runEksauth } from '../support/eksauth.js';
 import { freePort, hasCommand, runCommand, tempDir } from '../support/tools.js';
 
@@ -96,8 +98,8 @@ describe('eksauth verify against the STS emulator', () => {
   it('exits 5 for an unmapped identity and names the closest mapping', async () => {
     const result = await verify(await tokenOf(BOB));
     expect(result.code).toBe(5);
-    expect(result.stdout).toMatch(/not mapped: /);
-    expect(result.stdout).toContain('arn:aws:iam::111122223333:user/bob');
+    expect(result.stdout).toMatch(/not mapped: arn:aws:iam::111122223333:user\/bob is not mapped/);
+    expect(result.stdout).toMatch(/\n  hint: .*closest row of your account: user arn:aws:iam::111122223333:user\/alice in /);
   });
 
   it('exits 4 when STS refuses a token made for another cluster', async () => {
@@ -136,5 +138,38 @@ describe('eksauth verify against the STS emulator', () => {
     const result = await verify(token);
     expect(result.code).toBe(6);
     expect(result.stdout).toContain('(ERR_STS_THROTTLED)');
+  });
+});
+
+describe('eksauth verify hints for unmapped principals', () => {
+  let emulator: Emulator;
+  let mappingFile: string;
+  beforeAll(async () => {
+    emulator = await startEmulator(LEAK_EMULATOR_CONFIG);
+    mappingFile = join(tempDir(), 'mapping.yaml');
+    writeFileSync(mappingFile, LEAK_MAPPING);
+  });
+  afterAll(async () => emulator?.close());
+
+  async function verifyAs(who: typeof ALICA) {
+    const args = ['verify', '-t', '-', '-i', CLUSTER, '--sts-endpoint', emulator.url, '--mapping', mappingFile];
+    return runEksauth(args, { input: await mintToken(who, CLUSTER) });
+  }
+
+  it('names the nearest row of the principal\'s own account', async () => {
+    const result = await verifyAs(ALICA);
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain('hint: searched file:');
+    expect(result.stdout).toContain('closest row of your account: user arn:aws:iam::444455556666:user/alicia');
+    expect(result.stdout).not.toContain('111122223333');
+  });
+
+  it('never names a row of another account, even one edit away', async () => {
+    const result = await verifyAs(ADMIM);
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain('not mapped: arn:aws:iam::555566667777:role/eks-admim is not mapped');
+    expect(result.stdout).toContain('hint: searched file:');
+    expect(result.stdout).toContain('no row names a principal of account 555566667777');
+    expect(result.stdout).not.toMatch(/111122223333|eks-admin\b/);
   });
 });
