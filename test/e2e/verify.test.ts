@@ -159,17 +159,15 @@ describe('eksauth verify hints for unmapped principals', () => {
   it('names the nearest row of the principal\'s own account', async () => {
     const result = await verifyAs(ALICA);
     expect(result.code).toBe(5);
-    expect(result.stdout).toContain('hint: searched file:');
-    expect(result.stdout).toContain('closest row of your account: user arn:aws:iam::444455556666:user/alicia');
     expect(result.stdout).not.toContain('111122223333');
+    expect(result.stdout).toMatch(/\n  hint: searched file:.*; closest row of your account: user arn:aws:iam::444455556666:user\/alicia in file:/);
   });
 
   it('never names a row of another account, even one edit away', async () => {
     const result = await verifyAs(ADMIM);
     expect(result.code).toBe(5);
-    expect(result.stdout).toContain('not mapped: arn:aws:iam::555566667777:role/eks-admim is not mapped');
-    expect(result.stdout).toContain('hint: searched file:');
-    expect(result.stdout).toContain('no row names a principal of account 555566667777');
     expect(result.stdout).not.toMatch(/111122223333|eks-admin\b/);
+    expect(result.stdout).toContain('not mapped: arn:aws:iam::555566667777:role/eks-admim is not mapped');
+    expect(result.stdout).toContain('no row names a principal of account 555566667777');
   });
 });
