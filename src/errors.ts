@@ -84,6 +84,11 @@ const BRAND = Symbol.for('eksauth.EksAuthError');
 export interface EksAuthErrorOptions {
   /** The underlying error, kept for debugging; its message must already be free of secrets. */
   cause?: unknown;
+  /**
+   * The message without anything quoted from the input (a row's ARN, a written value), for readers who may not see
+   * that content: `/readyz`, metrics, logs above debug. Set by errors whose message quotes what was written.
+   */
+  summary?: string;
 }
 
 /**
@@ -103,10 +108,13 @@ export interface EksAuthErrorOptions {
 export class EksAuthError extends Error {
   override readonly name = 'EksAuthError';
   readonly code: ErrorCode;
+  /** See {@link EksAuthErrorOptions.summary}. */
+  readonly summary: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: EksAuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.summary = options.summary;
     Object.defineProperty(this, BRAND, { value: true });
   }
 

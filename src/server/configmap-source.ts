@@ -87,12 +87,10 @@ function versionsInto(holder: SourceHolder): { apply: (configMap: ConfigMapLike)
   return {
     apply: (configMap) => {
       absent = false;
-      try {
-        holder.accept(parseAwsAuthConfigMap(normalize(configMap), holder.name), `resourceVersion ${configMap.metadata?.resourceVersion ?? '?'}`);
-      } catch (err) {
-        if (!(err instanceof EksAuthError)) throw err;
-        holder.reject(err.message, 'invalid', { serveEmpty: empty() });
-      }
+      const manifest = normalize(configMap);
+      // Relists and resumed watches deliver the same content again; only a change is parsed and announced.
+      holder.offer(JSON.stringify(manifest), `resourceVersion ${configMap.metadata?.resourceVersion ?? '?'}`,
+        () => parseAwsAuthConfigMap(manifest, holder.name), { serveEmpty: empty() });
     },
     absent: (why) => {
       if (absent) return;

@@ -4,7 +4,6 @@
  * Changes are found by polling the file's status (`fs.watchFile`), which follows symlinks: a ConfigMap volume
  * replaces its files by swapping a `..data` symlink, which event-based watchers on the file itself miss.
  */
-import { createHash } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { MappingSource } from '../authn/mapping/types.js';
@@ -32,7 +31,6 @@ export interface FileSourceOptions {
 export async function watchMappingFile(options: FileSourceOptions, reporter: SourceReporter): Promise<WatchedSource> {
   const { path } = options;
   const holder = new SourceHolder(`file:${path}`, reporter);
-  let digest = '';
   const load = async (why: string, initial: boolean): Promise<void> => {
     let text: string;
     try {
@@ -40,19 +38,10 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
     } catch (err) {
       const problem = `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
       if (initial) throw new EksAuthError('ERR_INVALID_CONFIG', `The mapping file: ${problem}; check the path.`);
-      holder.reject(problem, 'read');
+      holder.reject({ summary: problem, detail: problem }, 'read');
       return;
     }
-    const next = createHash('sha256').update(text).digest('hex');
-    if (next === digest) return;
-    try {
-      const source = options.parse(text, path);
-      digest = next;
-      holder.accept(source, why);
-    } catch (err) {
-      if (initial || !(err instanceof EksAuthError)) throw err;
-      holder.reject(err.message, 'invalid');
-    }
+    holder.offer(text, why, () => options.parse(text, path), { rethrow: initial });
   };
   await load('initial load', true);
   // Reloads run one at a time, in order, so an older read never replaces a newer one.
@@ -60,7 +49,9 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
   const onStat = (current: Stats, previous: Stats): void => {
     if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
     queue = queue.then(() => load('file changed', false)).catch((err: unknown) => {
-      holder.reject(err instanceof Error ? err.message : String(err), 'invalid');
+      // Not an EksAuthError: a parser bug, whose message may quote the content; the summary says only where.
+      const detail = err instanceof Error ? err.message : String(err);
+      holder.reject({ summary: `${path} could not be parsed (an internal error; see the debug log)`, detail }, 'invalid');
     });
   };
   watchFile(path, { interval: options.intervalMs, persistent: false }, onStat);

@@ -1,9 +1,16 @@
 /**
  * A mapping source that changes while the server runs (a file, a ConfigMap): the version currently served, and what
  * the logs, metrics and `/readyz` say about it. A new version replaces the old one only when it parses; otherwise the
- * last good version stays in service and the source is reported unhealthy until a good version arrives.
+ * last good version stays in service and the source is reported unhealthy until a good version arrives — including
+ * the last good content itself, put back after a bad edit.
+ *
+ * What is reported about a rejected version names the source, the location in it and the kind of problem, never what
+ * was written there (a row's ARN, a username): `/readyz` is served on the plain-HTTP ops port and logs are widely
+ * read. The full message, with the content, is logged at debug level only.
  */
+import { createHash } from 'node:crypto';
 import type { MappingSource } from '../authn/mapping/types.js';
+import { EksAuthError } from '../errors.js';
 import type { Logger } from './logger.js';
 import type { MappingSourceState, ServerMetrics } from './metrics.js';
 
@@ -22,14 +29,40 @@ export interface SourceReporter {
   onChange: () => void;
 }
 
+/** Why a new version was refused: `summary` for `/readyz`, metrics and the error log; `detail` for the debug log. */
+export interface Rejection {
+  summary: string;
+  detail: string;
+}
+
+export interface RejectOptions {
+  /** Before the first good version, serve this (no rows) so that one bad source does not keep the server unready. */
+  serveEmpty?: MappingSource;
+}
+
 /**
- * Holds the served version of one source and reports every change. The watcher calls {@link accept} with a freshly
- * parsed version or {@link reject} with why the new content is unusable.
+ * The rejection for an error thrown while parsing: its content-free summary when it has one, else only its code.
+ *
+ * @example
+ * ```ts
+ * rejectionOf(invalidMapping('file:/m.yaml: mapAccounts[0]', "('12') is not a 12-digit AWS account id", undefined, {
+ *   summary: 'is not a 12-digit AWS account id',
+ * })).summary; // 'file:/m.yaml: mapAccounts[0] is not a 12-digit AWS account id'
+ * ```
+ */
+export function rejectionOf(err: EksAuthError): Rejection {
+  return { summary: err.summary ?? `the new version is invalid (${err.code})`, detail: err.message };
+}
+
+/**
+ * Holds the served version of one source and reports every change. The watcher calls {@link offer} with new
+ * content, or {@link accept} / {@link reject} for versions that are not content (a deleted ConfigMap, an unreadable
+ * file).
  *
  * @example
  * ```ts
  * const holder = new SourceHolder('file:/etc/eksauth/mapping.yaml', reporter);
- * holder.accept(parseMappingFile(text, path), 'file changed');
+ * holder.offer(text, 'file changed', () => parseMappingFile(text, path));
  * holder.current()?.candidates().length;
  * ```
  */
@@ -37,6 +70,8 @@ export class SourceHolder {
   private served: MappingSource | undefined;
   private loaded = false;
   private problem: string | undefined;
+  // Digest of the content whose outcome (served, or rejected) is the current state; undefined after anything else.
+  private offered: string | undefined;
 
   constructor(readonly name: string, private readonly reporter: SourceReporter) {}
 
@@ -54,12 +89,34 @@ export class SourceHolder {
     };
   }
 
+  /**
+   * Parses and serves new content, or rejects it when `parse` throws an EksAuthError (other errors propagate, as do
+   * all with `rethrow`, for a first load that must not fail quietly). Content equal to the latest offered is skipped
+   * whatever came of it — not only the last good version, or putting that back after a bad edit would change nothing.
+   */
+  offer(content: string, why: string, parse: () => MappingSource, options: RejectOptions & { rethrow?: boolean } = {}): void {
+    const digest = createHash('sha256').update(content).digest('hex');
+    if (digest === this.offered) return;
+    let source: MappingSource;
+    try {
+      source = parse();
+    } catch (err) {
+      if (options.rethrow === true || !(err instanceof EksAuthError)) throw err;
+      this.reject(rejectionOf(err), 'invalid', options);
+      this.offered = digest;
+      return;
+    }
+    this.accept(source, why);
+    this.offered = digest;
+  }
+
   /** Serves `source` from now on. */
   accept(source: MappingSource, why: string): void {
     const recovered = this.problem !== undefined;
     this.served = source;
     this.loaded = true;
     this.problem = undefined;
+    this.offered = undefined;
     this.report();
     this.reporter.log.info({ source: this.name, rows: source.candidates().length, recovered }, `mapping source loaded: ${why}`);
     this.reporter.onChange();
@@ -69,8 +126,9 @@ export class SourceHolder {
    * Keeps serving the last good version (or, before the first one, nothing: `serveEmpty` then marks the source loaded
    * with no rows, so that one bad source does not keep the server unready).
    */
-  reject(problem: string, kind: 'invalid' | 'read', options: { serveEmpty?: MappingSource } = {}): void {
-    this.problem = problem;
+  reject(problem: Rejection, kind: 'invalid' | 'read', options: RejectOptions = {}): void {
+    this.problem = problem.summary;
+    this.offered = undefined;
     this.reporter.metrics.mappingSourceError(this.name, kind);
     const keeping = this.served === undefined ? (options.serveEmpty === undefined ? 'nothing loaded yet' : 'serving no rows') : 'keeping the last good version';
     if (this.served === undefined && options.serveEmpty !== undefined) {
@@ -79,7 +137,8 @@ export class SourceHolder {
       this.reporter.onChange();
     }
     this.report();
-    this.reporter.log.error({ source: this.name, kind, error: problem }, `mapping source not updated (${keeping})`);
+    this.reporter.log.error({ source: this.name, kind, error: problem.summary }, `mapping source not updated (${keeping})`);
+    this.reporter.log.debug({ source: this.name, kind, detail: problem.detail }, 'mapping source not updated: the full message');
   }
 
   /** A transient failure (a watch dropped, a list refused): the served version is unchanged, and retried later. */

@@ -94,6 +94,36 @@ describe('mapping sources while the server runs', () => {
     await eventually(async () => (await review(server, tokens.bob)).status === 403, 'the deletion');
   });
 
+  // A bad edit reverted to the last good content: nothing new to serve, but the source is healthy again.
+  const healthy = async (server: RunningServer, source: string) => {
+    const [ready, text] = [await readyz(server), await metrics(server)];
+    return !ready.text.includes('latest version rejected') && text.includes(`eksauth_mapping_source_healthy{source="${source}"} 1`);
+  };
+
+  it('is healthy again when a rejected mapping file is put back to the last good content', async () => {
+    const file = join(tempDir(), 'mapping.yaml');
+    const good = `mapUsers:\n${userRow(ALICE.arn, 'alice-good').replace(/^/gm, '  ')}`;
+    writeFileSync(file, good);
+    const server = await start({ mappingFile: file });
+    writeFileSync(file, 'mapUsers:\n  - userarn: not-an-arn\n    username: broken\n');
+    await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
+    writeFileSync(file, good);
+    await eventually(() => healthy(server, `file:${file}`), 'healthy after the revert', 3_000);
+    expect(await usernameOf(server, tokens.alice)).toBe('alice-good');
+  });
+
+  it('is healthy again when a rejected aws-auth ConfigMap is put back to the last good content', async () => {
+    const good = { mapUsers: userRow(ALICE.arn, 'alice-good') };
+    api.configMaps.put('kube-system', 'aws-auth', good);
+    const server = await start({ backendMode: ['EKSConfigMap'] });
+    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-good', 'the first version');
+    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: [unclosed' });
+    await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
+    api.configMaps.put('kube-system', 'aws-auth', good);
+    await eventually(() => healthy(server, 'configmap:kube-system/aws-auth'), 'healthy after the revert', 3_000);
+    expect(await usernameOf(server, tokens.alice)).toBe('alice-good');
+  });
+
   it('resumes a dropped watch from its resourceVersion, and relists when that version is gone', async () => {
     api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-a') });
     const server = await start({ backendMode: ['EKSConfigMap'] });

@@ -76,7 +76,7 @@ export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourc
 function readSection(value: unknown, where: string): unknown[] {
   const list = typeof value === 'string' ? parseYamlStrings(value, where) : value;
   if (list === undefined || list === null || list === '') return [];
-  if (!Array.isArray(list)) throw invalidMapping(where, `must be a list, not ${describeShape(list)}`);
+  if (!Array.isArray(list)) throw invalidMapping(where, `must be a list, not ${describeShape(list)}`, undefined, { summary: 'must be a list' });
   return list;
 }
 
@@ -113,7 +113,7 @@ function readUsernameAndGroups(fields: Record<string, unknown>, where: string): 
 function readAccountRow(item: unknown, where: string, source: string): LocatedRow {
   const account = readString(item, where);
   if (!ACCOUNT_ID.test(account)) {
-    throw invalidMapping(where, `('${account.slice(0, 40)}') is not a 12-digit AWS account id`);
+    throw invalidMapping(where, `('${account.slice(0, 40)}') is not a 12-digit AWS account id`, undefined, { summary: 'is not a 12-digit AWS account id' });
   }
   return { where, row: { source, account, username: '', groups: [] } };
 }

@@ -9,17 +9,32 @@ import { canonicalizeArn } from '../arn.js';
 import type { CanonicalArn, IdentityArnKind } from '../arn.js';
 import { findTemplateProblem } from './templates.js';
 
+/** For problems whose text quotes what was written: the same problem without the quote, and where to point instead. */
+export interface ProblemSummary {
+  /** The problem without any written value, e.g. `is not a 12-digit AWS account id`. Default: `problem` itself. */
+  summary?: string;
+  /** The location to name in the summary when `where` itself holds a written key. Default: `where`. */
+  at?: string;
+}
+
 /**
- * The `ERR_INVALID_MAPPING` error for a problem at `where` (source, then the path to the field).
+ * The `ERR_INVALID_MAPPING` error for a problem at `where` (source, then the path to the field). Its `summary` names
+ * the source, the path and the kind of problem but nothing written there, for `/readyz` and logs above debug.
  *
  * @example
  * ```ts
  * import { invalidMapping } from './fields.js';
  * throw invalidMapping('aws-auth: data.mapRoles[0].rolearn', 'is missing', 'set it to the role ARN');
+ * throw invalidMapping('aws-auth: data.mapAccounts[0]', "('1234') is not a 12-digit AWS account id", undefined, {
+ *   summary: 'is not a 12-digit AWS account id',
+ * });
  * ```
  */
-export function invalidMapping(where: string, problem: string, fix?: string): EksAuthError {
-  return new EksAuthError('ERR_INVALID_MAPPING', `${where.replace(/:? $/, '')} ${problem}${fix === undefined ? '' : `; ${fix}`}`);
+export function invalidMapping(where: string, problem: string, fix?: string, redact: ProblemSummary = {}): EksAuthError {
+  const trim = (location: string): string => location.replace(/:? $/, '');
+  return new EksAuthError('ERR_INVALID_MAPPING', `${trim(where)} ${problem}${fix === undefined ? '' : `; ${fix}`}`, {
+    summary: `${trim(redact.at ?? where)} ${redact.summary ?? problem}`,
+  });
 }
 
 /**
@@ -51,7 +66,7 @@ export function parseYamlStrings(text: string, where: string): unknown {
   if (error !== undefined) {
     const at = error.linePos === undefined ? '' : ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}`;
     const what = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
-    throw invalidMapping(where, `is not valid YAML${at}: ${what}`);
+    throw invalidMapping(where, `is not valid YAML${at}: ${what}`, undefined, { summary: `is not valid YAML${at}` });
   }
   return doc.toJS() ?? undefined;
 }
@@ -104,16 +119,18 @@ export function readFields(
   known: readonly string[],
   ignored: readonly string[] = [],
 ): Record<string, unknown> {
-  if (!isPlainObject(value)) throw invalidMapping(where, `must be a map, not ${describeShape(value)}`);
+  if (!isPlainObject(value)) throw invalidMapping(where, `must be a map, not ${describeShape(value)}`, undefined, { summary: 'must be a map' });
   const fields: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
     const lower = key.toLowerCase();
     if (ignored.some((name) => name.toLowerCase() === lower)) continue;
     const name = known.find((k) => k.toLowerCase() === lower);
     if (name === undefined) {
-      throw invalidMapping(childPath(where, key), 'is not a known field', `use ${known.join(', ')}`);
+      throw invalidMapping(childPath(where, key), 'is not a known field', `use ${known.join(', ')}`, { at: where, summary: 'has an unknown field' });
     }
-    if (name in fields) throw invalidMapping(childPath(where, key), `repeats the field ${name} in another spelling`);
+    if (name in fields) {
+      throw invalidMapping(childPath(where, key), `repeats the field ${name} in another spelling`, undefined, { at: where, summary: `repeats the field ${name}` });
+    }
     fields[name] = field;
   }
   return fields;
@@ -130,7 +147,7 @@ export function readFields(
  */
 export function readString(value: unknown, where: string, fix?: string): string {
   if (value === undefined || value === null || value === '') throw invalidMapping(where, 'is missing or empty', fix);
-  if (typeof value !== 'string') throw invalidMapping(where, `must be a string, not ${describeShape(value)}`, fix);
+  if (typeof value !== 'string') throw invalidMapping(where, `must be a string, not ${describeShape(value)}`, fix, { summary: 'must be a string' });
   return value;
 }
 
@@ -146,7 +163,7 @@ export function readString(value: unknown, where: string, fix?: string): string 
 export function readTemplate(value: unknown, where: string): string {
   const template = readString(value, where);
   const problem = findTemplateProblem(template);
-  if (problem !== undefined) throw invalidMapping(where, `has an ${problem}`);
+  if (problem !== undefined) throw invalidMapping(where, `has an ${problem}`, undefined, { summary: 'has an unknown or unbalanced template' });
   return template;
 }
 
@@ -171,7 +188,7 @@ export function readPrincipalArn(
   try {
     parsed = canonicalizeArn(arn);
   } catch (err) {
-    throw invalidMapping(where, `is not usable: ${err instanceof Error ? err.message : String(err)}`);
+    throw invalidMapping(where, `is not usable: ${err instanceof Error ? err.message : String(err)}`, undefined, { summary: 'is not a usable IAM ARN' });
   }
   if (!allowed.includes(parsed.kind)) {
     throw invalidMapping(where, `is ${parsed.kind === 'assumed-role' ? 'an' : 'a'} ${parsed.kind} ARN`, wrongKindFix(parsed));
@@ -190,6 +207,8 @@ export function readPrincipalArn(
  */
 export function readTemplateList(value: unknown, where: string): string[] {
   if (value === undefined || value === null || value === '') return [];
-  if (!Array.isArray(value)) throw invalidMapping(where, `must be a list of group names, not ${describeShape(value)}`);
+  if (!Array.isArray(value)) {
+    throw invalidMapping(where, `must be a list of group names, not ${describeShape(value)}`, undefined, { summary: 'must be a list of group names' });
+  }
   return value.map((item, index) => readTemplate(item, `${where}[${index}]`));
 }

@@ -107,7 +107,9 @@ function readRecordList(doc: unknown, source: string): readonly unknown[] {
   if (Array.isArray(doc)) return doc;
   const top = readFields(doc, `${source}: `, ['accessEntries', 'accessEntry']);
   const list: unknown = top.accessEntries ?? [];
-  if (!Array.isArray(list)) throw invalidMapping(`${source}: accessEntries`, `must be a list, not ${describeShape(list)}`);
+  if (!Array.isArray(list)) {
+    throw invalidMapping(`${source}: accessEntries`, `must be a list, not ${describeShape(list)}`, undefined, { summary: 'must be a list' });
+  }
   return top.accessEntry === undefined ? list : [top.accessEntry, ...list];
 }
 
@@ -135,7 +137,9 @@ function readType(value: unknown, where: string): AccessEntryType {
   if (value === undefined || value === null || value === '') return 'STANDARD';
   const type = readString(value, where).toUpperCase();
   const known = ACCESS_ENTRY_TYPES.find((t) => t === type);
-  if (known === undefined) throw invalidMapping(where, `('${type.slice(0, 40)}') is not a known type`, `use ${ACCESS_ENTRY_TYPES.join(', ')}`);
+  if (known === undefined) {
+    throw invalidMapping(where, `('${type.slice(0, 40)}') is not a known type`, `use ${ACCESS_ENTRY_TYPES.join(', ')}`, { summary: 'is not a known type' });
+  }
   return known;
 }
 
@@ -206,6 +210,7 @@ function readGroups(value: unknown, where: string): string[] {
       `${where}[${system}]`,
       `('${groups[system]}') starts with system:`,
       'EKS refuses system: groups in access entries; use an aws-auth row or another group name',
+      { summary: 'starts with system:' },
     );
   }
   return groups;

@@ -54,6 +54,7 @@ export function readConfigMapSections(manifest: unknown, where: string): AwsAuth
         `${where}: data.${section}`,
         `must be a string, not ${describeShape(value)}`,
         `ConfigMap data values are strings: write '${section}: |' and indent the list under it`,
+        { summary: 'must be a string' },
       );
     }
   }
@@ -62,6 +63,6 @@ export function readConfigMapSections(manifest: unknown, where: string): AwsAuth
 
 function expectValue(value: unknown, expected: string, where: string): void {
   if (value !== undefined && value !== expected) {
-    throw invalidMapping(where, `is ${describeShape(value)}`, `an aws-auth ConfigMap has ${expected} here`);
+    throw invalidMapping(where, `is ${describeShape(value)}`, `an aws-auth ConfigMap has ${expected} here`, { summary: `is not ${expected}` });
   }
 }
