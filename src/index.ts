@@ -45,7 +45,7 @@ export {
 export { toExecCredential, formatTimestamp, type ExecCredential } from './exec/exec-credential.js';
 
 export { getCallerIdentity, type CallerIdentity, type GetCallerIdentityOptions } from './authn/get-caller-identity.js';
-export { verifyToken, type VerifyTokenOptions, type VerifiedToken } from './authn/verify.js';
+export { verifyToken, verdictScope, type VerifyTokenOptions, type VerifiedToken } from './authn/verify.js';
 
 export { startEmulator, type Emulator, type EmulatorFault, type EmulatorStats, type EmulatorOptions } from './emulator/server.js';
 export {

@@ -16,6 +16,32 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
   agent?: GetCallerIdentityOptions['agent'];
 }
 
+/**
+ * Everything in `options` that a verdict depends on, as a stable string: the cluster id (STS checks the signed
+ * `x-k8s-aws-id` against it), the partitions and regions (the host allow-set), the clock skew allowed and the STS
+ * endpoint. A cache of verdicts must key on it as well as on the token, or a token verified under one configuration
+ * passes another from the cache. Left out: how long to wait and how to connect (`timeoutMs`, `agent`), and `now`,
+ * a test clock. Adding an option to {@link VerifyTokenOptions} fails to compile here until it is sorted into one group.
+ *
+ * @example
+ * ```ts
+ * import { verdictScope } from 'eksauth';
+ * verdictScope({ clusterId: 'prod', timeoutMs: 500 }) === verdictScope({ clusterId: 'prod' }); // true
+ * verdictScope({ clusterId: 'prod' }) === verdictScope({ clusterId: 'staging' }); // false
+ * ```
+ */
+export function verdictScope(options: VerifyTokenOptions): string {
+  const { timeoutMs, agent, now, ...verdict } = options;
+  const scope: { [K in keyof Required<typeof verdict>]: unknown } = {
+    clusterId: verdict.clusterId,
+    partitions: verdict.partitions ?? null,
+    regions: verdict.regions ?? null,
+    maxClockSkewSeconds: verdict.maxClockSkewSeconds ?? null,
+    stsEndpoint: verdict.stsEndpoint ?? null,
+  };
+  return JSON.stringify(scope);
+}
+
 export interface VerifiedToken {
   /** What the token claims, after every format rule passed. */
   token: ValidatedToken;

@@ -10,7 +10,7 @@
 import type { StsIdentity } from '../authn/arn.js';
 import { mapIdentity } from '../authn/mapping/map-identity.js';
 import type { KubernetesUser, MapOptions, MappingRow } from '../authn/mapping/types.js';
-import { verifyToken } from '../authn/verify.js';
+import { verifyToken, type VerifyTokenOptions } from '../authn/verify.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { decodeToken } from '../token/format.js';
 import type { ServerConfig } from './config.js';
@@ -84,7 +84,7 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
     let identity: StsIdentity;
     let cache: CacheResult;
     try {
-      ({ value: identity, result: cache } = await deps.cache.get(token, () => verify(token)));
+      ({ value: identity, result: cache } = await deps.cache.get(token, verify.options, verify.run));
     } catch (err) {
       return failure(err);
     }
@@ -107,10 +107,10 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
   };
 }
 
-/** Verifies through the verifier, timing the STS call per host. */
+/** The verifier's options (which the cache keys on) and a verification under them, timing the STS call per host. */
 function verifierFor(deps: TokenReviewerDeps) {
   const { config } = deps;
-  const options = {
+  const options: VerifyTokenOptions = {
     clusterId: config.clusterId,
     partitions: config.partitions,
     regions: config.regions,
@@ -120,10 +120,10 @@ function verifierFor(deps: TokenReviewerDeps) {
     ...(config.stsEndpoint === undefined ? {} : { stsEndpoint: config.stsEndpoint }),
     ...(config.maxClockSkewSeconds === undefined ? {} : { maxClockSkewSeconds: config.maxClockSkewSeconds }),
   };
-  return async (token: string) => {
+  const run = async (token: string, verifyOptions: VerifyTokenOptions) => {
     const started = performance.now();
     try {
-      const { token: validated, identity } = await verifyToken(token, options);
+      const { token: validated, identity } = await verifyToken(token, verifyOptions);
       deps.metrics.stsCall(validated.host, (performance.now() - started) / 1000);
       return { value: identity, validUntil: validated.validUntil.getTime() };
     } catch (err) {
@@ -133,6 +133,7 @@ function verifierFor(deps: TokenReviewerDeps) {
       throw err;
     }
   };
+  return { options, run };
 }
 
 /**
