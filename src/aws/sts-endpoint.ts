@@ -29,6 +29,23 @@ const LEGACY_GLOBAL_REGIONS = new Set([
   'us-east-2', 'us-west-1', 'us-west-2',
 ]);
 
+/**
+ * Where STS has FIPS endpoints, from botocore's STS endpoint data (data/endpoints.json, service sts): `sts-fips.<region>`
+ * in four US regions, and GovCloud, whose plain hosts are FIPS validated. The SDK's partition data marks whole
+ * partitions FIPS-capable and its rules engine names `sts-fips.eu-west-1.amazonaws.com`, which does not resolve: a
+ * verifier accepting it answers such a token with a retried 503 (DNS failure) instead of a final 403. botocore names
+ * no FIPS dual-stack host. test/aws/sts-hosts.test.ts compares the resulting hosts with botocore's.
+ */
+const STS_FIPS_HOSTS: Readonly<Record<string, { label: 'sts' | 'sts-fips'; regions?: ReadonlySet<string> }>> = {
+  aws: { label: 'sts-fips', regions: new Set(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']) },
+  'aws-us-gov': { label: 'sts' },
+};
+const FIPS_REGIONS_TEXT = 'us-east-1, us-east-2, us-west-1, us-west-2 and the aws-us-gov regions';
+
+// Partitions whose STS has dual-stack hosts: those botocore's partition data gives a dual-stack variant (newer SDK
+// data adds the ISO partitions, for which botocore and the AWS STS documentation list none).
+const STS_DUAL_STACK_PARTITIONS: ReadonlySet<string> = new Set(['aws', 'aws-cn', 'aws-us-gov', 'aws-eusc']);
+
 const REGION_PATTERN = /^[a-z]{2,6}(-[a-z]{2,10}){1,3}-\d{1,2}$/;
 
 /** True when `region` has the shape of an AWS region name such as `eu-west-1` or `us-gov-east-1`. */
@@ -37,15 +54,17 @@ export function isRegionName(region: string): boolean {
 }
 
 /**
- * Chooses the STS host and signing region for a token, from the SDK's partition data: regional by default,
- * the partition's own domain (`.amazonaws.com.cn`, `.c2s.ic.gov`, …), FIPS and dual-stack only when asked,
- * and the global endpoint only for `legacy` settings.
+ * Chooses the STS host and signing region for a token, from the SDK's partition data and STS's own endpoint list:
+ * regional by default, the partition's own domain (`.amazonaws.com.cn`, `.c2s.ic.gov`, …), FIPS and dual-stack only
+ * when asked and only where STS has them, and the global endpoint only for `legacy` settings. The verifier accepts
+ * exactly the hosts this can produce ({@link stsHostsForRegion}).
  *
  * @example
  * ```ts
  * import { resolveStsEndpoint } from 'eksauth';
  * resolveStsEndpoint({ region: 'cn-north-1' }).hostname; // 'sts.cn-north-1.amazonaws.com.cn'
  * resolveStsEndpoint({ region: 'us-west-2', useFipsEndpoint: true }).hostname; // 'sts-fips.us-west-2.amazonaws.com'
+ * resolveStsEndpoint({ region: 'eu-west-1', useFipsEndpoint: true }); // throws ERR_INVALID_REGION: no FIPS STS there
  * ```
  */
 export function resolveStsEndpoint(options: StsEndpointOptions): StsEndpoint {
@@ -65,20 +84,44 @@ export function resolveStsEndpoint(options: StsEndpointOptions): StsEndpoint {
   if (legacy && part.name === 'aws' && LEGACY_GLOBAL_REGIONS.has(region) && !useFipsEndpoint && !useDualstackEndpoint) {
     return globalEndpoint();
   }
-  if (useFipsEndpoint && !part.supportsFIPS) {
-    throw new EksAuthError('ERR_INVALID_REGION', `partition ${part.name} (region ${region}) has no FIPS endpoints: unset AWS_USE_FIPS_ENDPOINT`);
-  }
-  if (useDualstackEndpoint && !part.supportsDualStack) {
-    throw new EksAuthError('ERR_INVALID_REGION', `partition ${part.name} (region ${region}) has no dual-stack endpoints: unset AWS_USE_DUALSTACK_ENDPOINT`);
+  if (useDualstackEndpoint && !(part.supportsDualStack && STS_DUAL_STACK_PARTITIONS.has(part.name))) {
+    throw new EksAuthError('ERR_INVALID_REGION', `STS has no dual-stack endpoints in partition ${part.name} (region ${region}): unset AWS_USE_DUALSTACK_ENDPOINT`);
   }
   const suffix = useDualstackEndpoint ? part.dualStackDnsSuffix : part.dnsSuffix;
-  return { hostname: `${stsLabel(part.name, useFipsEndpoint, useDualstackEndpoint)}.${region}.${suffix}`, signingRegion: region, partition: part.name };
+  const label = useFipsEndpoint ? fipsLabel(part.name, region, useDualstackEndpoint) : 'sts';
+  return { hostname: `${label}.${region}.${suffix}`, signingRegion: region, partition: part.name };
 }
 
-// GovCloud's plain STS endpoints are already FIPS validated, so the STS rules only add `-fips` there with dual-stack.
-function stsLabel(partitionName: string, fips: boolean, dualstack: boolean): string {
-  if (!fips) return 'sts';
-  return partitionName === 'aws-us-gov' && !dualstack ? 'sts' : 'sts-fips';
+/**
+ * Every STS host {@link resolveStsEndpoint} produces for `region` with any FIPS and dual-stack settings (the legacy
+ * global host aside): what a verifier accepts for that region.
+ *
+ * @example
+ * ```ts
+ * import { stsHostsForRegion } from 'eksauth';
+ * stsHostsForRegion('eu-west-1'); // ['sts.eu-west-1.amazonaws.com', 'sts.eu-west-1.api.aws']
+ * ```
+ */
+export function stsHostsForRegion(region: string): string[] {
+  const hosts = new Set<string>();
+  for (const useFipsEndpoint of [false, true]) {
+    for (const useDualstackEndpoint of [false, true]) {
+      try {
+        hosts.add(resolveStsEndpoint({ region, useFipsEndpoint, useDualstackEndpoint }).hostname);
+      } catch (err) {
+        // A variant STS does not have in this region; anything else (a malformed region) is the caller's to see.
+        if (!(err instanceof EksAuthError && err.code === 'ERR_INVALID_REGION' && isRegionName(region))) throw err;
+      }
+    }
+  }
+  return [...hosts];
+}
+
+function fipsLabel(partitionName: string, region: string, dualstack: boolean): string {
+  const fips = STS_FIPS_HOSTS[partitionName];
+  if (fips !== undefined && !dualstack && (fips.regions === undefined || fips.regions.has(region))) return fips.label;
+  const where = dualstack ? `with dual-stack in ${region} (botocore lists none)` : `in ${region}`;
+  throw new EksAuthError('ERR_INVALID_REGION', `STS has no FIPS endpoint ${where}; FIPS STS hosts exist for ${FIPS_REGIONS_TEXT}: unset AWS_USE_FIPS_ENDPOINT`);
 }
 
 function globalEndpoint(): StsEndpoint {

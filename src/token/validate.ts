@@ -18,7 +18,7 @@
 // @aws-sdk/util-endpoints re-exports partition() from @aws-sdk/core (as src/aws/sts-endpoint.ts imports it).
 import { partition } from '@aws-sdk/core/client';
 import type { EndpointPartition } from '@smithy/types';
-import { isRegionName } from '../aws/sts-endpoint.js';
+import { isRegionName, stsHostsForRegion } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { CLUSTER_ID_HEADER, PRESIGNED_URL_LIFETIME_MS, STS_API_VERSION, TOKEN_PREFIX } from './format.js';
 
@@ -372,9 +372,14 @@ function matchStsHost(host: string, policy: HostPolicy): StsHost {
     fail('ERR_TOKEN_HOST', `the STS host ${shown} is in partition ${owner.name}, ` +
       `which this verifier does not accept (accepted: ${policy.description})`);
   }
-  const fipsOk = label === 'sts' || owner.supportsFIPS;
-  const suffixOk = suffix === owner.dnsSuffix || (owner.supportsDualStack && suffix === owner.dualStackDnsSuffix);
-  if (!fipsOk || !suffixOk) fail('ERR_TOKEN_HOST', notSts);
+  // Exactly the hosts the signer can produce for this region: no FIPS name where STS has no FIPS endpoint.
+  if (!stsHostsForRegion(region).includes(host)) {
+    if (label === 'sts-fips' && (suffix === owner.dnsSuffix || suffix === owner.dualStackDnsSuffix)) {
+      fail('ERR_TOKEN_HOST', `the STS host ${shown} does not exist: STS has no FIPS endpoint ${suffix === owner.dnsSuffix ? '' : 'with dual-stack '}` +
+        `in ${region}, so STS could never answer for it; make the token without AWS_USE_FIPS_ENDPOINT`);
+    }
+    fail('ERR_TOKEN_HOST', notSts);
+  }
   return { partition: owner.name, signingRegion: region };
 }
 

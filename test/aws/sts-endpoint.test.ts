@@ -13,11 +13,10 @@ describe('resolveStsEndpoint', () => {
     [{ region: 'eusc-de-east-1' }, 'sts.eusc-de-east-1.amazonaws.eu', 'eusc-de-east-1', 'aws-eusc'],
     [{ region: 'us-west-2', useFipsEndpoint: true }, 'sts-fips.us-west-2.amazonaws.com', 'us-west-2', 'aws'],
     [{ region: 'us-west-2', useDualstackEndpoint: true }, 'sts.us-west-2.api.aws', 'us-west-2', 'aws'],
-    [{ region: 'us-west-2', useFipsEndpoint: true, useDualstackEndpoint: true }, 'sts-fips.us-west-2.api.aws', 'us-west-2', 'aws'],
     [{ region: 'cn-north-1', useDualstackEndpoint: true }, 'sts.cn-north-1.api.amazonwebservices.com.cn', 'cn-north-1', 'aws-cn'],
-    // GovCloud's regular endpoints are FIPS already; -fips appears only with dual-stack.
+    // GovCloud's regular endpoints are FIPS already.
     [{ region: 'us-gov-east-1', useFipsEndpoint: true }, 'sts.us-gov-east-1.amazonaws.com', 'us-gov-east-1', 'aws-us-gov'],
-    [{ region: 'us-gov-east-1', useFipsEndpoint: true, useDualstackEndpoint: true }, 'sts-fips.us-gov-east-1.api.aws', 'us-gov-east-1', 'aws-us-gov'],
+    [{ region: 'us-gov-east-1', useDualstackEndpoint: true }, 'sts.us-gov-east-1.api.aws', 'us-gov-east-1', 'aws-us-gov'],
     [{ region: 'us-west-2', stsRegionalEndpoints: 'legacy' }, 'sts.amazonaws.com', 'us-east-1', 'aws'],
     // Not on botocore's legacy-global list: stays regional even with legacy.
     [{ region: 'ap-east-1', stsRegionalEndpoints: 'legacy' }, 'sts.ap-east-1.amazonaws.com', 'ap-east-1', 'aws'],
@@ -25,6 +24,18 @@ describe('resolveStsEndpoint', () => {
     [{ stsRegionalEndpoints: 'legacy' }, 'sts.amazonaws.com', 'us-east-1', 'aws'],
   ] as const)('%j → %s', (options, hostname, signingRegion, partition) => {
     expect(resolveStsEndpoint(options)).toEqual({ hostname, signingRegion, partition });
+  });
+
+  // botocore lists FIPS STS hosts for four US regions and GovCloud only, and none with dual-stack; nor dual-stack
+  // STS hosts in the ISO partitions, though newer SDK partition data has dual-stack suffixes for them.
+  it.each([
+    [{ region: 'eu-west-1', useFipsEndpoint: true }, /STS has no FIPS endpoint in eu-west-1;/],
+    [{ region: 'cn-north-1', useFipsEndpoint: true }, /STS has no FIPS endpoint in cn-north-1;/],
+    [{ region: 'us-west-2', useFipsEndpoint: true, useDualstackEndpoint: true }, /no FIPS endpoint with dual-stack in us-west-2/],
+    [{ region: 'us-gov-east-1', useFipsEndpoint: true, useDualstackEndpoint: true }, /no FIPS endpoint with dual-stack in us-gov-east-1/],
+    [{ region: 'us-iso-east-1', useDualstackEndpoint: true }, /no dual-stack endpoints in partition aws-iso/],
+  ] as const)('refuses %j, which STS does not have', (options, message) => {
+    expect(() => resolveStsEndpoint(options)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_REGION', message: expect.stringMatching(message) }));
   });
 
   it('asks for a region when there is none', () => {

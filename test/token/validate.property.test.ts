@@ -31,7 +31,9 @@ const ORACLE_REGIONS: Record<string, [string, string]> = {
 };
 const ORACLE_HOSTS = new Map<string, string>([['sts.amazonaws.com', 'us-east-1']]);
 for (const [region, suffixes] of Object.entries(ORACLE_REGIONS)) {
-  for (const suffix of suffixes) for (const label of ['sts', 'sts-fips']) ORACLE_HOSTS.set(`${label}.${region}.${suffix}`, region);
+  for (const suffix of suffixes) ORACLE_HOSTS.set(`sts.${region}.${suffix}`, region);
+  // FIPS STS hosts exist in four US regions only, and not with dual-stack (botocore's STS endpoint data).
+  if (/^us-(east|west)-[12]$/.test(region)) ORACLE_HOSTS.set(`sts-fips.${region}.${suffixes[0]}`, region);
 }
 
 let bases: string[] = [];
