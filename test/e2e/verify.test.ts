@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
+import { DEMO_EMULATOR_CONFIG, type EmulatorConfig } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { mintToken } from '../server/helpers.js';
 import { ADMIM, ALICA, LEAK_EMULATOR_CONFIG, LEAK_MAPPING } from '../support/cross-account.js';
@@ -26,13 +26,18 @@ mapUsers:
     groups: [developers]
 `;
 
+/** An emulator with `config`'s identities, and a mapping file with `mapping`. */
+async function startWithMapping(config: EmulatorConfig, mapping: string): Promise<{ emulator: Emulator; mappingFile: string }> {
+  const mappingFile = join(tempDir(), 'mapping.yaml');
+  writeFileSync(mappingFile, mapping);
+  return { emulator: await startEmulator(config), mappingFile };
+}
+
 describe('eksauth verify against the STS emulator', () => {
   let emulator: Emulator;
   let mappingFile: string;
   beforeAll(async () => {
-    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
-    mappingFile = join(tempDir(), 'mapping.yaml');
-    writeFileSync(mappingFile, MAPPING);
+    ({ emulator, mappingFile } = await startWithMapping(DEMO_EMULATOR_CONFIG, MAPPING));
   });
   afterEach(() => emulator.setFault(undefined));
   afterAll(async () => emulator?.close());
@@ -145,9 +150,7 @@ describe('eksauth verify hints for unmapped principals', () => {
   let emulator: Emulator;
   let mappingFile: string;
   beforeAll(async () => {
-    emulator = await startEmulator(LEAK_EMULATOR_CONFIG);
-    mappingFile = join(tempDir(), 'mapping.yaml');
-    writeFileSync(mappingFile, LEAK_MAPPING);
+    ({ emulator, mappingFile } = await startWithMapping(LEAK_EMULATOR_CONFIG, LEAK_MAPPING));
   });
   afterAll(async () => emulator?.close());
 
