@@ -45,8 +45,10 @@ for (const [regions, suffixes] of [
   [['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2'], ['amazonaws.com', 'api.aws']],
   [['cn-north-1', 'cn-northwest-1'], ['amazonaws.com.cn', 'api.amazonwebservices.com.cn']],
 ]) {
-  for (const region of regions) for (const suffix of suffixes) for (const label of ['sts', 'sts-fips']) ORACLE_HOSTS.set(`${label}.${region}.${suffix}`, region);
+  for (const region of regions) for (const suffix of suffixes) ORACLE_HOSTS.set(`sts.${region}.${suffix}`, region);
 }
+// FIPS STS hosts exist in four US regions only, and not with dual-stack (botocore's STS endpoint data).
+for (const region of ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']) ORACLE_HOSTS.set(`sts-fips.${region}.amazonaws.com`, region);
 
 async function presign(endpoint, sessionToken) {
   return presignGetCallerIdentity({
@@ -62,7 +64,7 @@ const bases = [
   await presign(resolveStsEndpoint({ region: 'us-west-2' })),
   await presign({ hostname: 'sts.amazonaws.com', signingRegion: 'us-east-1', partition: 'aws' }, SESSION_TOKEN),
   await presign(resolveStsEndpoint({ region: 'cn-north-1', useDualstackEndpoint: true }), SESSION_TOKEN),
-  await presign(resolveStsEndpoint({ region: 'eu-west-1', useFipsEndpoint: true }), SESSION_TOKEN),
+  await presign(resolveStsEndpoint({ region: 'us-east-1', useFipsEndpoint: true }), SESSION_TOKEN),
 ];
 const SECRETS = [SESSION_TOKEN.slice(0, 16), encodeURIComponent(SESSION_TOKEN).slice(0, 16), 'FUZZSECRET', ACCESS_KEY_ID,
   ...bases.map((url) => new URL(url).searchParams.get('X-Amz-Signature'))];
