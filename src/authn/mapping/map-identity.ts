@@ -217,7 +217,7 @@ function explainUnmapped(identity: StsIdentity, sources: readonly MappingSource[
   return { mapped: false, reason, hint: `${searched}; closest row of your account: ${describeRow(closest)} in ${closest.source}`, closest };
 }
 
-/** How a row is named in reasons: `role arn:…`, `user arn:…`, `account 111122223333 (mapAccounts)`. */
+/** How a row is named in hints (for the operator, never in a reason): `role arn:…`, `user arn:…`, `account 111122223333 (mapAccounts)`. */
 function describeRow(row: MappingRow): string {
   if (row.account !== undefined) return `account ${row.account} (mapAccounts)`;
   const parsed = row.arn === undefined ? undefined : tryCanonicalize(row.arn);
