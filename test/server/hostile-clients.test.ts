@@ -1,0 +1,127 @@
+/**
+ * eksauth server against clients that connect and do nothing, or trickle a request: floods of idle TCP and TLS
+ * connections and slowloris senders on the webhook and the ops listener of a server process with a low open-files
+ * limit. Its memory and descriptors stay under a bound, the flood is closed by the server, and real reviews keep
+ * passing meanwhile. A load test: it runs alone in this file.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
+import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { freePort, tempDir } from '../support/tools.js';
+import { footprint, idleFlood, slowlorisFlood, startServerProcess, watchFootprint, type Flood, type ServerProcess } from './flood.js';
+import { ALICE, eventually, mintToken, request, review } from './helpers.js';
+
+const CLUSTER = 'prod-eu';
+const MAX_CONNECTIONS = 200;
+const OPS_MAX_CONNECTIONS = 16;
+const IDLE_TIMEOUT_S = 3;
+const READ_TIMEOUT_S = 3;
+// Low enough that an uncapped flood on either listener runs the server out of descriptors.
+const MAX_OPEN_FILES = 1024;
+// The server's own files, STS connections and the reviews' connections, above the connection caps.
+const FD_HEADROOM = 100;
+// The first flood grows V8's heap to its working size (about 35 MiB, whatever the flood's size); the connections
+// themselves cost about 35 KiB each (TLS), so the cap holds them to 7 MiB.
+const RSS_GROWTH_LIMIT_MIB = 48;
+// The peak the Dockerfile's NODE_OPTIONS are tuned for (bench:server), well under the pod limit of 256 Mi.
+const RSS_LIMIT_MIB = 150;
+// Closed by the server within its timeout plus Node's 1 s check and scheduling slack.
+const CLOSE_WITHIN_MS = 8_000;
+
+describe('eksauth server under hostile clients', () => {
+  let emulator: Emulator;
+  let server: ServerProcess;
+  let webhook: { url: string; caPem: string; port: number };
+  let opsPort: number;
+  const start = Date.now();
+  let signedSecondsAgo = 0;
+  const floods: Flood[] = [];
+
+  beforeAll(async () => {
+    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
+    const dir = tempDir();
+    writeFileSync(join(dir, 'mapping.yaml'), `mapUsers:\n  - userarn: ${ALICE.arn}\n    username: alice\n`);
+    const port = await freePort();
+    opsPort = await freePort();
+    server = await startServerProcess([
+      '--cluster-id', CLUSTER, '--port', String(port), '--ops-port', String(opsPort), '--state-dir', join(dir, 'state'),
+      '--mapping-file', join(dir, 'mapping.yaml'), '--sts-endpoint', emulator.url,
+      '--max-connections', String(MAX_CONNECTIONS), '--ops-max-connections', String(OPS_MAX_CONNECTIONS),
+      '--idle-timeout', `${IDLE_TIMEOUT_S}s`, '--read-timeout', `${READ_TIMEOUT_S}s`,
+    ], { maxOpenFiles: MAX_OPEN_FILES });
+    webhook = { url: `https://127.0.0.1:${port}/authenticate`, caPem: readFileSync(join(dir, 'state', 'cert.pem'), 'utf8'), port };
+    // Warm up (code loaded, heap grown to its working size), so that the floods' cost is what is measured.
+    await realReviews(30);
+  });
+  afterAll(async () => {
+    floods.forEach((flood) => flood.destroy());
+    await server?.stop();
+    await emulator?.close();
+  });
+
+  /** `count` reviews at once, each with a token of its own (so each asks STS) on a connection of its own. */
+  async function realReviews(count: number): Promise<(number | string)[]> {
+    const tokens = await Promise.all(Array.from({ length: count }, () => mintToken(ALICE, CLUSTER, new Date(start - 1000 * ++signedSecondsAgo))));
+    return (await Promise.all(tokens.map((token) => review(webhook, token).then((a) => a.status, (err: Error) => err.message))));
+  }
+  const metrics = async () => (await request(`http://127.0.0.1:${opsPort}/metrics`)).text;
+  const counted = (text: string, listener: string, reason: string) =>
+    Number(new RegExp(`eksauth_connections_closed_total\\{listener="${listener}",reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+
+  /** Runs `attack`, then real reviews while it holds; returns the peak footprint and the reviews' statuses. */
+  async function underAttack(attack: () => Promise<Flood[]>) {
+    const before = footprint(server.pid);
+    const watch = watchFootprint(server.pid);
+    const attackers = await attack();
+    floods.push(...attackers);
+    const statuses = await realReviews(30);
+    const probe = (await request(`http://127.0.0.1:${opsPort}/healthz`).catch((err: Error) => ({ status: err.message }))).status;
+    await eventually(() => attackers.every((flood) => flood.closed() === flood.sockets.length), 'the server to close every attacking connection', CLOSE_WITHIN_MS);
+    watch.stop();
+    return { before, peak: watch.peak(), statuses, probe };
+  }
+
+  it('idle TLS and TCP floods on the webhook: at most maxConnections held, each closed by the server, reviews pass', async () => {
+    const { before, peak, statuses } = await underAttack(async () => [
+      await idleFlood(webhook.port, 2_000, webhook.caPem),
+      await idleFlood(webhook.port, 1_000),
+    ]);
+    expect(statuses).toEqual(Array(30).fill(200));
+    expect(peak.fds).toBeLessThan(before.fds + MAX_CONNECTIONS + FD_HEADROOM);
+    expect(peak.rssMiB).toBeLessThan(before.rssMiB + RSS_GROWTH_LIMIT_MIB);
+    expect(peak.rssMiB).toBeLessThan(RSS_LIMIT_MIB);
+    const text = await metrics();
+    expect(counted(text, 'webhook', 'evicted')).toBeGreaterThan(0);
+    expect(counted(text, 'webhook', 'idle') + counted(text, 'webhook', 'handshake_timeout')).toBeGreaterThan(0);
+  });
+
+  it('an idle flood on the ops port, past the open-files limit: capped apart, so reviews and probes still pass', async () => {
+    const { before, peak, statuses, probe } = await underAttack(async () => [await idleFlood(opsPort, 1_500)]);
+    expect(statuses).toEqual(Array(30).fill(200));
+    expect(probe).toBe(200);
+    expect(peak.fds).toBeLessThan(before.fds + OPS_MAX_CONNECTIONS + FD_HEADROOM);
+    expect(peak.rssMiB).toBeLessThan(before.rssMiB + RSS_GROWTH_LIMIT_MIB);
+    expect(peak.rssMiB).toBeLessThan(RSS_LIMIT_MIB);
+    expect(counted(await metrics(), 'ops', 'evicted')).toBeGreaterThan(0);
+  });
+
+  it('slowloris on both listeners: cut at the read timeout, reviews pass meanwhile', async () => {
+    const { before, peak, statuses } = await underAttack(async () => [
+      await slowlorisFlood(webhook.port, 150, 500, webhook.caPem),
+      await slowlorisFlood(opsPort, 150, 500),
+    ]);
+    expect(statuses).toEqual(Array(30).fill(200));
+    expect(peak.fds).toBeLessThan(before.fds + MAX_CONNECTIONS + OPS_MAX_CONNECTIONS + FD_HEADROOM);
+    const text = await metrics();
+    expect(counted(text, 'webhook', 'read_timeout')).toBeGreaterThan(0);
+    expect(counted(text, 'ops', 'read_timeout')).toBeGreaterThan(0);
+  });
+
+  it('after the floods: every connection closed, descriptors back to where they were', async () => {
+    const text = await metrics();
+    expect(text).toMatch(/eksauth_connections\{listener="webhook"\} [0-2]\n/);
+    expect(footprint(server.pid).fds).toBeLessThan(100);
+  });
+});
