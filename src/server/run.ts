@@ -2,6 +2,7 @@
  * `eksauth server`: the TokenReview webhook on HTTPS, the ops endpoints, the mapping sources and the verification
  * cache, wired together; and a graceful stop that lets reviews in flight finish.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -114,6 +115,7 @@ async function serveWebhook(config: ServerConfig, parts: Parts): Promise<Running
     await drain.stop(servers.filter((server) => server.listening), 0);
     throw err;
   }
+  warnIfOverOpenFilesLimit(config, log);
   log.info({ listen: url, ops: opsUrl, clusterId: config.clusterId, backendMode: config.backendMode, kubeconfig: kubeconfigPath }, 'eksauth server listening');
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
@@ -202,6 +204,27 @@ class Drain {
     }
     servers.forEach((server) => server.closeAllConnections());
     await Promise.all(closed);
+  }
+}
+
+/** The server's own descriptors besides connections: stdio, certificate and mapping files, watches, the event loop. */
+const OWN_DESCRIPTORS = 64;
+
+/** The caps only bound memory and protect reviews if the descriptors they allow exist: says so when they do not. */
+function warnIfOverOpenFilesLimit(config: ServerConfig, log: Logger): void {
+  const limit = openFilesLimit();
+  const needed = config.maxConnections + (config.opsPort === null ? 0 : config.opsMaxConnections) + config.stsMaxSockets + OWN_DESCRIPTORS;
+  if (limit === undefined || needed <= limit) return;
+  log.warn({ needed, limit }, `maxConnections + opsMaxConnections + stsMaxSockets (+${OWN_DESCRIPTORS} of the server's own) exceed the open-files limit, so a flood can make reviews fail; lower them or raise the limit (ulimit -n)`);
+}
+
+/** The soft RLIMIT_NOFILE, from /proc (Linux); undefined elsewhere or when unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const soft = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
   }
 }
 

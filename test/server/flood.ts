@@ -4,7 +4,7 @@
  * size and file descriptors of a server process read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { EKSAUTH_CLI } from '../support/eksauth.js';
@@ -75,6 +75,7 @@ export function footprint(pid: number): { rssMiB: number; fds: number } {
 export function watchFootprint(pid: number, everyMs = 50): { peak(): { rssMiB: number; fds: number }; stop(): void } {
   const peak = footprint(pid);
   const timer = setInterval(() => {
+    if (!existsSync(`/proc/${pid}`)) return; // the process died: the test fails on its answers
     const now = footprint(pid);
     peak.rssMiB = Math.max(peak.rssMiB, now.rssMiB);
     peak.fds = Math.max(peak.fds, now.fds);

@@ -11,7 +11,8 @@ import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { freePort, tempDir } from '../support/tools.js';
 import { footprint, idleFlood, slowlorisFlood, startServerProcess, watchFootprint, type Flood, type ServerProcess } from './flood.js';
-import { ALICE, eventually, mintToken, request, review } from './helpers.js';
+import { startServer } from '../../src/server/run.js';
+import { ALICE, eventually, logSink, mintToken, request, review } from './helpers.js';
 
 const CLUSTER = 'prod-eu';
 const MAX_CONNECTIONS = 200;
@@ -70,7 +71,10 @@ describe('eksauth server under hostile clients', () => {
   const counted = (text: string, listener: string, reason: string) =>
     Number(new RegExp(`eksauth_connections_closed_total\\{listener="${listener}",reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
 
-  /** Runs `attack`, then real reviews while it holds; returns the peak footprint and the reviews' statuses. */
+  /**
+   * Runs `attack`, then real reviews and a probe while it holds; returns their statuses, the peak footprint, and
+   * whether the server closed every attacking connection within CLOSE_WITHIN_MS.
+   */
   async function underAttack(attack: () => Promise<Flood[]>) {
     const before = footprint(server.pid);
     const watch = watchFootprint(server.pid);
@@ -78,13 +82,14 @@ describe('eksauth server under hostile clients', () => {
     floods.push(...attackers);
     const statuses = await realReviews(30);
     const probe = (await request(`http://127.0.0.1:${opsPort}/healthz`).catch((err: Error) => ({ status: err.message }))).status;
-    await eventually(() => attackers.every((flood) => flood.closed() === flood.sockets.length), 'the server to close every attacking connection', CLOSE_WITHIN_MS);
+    const floodClosed = await eventually(() => attackers.every((flood) => flood.closed() === flood.sockets.length), 'the flood closed', CLOSE_WITHIN_MS)
+      .then(() => true, () => false);
     watch.stop();
-    return { before, peak: watch.peak(), statuses, probe };
+    return { before, peak: watch.peak(), statuses, probe, floodClosed };
   }
 
   it('idle TLS and TCP floods on the webhook: at most maxConnections held, each closed by the server, reviews pass', async () => {
-    const { before, peak, statuses } = await underAttack(async () => [
+    const { before, peak, statuses, floodClosed } = await underAttack(async () => [
       await idleFlood(webhook.port, 2_000, webhook.caPem),
       await idleFlood(webhook.port, 1_000),
     ]);
@@ -92,28 +97,31 @@ describe('eksauth server under hostile clients', () => {
     expect(peak.fds).toBeLessThan(before.fds + MAX_CONNECTIONS + FD_HEADROOM);
     expect(peak.rssMiB).toBeLessThan(before.rssMiB + RSS_GROWTH_LIMIT_MIB);
     expect(peak.rssMiB).toBeLessThan(RSS_LIMIT_MIB);
+    expect(floodClosed).toBe(true);
     const text = await metrics();
     expect(counted(text, 'webhook', 'evicted')).toBeGreaterThan(0);
     expect(counted(text, 'webhook', 'idle') + counted(text, 'webhook', 'handshake_timeout')).toBeGreaterThan(0);
   });
 
   it('an idle flood on the ops port, past the open-files limit: capped apart, so reviews and probes still pass', async () => {
-    const { before, peak, statuses, probe } = await underAttack(async () => [await idleFlood(opsPort, 1_500)]);
+    const { before, peak, statuses, probe, floodClosed } = await underAttack(async () => [await idleFlood(opsPort, 1_500)]);
     expect(statuses).toEqual(Array(30).fill(200));
     expect(probe).toBe(200);
     expect(peak.fds).toBeLessThan(before.fds + OPS_MAX_CONNECTIONS + FD_HEADROOM);
     expect(peak.rssMiB).toBeLessThan(before.rssMiB + RSS_GROWTH_LIMIT_MIB);
     expect(peak.rssMiB).toBeLessThan(RSS_LIMIT_MIB);
+    expect(floodClosed).toBe(true);
     expect(counted(await metrics(), 'ops', 'evicted')).toBeGreaterThan(0);
   });
 
   it('slowloris on both listeners: cut at the read timeout, reviews pass meanwhile', async () => {
-    const { before, peak, statuses } = await underAttack(async () => [
+    const { before, peak, statuses, floodClosed } = await underAttack(async () => [
       await slowlorisFlood(webhook.port, 150, 500, webhook.caPem),
       await slowlorisFlood(opsPort, 150, 500),
     ]);
     expect(statuses).toEqual(Array(30).fill(200));
     expect(peak.fds).toBeLessThan(before.fds + MAX_CONNECTIONS + OPS_MAX_CONNECTIONS + FD_HEADROOM);
+    expect(floodClosed).toBe(true);
     const text = await metrics();
     expect(counted(text, 'webhook', 'read_timeout')).toBeGreaterThan(0);
     expect(counted(text, 'ops', 'read_timeout')).toBeGreaterThan(0);
@@ -123,5 +131,20 @@ describe('eksauth server under hostile clients', () => {
     const text = await metrics();
     expect(text).toMatch(/eksauth_connections\{listener="webhook"\} [0-2]\n/);
     expect(footprint(server.pid).fds).toBeLessThan(100);
+  });
+});
+
+describe('eksauth server connection caps and the open-files limit', () => {
+  it('warns at start when the caps allow more descriptors than the process may open', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'mapping.yaml'), 'mapUsers: []\n');
+    const log = logSink();
+    const server = await startServer({
+      clusterId: CLUSTER, port: 0, opsPort: null, stateDir: join(dir, 'state'), mappingFile: join(dir, 'mapping.yaml'), maxConnections: 10_000_000,
+    }, { logDestination: log });
+    await server.close();
+    expect(log.entries()).toContainEqual(expect.objectContaining({
+      level: 'warn', needed: 20_000_064, msg: expect.stringMatching(/exceed the open-files limit.*ulimit -n/),
+    }));
   });
 });
