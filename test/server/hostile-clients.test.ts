@@ -12,7 +12,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { freePort, tempDir } from '../support/tools.js';
 import { footprint, idleFlood, slowlorisFlood, startServerProcess, watchFootprint, type Flood, type ServerProcess } from './flood.js';
 import { startServer } from '../../src/server/run.js';
-import { ALICE, eventually, logSink, mintToken, request, review } from './helpers.js';
+import { ALICE, distinctTokens, eventually, logSink, request, review } from './helpers.js';
 
 const CLUSTER = 'prod-eu';
 const MAX_CONNECTIONS = 200;
@@ -36,8 +36,7 @@ describe('eksauth server under hostile clients', () => {
   let server: ServerProcess;
   let webhook: { url: string; caPem: string; port: number };
   let opsPort: number;
-  const start = Date.now();
-  let signedSecondsAgo = 0;
+  const freshTokens = distinctTokens(ALICE, CLUSTER);
   const floods: Flood[] = [];
 
   beforeAll(async () => {
@@ -64,7 +63,7 @@ describe('eksauth server under hostile clients', () => {
 
   /** `count` reviews at once, each with a token of its own (so each asks STS) on a connection of its own. */
   async function realReviews(count: number): Promise<(number | string)[]> {
-    const tokens = await Promise.all(Array.from({ length: count }, () => mintToken(ALICE, CLUSTER, new Date(start - 1000 * ++signedSecondsAgo))));
+    const tokens = await freshTokens(count);
     return (await Promise.all(tokens.map((token) => review(webhook, token).then((a) => a.status, (err: Error) => err.message))));
   }
   const metrics = async () => (await request(`http://127.0.0.1:${opsPort}/metrics`)).text;

@@ -11,7 +11,7 @@ import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { startServer, type RunningServer } from '../../src/server/run.js';
 import { tempDir } from '../support/tools.js';
-import { ALICE, logSink, mintToken, request } from './helpers.js';
+import { ALICE, distinctTokens, logSink, request } from './helpers.js';
 
 const CLUSTER = 'prod-eu';
 const CONCURRENT = 150;
@@ -21,10 +21,7 @@ const REVIEW_TIMEOUT_MS = 2_000;
 describe('eksauth server with STS taking 1 s', () => {
   let emulator: Emulator;
   let server: RunningServer;
-  const start = Date.now();
-  let signedSecondsAgo = 0;
-  const freshTokens = (count: number) =>
-    Promise.all(Array.from({ length: count }, () => mintToken(ALICE, CLUSTER, new Date(start - 1000 * ++signedSecondsAgo))));
+  const freshTokens = distinctTokens(ALICE, CLUSTER);
   const metric = async (name: string) =>
     Number(new RegExp(`^${name} (\\d+)`, 'm').exec((await request(`${server.opsUrl ?? ''}/metrics`)).text)?.[1] ?? Number.NaN);
 
