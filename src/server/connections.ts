@@ -14,7 +14,7 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ConnectionCloseReason, ListenerName, ServerMetrics } from './metrics.js';
+import type { ListenerName, ServerMetrics } from './metrics.js';
 
 export interface ConnectionLimits {
   maxConnections: number;
@@ -25,7 +25,7 @@ export interface ConnectionLimits {
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Longer than the idle timeout of Go's HTTP client (90 s), so kube-apiserver never sends on a connection we are closing. */
-export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 /** How often Node checks the read timeout: a slow request is cut within this of `readTimeoutMs`. */
 export const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
@@ -81,6 +81,7 @@ function answerClientError(listener: ListenerName, metrics: ServerMetrics, err: 
   socket.destroy();
 }
 
+/** The connections of one listener, least recently used first: admits, evicts or refuses, and marks those in use. */
 export class ConnectionGuard {
   /** By `address:port`, least recently used first (a request moves its connection to the end). */
   private readonly open = new Map<string, Connection>();
@@ -90,10 +91,6 @@ export class ConnectionGuard {
     private readonly maxConnections: number,
     private readonly metrics: ServerMetrics,
   ) {}
-
-  get size(): number {
-    return this.open.size;
-  }
 
   /** Takes a new TCP connection: makes room by closing the least recently used idle one, or refuses it. */
   admit(socket: Socket): void {
