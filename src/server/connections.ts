@@ -10,10 +10,14 @@
  *   not waiting for its answer (idle, handshaking, or still sending its request): a flood only ever displaces
  *   itself, since kube-apiserver's connections are the ones in use. Only when every connection is waiting for an
  *   answer is the new one refused, and answers come within `reviewTimeout`.
+ * - One request at a time per connection: a request pipelined behind one still being answered gets 429 and the
+ *   connection closes (Go's client, kube-apiserver's, never pipelines). So reviews in flight, and the STS calls they
+ *   make, never outnumber the connections.
  */
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { failureStatus, sendJson } from '../lib/http.js';
 import type { ListenerName, ServerMetrics } from './metrics.js';
 
 export interface ConnectionLimits {
@@ -116,6 +120,10 @@ export class ConnectionGuard {
       req.socket.setTimeout(0);
       const key = keyOf(req.socket);
       const connection = key === undefined ? undefined : this.open.get(key);
+      if (connection?.request !== undefined) {
+        refusePipelined(res);
+        return;
+      }
       if (key !== undefined && connection !== undefined) {
         this.open.delete(key);
         this.open.set(key, connection);
@@ -143,6 +151,11 @@ export class ConnectionGuard {
   private report(): void {
     this.metrics.connections(this.listener, this.open.size);
   }
+}
+
+function refusePipelined(res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  sendJson(res, 429, failureStatus(429, 'TooManyRequests', 'one request at a time on a connection: wait for each answer before sending the next (pipelining is not served)'));
 }
 
 /** A live connection's peer `address:port`, the same for the TCP socket and the TLS socket over it. */

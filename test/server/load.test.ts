@@ -10,6 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
@@ -204,6 +205,32 @@ describe('eksauth server with STS taking 1 s', () => {
     expect(await metric('eksauth_sts_pool_waits_total')).toBe(0);
     expect(await metric('eksauth_sts_requests_in_flight')).toBe(0);
   });
+
+  it('reviews pipelined on one connection are answered one at a time: the rest get 429, and STS sees one call', async () => {
+    const tokens = await freshTokens(20);
+    emulator.resetStats();
+    const statuses = await pipelined(tokens.map((token) => JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } })));
+    // The 429 closes the connection; what was pipelined behind it is never read.
+    expect(statuses).toEqual([200, 429]);
+    expect(emulator.stats().byAction.GetCallerIdentity).toBe(1);
+  });
+
+  /**
+   * Writes every review at once on one TLS connection (HTTP pipelining); returns the statuses answered by the time
+   * the server closes it.
+   */
+  function pipelined(bodies: string[]): Promise<number[]> {
+    const { port } = new URL(server.url);
+    const requests = bodies.map((body) =>
+      `POST /authenticate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port: Number(port), host: '127.0.0.1', ca: server.caPem, checkServerIdentity: () => undefined }, () => socket.write(requests.join('')));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+      socket.on('close', () => resolve([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map(([, status]) => Number(status))));
+      socket.on('error', reject);
+    });
+  }
 
   it(`${CONCURRENT} concurrent reviews of one token make one STS call`, async () => {
     const [token = ''] = await freshTokens(1);
