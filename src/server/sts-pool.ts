@@ -26,6 +26,8 @@ const IDLE_SOCKET_TIMEOUT_MS = 30_000;
  *
  * @example
  * ```ts
+ * import { createServerMetrics, createStsPool, verifyToken } from 'eksauth';
+ * const metrics = await createServerMetrics();
  * const sts = createStsPool({ stsMaxSockets: 512, stsEndpoint: 'http://127.0.0.1:4566' }, metrics);
  * const { identity } = await sts.track(() => verifyToken(token, { clusterId: 'prod', agent: sts.agent }));
  * ```
