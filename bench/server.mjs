@@ -20,11 +20,15 @@ import { startTestApiServer } from '../dist/lib/testbed/apiserver.js';
 const REVIEWS = Number.parseInt(process.env.EKSAUTH_BENCH_REVIEWS ?? '10000', 10);
 const CONCURRENCY = Number.parseInt(process.env.EKSAUTH_BENCH_CONCURRENCY ?? '100', 10);
 const LIMIT_S = Number.parseInt(process.env.EKSAUTH_BENCH_LIMIT_S ?? '300', 10);
-const TARGETS = { hitRatio: 0.5, rssMiB: 150, floodHitRatio: 0.5 };
+const TARGETS = { hitRatio: 0.5, rssMiB: 150 };
 const SLOW_STS = { latencyMs: 1_000, concurrency: 150, reviews: 1_500 };
 const REVIEW_TIMEOUT = '2s';
-// Idle connections the flood keeps open (reopening each one the server closes), half TCP and half TLS.
+// Idle connections the flood keeps open (reopening each one the server closes 10 ms later), half TCP and half TLS:
+// more than the server holds (maxConnections, default 512), so the flood keeps displacing itself, which costs the
+// server an accept (and for TLS, a handshake) per displaced connection.
 const FLOOD_CONNECTIONS = 6_000;
+// What the server's connection caps allow at most: the webhook's 512, the ops listener's 32, 512 to STS and 64 of its own.
+const FD_BUDGET = 512 + 32 + 512 + 64;
 const CLUSTER = 'bench-cluster';
 const ACCOUNT = '111122223333';
 // Distinct tokens for the misses: one per identity and signing second (SigV4 is deterministic within a second).
@@ -308,7 +312,7 @@ function report(r) {
   process.stdout.write(`${lines.join('\n')}\n\n`);
   const problems = [];
   if (r.hits.rps / bare.rps < TARGETS.hitRatio) problems.push(`cache hits at ${ratio(r.hits.rps, bare.rps)} the bare server's rate, target ≥ ${TARGETS.hitRatio}×`);
-  if (r.flooded.rps / bare.rps < TARGETS.floodHitRatio) problems.push(`cache hits beside the flood at ${ratio(r.flooded.rps, bare.rps)} the bare server's rate, target ≥ ${TARGETS.floodHitRatio}×`);
+  if (r.floodFds > FD_BUDGET) problems.push(`${r.floodFds} descriptors open in the server during the flood, more than the caps allow (${FD_BUDGET})`);
   for (const [name, x] of [['bare', bare], ['cache hit', r.hits], ['cache miss', r.misses], ['slow-STS', r.slowSts], ['flooded', r.flooded]]) {
     if (x.errors.length > 0) problems.push(`${x.errors.length} ${name} reviews failed (${[...new Set(x.errors)].slice(0, 3).join(', ')})`);
   }
@@ -317,7 +321,7 @@ function report(r) {
     if (value !== undefined && value > TARGETS.rssMiB) problems.push(`peak RSS ${value.toFixed(1)} MiB, target ≤ ${TARGETS.rssMiB} MiB`);
   }
   process.stdout.write(problems.length === 0
-    ? `targets met: cache hits ≥ ${TARGETS.hitRatio}× bare (also beside the flood), no errors, peak RSS ≤ ${TARGETS.rssMiB} MiB\n`
+    ? `targets met: cache hits ≥ ${TARGETS.hitRatio}× bare, no errors (none with STS at 1 s, none beside the flood), descriptors within the caps, peak RSS ≤ ${TARGETS.rssMiB} MiB\n`
     : `targets missed:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   return problems.length === 0;
 }
