@@ -30,7 +30,7 @@ const MAX_OPEN_FILES = 1024;
 // The server's own files, STS connections and the reviews' connections, above the connection caps.
 const FD_HEADROOM = 100;
 // The first flood grows V8's heap to its working size (about 35 MiB, whatever the flood's size); the connections
-// themselves cost about 35 KiB each (TLS), so the cap holds them to 7 MiB.
+// themselves cost about 31 KiB each (TLS, measured), so the cap holds them to 6 MiB.
 const RSS_GROWTH_LIMIT_MIB = 48;
 // The peak the Dockerfile's NODE_OPTIONS are tuned for (bench:server), well under the pod limit of 256 Mi.
 const RSS_LIMIT_MIB = 150;
