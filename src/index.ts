@@ -175,9 +175,18 @@ export {
   type TokenReviewRequest,
 } from './server/webhook.js';
 export { createTokenReviewer, type ReviewResult, type TokenReviewer, type TokenReviewerDeps } from './server/review.js';
+export { createStsPool, type StsPool } from './server/sts-pool.js';
 export { createReviewCache, type ReviewCache, type ReviewCacheOptions, type Verified, type CacheAnswer } from './server/review-cache.js';
 export { startServerMappings, type ServerMappings, type ServerMappingsOptions } from './server/mappings.js';
 export type { KubernetesAccess } from './server/configmap-source.js';
-export { createServerMetrics, type ServerMetrics, type ReviewOutcome, type CacheResult, type MappingSourceState } from './server/metrics.js';
+export {
+  createServerMetrics,
+  type ServerMetrics,
+  type ReviewOutcome,
+  type CacheResult,
+  type MappingSourceState,
+  type ListenerName,
+  type ConnectionCloseReason,
+} from './server/metrics.js';
 export { createLogger, type Logger, type LogDestination } from './server/logger.js';
 export { createSelfSignedCertificate, type SelfSignedCertificate, type SelfSignedCertificateOptions } from './server/tls.js';

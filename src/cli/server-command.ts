@@ -28,6 +28,11 @@ export interface ServerFlags {
   allowedAccount?: string[];
   opsAddress?: string;
   opsPort?: string;
+  maxConnections?: string;
+  opsMaxConnections?: string;
+  idleTimeout?: string;
+  readTimeout?: string;
+  stsMaxSockets?: string;
   logLevel?: string;
 }
 
@@ -67,6 +72,11 @@ export function addServerCommand(program: Command): void {
     .option('--review-timeout <duration>', 'answer every review within this, e.g. 5s')
     .option('--ops-address <ip>', 'address of the plain-HTTP /healthz, /readyz, /metrics listener (default 127.0.0.1)')
     .option('--ops-port <port>', "port of that listener (default 21363; 'off' for none)")
+    .option('--max-connections <n>', 'most connections the webhook holds; when full the least recently used idle one is closed (default 512)')
+    .option('--ops-max-connections <n>', 'most connections the ops listener holds (default 32)')
+    .option('--idle-timeout <duration>', 'close a connection that has not started a request within this, TLS handshake included (default 5s)')
+    .option('--read-timeout <duration>', "close a connection whose request's headers and body take longer than this to arrive (default 10s)")
+    .option('--sts-max-sockets <n>', 'most connections to STS at once (default: --max-connections)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .action(async (flags: ServerFlags) => {
       const { runServer } = await import('./server.js');

@@ -97,6 +97,11 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
   if (flags.stsRegion !== undefined) settings.regions = flags.stsRegion;
   if (flags.cacheTtl !== undefined) settings.cacheTtlMs = parseDuration(flags.cacheTtl, '--cache-ttl');
   if (flags.reviewTimeout !== undefined) settings.reviewTimeoutMs = parseDuration(flags.reviewTimeout, '--review-timeout');
+  if (flags.maxConnections !== undefined) settings.maxConnections = integerFlag(flags.maxConnections, '--max-connections');
+  if (flags.opsMaxConnections !== undefined) settings.opsMaxConnections = integerFlag(flags.opsMaxConnections, '--ops-max-connections');
+  if (flags.stsMaxSockets !== undefined) settings.stsMaxSockets = integerFlag(flags.stsMaxSockets, '--sts-max-sockets');
+  if (flags.idleTimeout !== undefined) settings.idleTimeoutMs = parseDuration(flags.idleTimeout, '--idle-timeout');
+  if (flags.readTimeout !== undefined) settings.readTimeoutMs = parseDuration(flags.readTimeout, '--read-timeout');
   if (flags.opsPort !== undefined) settings.opsPort = flags.opsPort === 'off' ? null : integerFlag(flags.opsPort, '--ops-port');
   return settings;
 }

@@ -63,6 +63,19 @@ export interface ServerConfig {
   /** Plain-HTTP listener for /healthz, /readyz and /metrics (kubelet probes, Prometheus); port null: none. */
   opsAddress: string;
   opsPort: number | null;
+  /**
+   * Most connections the webhook listener holds. When full, a new connection closes the least recently used one
+   * that is not waiting for its answer; only when every one is, it is refused.
+   */
+  maxConnections: number;
+  /** The same for the ops listener: smaller, so probes and scrapes can never take the webhook's file descriptors. */
+  opsMaxConnections: number;
+  /** A connection that has not started a request within this (TLS handshake included) is closed. */
+  idleTimeoutMs: number;
+  /** A request's headers and body must arrive within this; a slow sender (slowloris) is cut off. */
+  readTimeoutMs: number;
+  /** Most connections to STS at once; default `maxConnections`, so that no review ever waits for a free one. */
+  stsMaxSockets: number;
   mappingReloadIntervalMs: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
@@ -75,6 +88,12 @@ export type ServerConfigInput = Partial<ServerConfig> & { clusterId?: string };
 export const DEFAULT_WEBHOOK_PORT = 21362;
 /** aws-iam-authenticator serves its health check on this port. */
 export const DEFAULT_OPS_PORT = 21363;
+
+/**
+ * Sized for one kube-apiserver (one connection per review in flight: ~50 at 10,000 reviews/s) with ten times the
+ * headroom, and for memory: about 31 KiB per idle TLS connection (measured), so 16 MiB when full (deploy/eksauth.yaml).
+ */
+const DEFAULT_MAX_CONNECTIONS = 512;
 
 const DEFAULTS: Omit<ServerConfig, 'clusterId' | 'hostname'> = {
   address: '127.0.0.1',
@@ -93,6 +112,11 @@ const DEFAULTS: Omit<ServerConfig, 'clusterId' | 'hostname'> = {
   reservedPrefixAllowList: [],
   opsAddress: '127.0.0.1',
   opsPort: DEFAULT_OPS_PORT,
+  maxConnections: DEFAULT_MAX_CONNECTIONS,
+  opsMaxConnections: 32,
+  idleTimeoutMs: 5_000,
+  readTimeoutMs: 10_000,
+  stsMaxSockets: DEFAULT_MAX_CONNECTIONS,
   mappingReloadIntervalMs: 1_000,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
@@ -117,7 +141,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'sile
  * ```
  */
 export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
-  const merged = { ...DEFAULTS, ...withoutUndefined(input) };
+  const given = withoutUndefined(input);
+  const merged = { ...DEFAULTS, stsMaxSockets: given.maxConnections ?? DEFAULTS.stsMaxSockets, ...given };
   const clusterId = merged.clusterId ?? '';
   if (clusterId === '') {
     throw new EksAuthError('ERR_NO_CLUSTER', 'eksauth server needs the cluster id: pass --cluster-id or set clusterID in the config file.');
@@ -134,8 +159,14 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
   for (const [name, value] of Object.entries({
     reviewTimeout: merged.reviewTimeoutMs, cacheMaxEntries: merged.cacheMaxEntries, maxRequestBytes: merged.maxRequestBytes,
     mappingReloadInterval: merged.mappingReloadIntervalMs, shutdownTimeout: merged.shutdownTimeoutMs,
+    idleTimeout: merged.idleTimeoutMs, readTimeout: merged.readTimeoutMs,
   })) {
     check(Number.isFinite(value) && value > 0, name, 'must be more than zero');
+  }
+  for (const [name, value] of Object.entries({
+    maxConnections: merged.maxConnections, opsMaxConnections: merged.opsMaxConnections, stsMaxSockets: merged.stsMaxSockets,
+  })) {
+    check(Number.isInteger(value) && value > 0, name, 'must be a whole number more than zero');
   }
   check(Number.isFinite(merged.cacheTtlMs) && merged.cacheTtlMs >= 0, 'cacheTTL', 'must be zero (off) or more');
   const notReserved = merged.reservedPrefixAllowList.find((prefix) => !RESERVED_USERNAME_PREFIXES.some((reserved) => prefix.startsWith(reserved)));
@@ -293,6 +324,11 @@ const SERVER_KEYS: Record<string, KeyReader> = {
   reservedprefixallowlist: (r, v, s) => { s.reservedPrefixAllowList = r.stringOrList(v, 'server.reservedPrefixAllowList'); },
   opsaddress: (r, v, s) => { s.opsAddress = r.string(v, 'server.opsAddress'); },
   opsport: (r, v, s) => { s.opsPort = r.integer(v, 'server.opsPort'); },
+  maxconnections: (r, v, s) => { s.maxConnections = r.integer(v, 'server.maxConnections'); },
+  opsmaxconnections: (r, v, s) => { s.opsMaxConnections = r.integer(v, 'server.opsMaxConnections'); },
+  idletimeout: (r, v, s) => { s.idleTimeoutMs = r.duration(v, 'server.idleTimeout'); },
+  readtimeout: (r, v, s) => { s.readTimeoutMs = r.duration(v, 'server.readTimeout'); },
+  stsmaxsockets: (r, v, s) => { s.stsMaxSockets = r.integer(v, 'server.stsMaxSockets'); },
   mappingreloadinterval: (r, v, s) => { s.mappingReloadIntervalMs = r.duration(v, 'server.mappingReloadInterval'); },
   shutdowntimeout: (r, v, s) => { s.shutdownTimeoutMs = r.duration(v, 'server.shutdownTimeout'); },
   loglevel: (r, v, s) => { s.logLevel = r.string(v, 'server.logLevel') as LogLevel; },

@@ -20,6 +20,16 @@ export type ReviewOutcome =
   | 'malformed_request'
   | 'error';
 
+/** The two listeners: HTTPS for kube-apiserver, plain HTTP for probes and Prometheus. */
+export type ListenerName = 'webhook' | 'ops';
+
+/**
+ * Why eksauth closed a connection: `idle` (no request within the idle timeout, or kept alive past the keep-alive
+ * timeout), `handshake_timeout`, `read_timeout` (a request sent too slowly), `evicted` (the least recently used idle
+ * connection, to make room at the cap), `refused` (at the cap with every connection waiting for its answer).
+ */
+export type ConnectionCloseReason = 'idle' | 'handshake_timeout' | 'read_timeout' | 'evicted' | 'refused';
+
 /** How the review cache answered: `coalesced` joined an identical review already waiting on STS. */
 export type { CacheResult } from '../lib/expiring-cache.js';
 
@@ -43,12 +53,32 @@ export interface ServerMetrics {
   cacheSize(entries: number): void;
   mappingSource(state: MappingSourceState): void;
   mappingSourceError(source: string, kind: 'invalid' | 'watch' | 'read'): void;
+  connections(listener: ListenerName, open: number): void;
+  connectionClosed(listener: ListenerName, reason: ConnectionCloseReason): void;
+  /** STS calls in flight now; `waited` when this one started with every STS connection already in use. */
+  stsInFlight(calls: number, waited?: boolean): void;
   /** The exposition text for `/metrics`. */
   render(): Promise<string>;
   contentType: string;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+type PromClient = typeof import('prom-client');
+
+function createConnectionMetrics(prom: PromClient, registers: Registry[]): Pick<ServerMetrics, 'connections' | 'connectionClosed'> {
+  const open: Gauge<'listener'> = new prom.Gauge({
+    name: 'eksauth_connections', help: 'Connections open, by listener (at most maxConnections, opsMaxConnections)', labelNames: ['listener'], registers,
+  });
+  const closed: Counter<'listener' | 'reason'> = new prom.Counter({
+    name: 'eksauth_connections_closed_total', help: 'Connections eksauth closed or refused, by listener and reason: idle, handshake_timeout, read_timeout, evicted, refused',
+    labelNames: ['listener', 'reason'], registers,
+  });
+  return {
+    connections: (listener, count) => open.set({ listener }, count),
+    connectionClosed: (listener, reason) => closed.inc({ listener, reason }),
+  };
+}
 
 /**
  * Creates the metrics on a fresh registry; prom-client is loaded here, not when the library is imported.
@@ -106,7 +136,19 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
     name: 'eksauth_mapping_source_last_success_timestamp_seconds', help: 'When the mapping source last loaded successfully',
     labelNames: ['source'], registers,
   });
+  const connections = createConnectionMetrics(prom, registers);
+  const stsInFlight: Gauge = new prom.Gauge({
+    name: 'eksauth_sts_requests_in_flight', help: 'GetCallerIdentity calls in flight (at most stsMaxSockets have a connection)', registers,
+  });
+  const stsWaits: Counter = new prom.Counter({
+    name: 'eksauth_sts_pool_waits_total', help: 'GetCallerIdentity calls that started with every STS connection in use, so waited for one (raise stsMaxSockets)', registers,
+  });
   return {
+    ...connections,
+    stsInFlight: (calls, waited) => {
+      stsInFlight.set(calls);
+      if (waited === true) stsWaits.inc();
+    },
     review: (outcome, seconds) => {
       reviews.inc({ outcome });
       reviewSeconds.observe({ outcome }, seconds);

@@ -18,6 +18,7 @@ import { withDeadline } from './deadline.js';
 import type { ServerMappings } from './mappings.js';
 import type { CacheResult, ReviewOutcome, ServerMetrics } from './metrics.js';
 import type { ReviewCache } from './review-cache.js';
+import type { StsPool } from './sts-pool.js';
 
 /** The answer to one review: the HTTP status the webhook sends and what the logs and metrics record. */
 export interface ReviewResult {
@@ -46,6 +47,8 @@ export interface TokenReviewerDeps {
   metrics: ServerMetrics;
   cache: ReviewCache<StsIdentity>;
   ec2PrivateDnsName?: MapOptions['ec2PrivateDnsName'];
+  /** The connections to STS; default: the verifier's shared agent. */
+  sts?: StsPool;
 }
 
 const STS_DEADLINE_MARGIN_MS = 50;
@@ -119,11 +122,13 @@ function verifierFor(deps: TokenReviewerDeps) {
     timeoutMs: Math.max(1, config.reviewTimeoutMs - STS_DEADLINE_MARGIN_MS),
     ...(config.stsEndpoint === undefined ? {} : { stsEndpoint: config.stsEndpoint }),
     ...(config.maxClockSkewSeconds === undefined ? {} : { maxClockSkewSeconds: config.maxClockSkewSeconds }),
+    ...(deps.sts === undefined ? {} : { agent: deps.sts.agent }),
   };
+  const track = deps.sts?.track ?? (<T>(call: () => Promise<T>) => call());
   const run = async (token: string, verifyOptions: VerifyTokenOptions) => {
     const started = performance.now();
     try {
-      const { token: validated, identity } = await verifyToken(token, verifyOptions);
+      const { token: validated, identity } = await track(() => verifyToken(token, verifyOptions));
       deps.metrics.stsCall(validated.host, (performance.now() - started) / 1000);
       return { value: identity, validUntil: validated.validUntil.getTime() };
     } catch (err) {

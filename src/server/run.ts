@@ -2,6 +2,7 @@
  * `eksauth server`: the TokenReview webhook on HTTPS, the ops endpoints, the mapping sources and the verification
  * cache, wired together; and a graceful stop that lets reviews in flight finish.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,6 +11,7 @@ import { createEc2PrivateDnsResolver } from '../authn/mapping/ec2-private-dns.js
 import type { MapOptions } from '../authn/mapping/types.js';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import type { KubernetesAccess } from './configmap-source.js';
+import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './connections.js';
 import { createOpsHandler } from './health.js';
 import { loadOrCreateServingCertificate, WEBHOOK_PATH, webhookUrl, writeWebhookKubeconfig } from './init.js';
 import { createLogger, type LogDestination, type Logger } from './logger.js';
@@ -17,6 +19,8 @@ import { startServerMappings, type ServerMappings } from './mappings.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createReviewCache } from './review-cache.js';
 import { createTokenReviewer } from './review.js';
+import { createStsPool, type StsPool } from './sts-pool.js';
+import { SECURE_TLS_OPTIONS } from './tls.js';
 import { bracketHost, failureStatus, listen, sendJson } from '../lib/http.js';
 import { createWebhookHandler } from './webhook.js';
 
@@ -48,11 +52,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Longer than the idle timeout of Go's HTTP client (90 s), so kube-apiserver never sends on a connection we are closing.
-const KEEP_ALIVE_TIMEOUT_MS = 120_000;
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
-
 /**
  * Starts the webhook. Rejects when the configuration, the certificate or the mapping file is unusable; the aws-auth
  * ConfigMap loads in the background (`/readyz` and `ready()` turn true once it has).
@@ -72,9 +71,11 @@ export async function startServer(input: ServerConfigInput, options: StartServer
   const certificate = await loadOrCreateServingCertificate(config);
   if (certificate.created) log.info({ certPath: certificate.certPath, keyPath: certificate.keyPath }, 'generated a serving key and certificate');
   const mappings = await startServerMappings(config, { log, metrics, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
+  const sts = createStsPool(config, metrics);
   try {
-    return await serveWebhook(config, { log, metrics, mappings, certificate, options });
+    return await serveWebhook(config, { log, metrics, mappings, certificate, options, sts });
   } catch (err) {
+    sts.close();
     await mappings.close();
     throw err;
   }
@@ -86,17 +87,24 @@ interface Parts {
   mappings: ServerMappings;
   certificate: { certPem: string; keyPem: string };
   options: StartServerOptions;
+  sts: StsPool;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 async function serveWebhook(config: ServerConfig, parts: Parts): Promise<RunningServer> {
-  const { log, mappings } = parts;
+  const { log, mappings, metrics } = parts;
   const drain = new Drain();
   const { webhookRoutes, opsRoutes } = createRoutes(config, parts, drain);
-  const webhook = tune(https.createServer({ cert: parts.certificate.certPem, key: parts.certificate.keyPem, minVersion: 'TLSv1.2' }, drain.track(webhookRoutes)));
+  const limits = { idleTimeoutMs: config.idleTimeoutMs, readTimeoutMs: config.readTimeoutMs };
+  const webhook = https.createServer({
+    cert: parts.certificate.certPem, key: parts.certificate.keyPem, ...SECURE_TLS_OPTIONS,
+    handshakeTimeout: config.idleTimeoutMs, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+  });
+  webhook.on('request', guardConnections(webhook, 'webhook', { ...limits, maxConnections: config.maxConnections }, metrics).track(drain.track(webhookRoutes)));
   const url = webhookUrl(config, await listen(webhook, { host: config.address, port: config.port, what: 'the webhook', flag: '--port (server.port in a config file)' }));
-  const opsServer = config.opsPort === null ? undefined : tune(http.createServer(drain.track(opsRoutes)));
+  const opsServer = config.opsPort === null ? undefined : http.createServer({ connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS });
+  opsServer?.on('request', guardConnections(opsServer, 'ops', { ...limits, maxConnections: config.opsMaxConnections }, metrics).track(drain.track(opsRoutes)));
   const servers = [webhook, ...(opsServer ? [opsServer] : [])];
   let opsUrl: string | undefined;
   let kubeconfigPath: string | undefined;
@@ -107,11 +115,13 @@ async function serveWebhook(config: ServerConfig, parts: Parts): Promise<Running
     await drain.stop(servers.filter((server) => server.listening), 0);
     throw err;
   }
+  warnIfOverOpenFilesLimit(config, log);
   log.info({ listen: url, ops: opsUrl, clusterId: config.clusterId, backendMode: config.backendMode, kubeconfig: kubeconfigPath }, 'eksauth server listening');
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     log.info({ inFlight: drain.inFlight }, 'shutting down: draining reviews in flight');
     await drain.stop(servers, config.shutdownTimeoutMs);
+    parts.sts.close();
     await mappings.close();
     log.info('eksauth server stopped');
     log.flush();
@@ -133,7 +143,7 @@ function createRoutes(config: ServerConfig, parts: Parts, drain: Drain): { webho
   const cache = createReviewCache<StsIdentity>({ ttlMs: config.cacheTtlMs, maxEntries: config.cacheMaxEntries });
   const ec2PrivateDnsName = parts.options.ec2PrivateDnsName
     ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver({ region: config.region }));
-  const review = createTokenReviewer({ config, mappings, metrics, cache, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
+  const review = createTokenReviewer({ config, mappings, metrics, cache, sts: parts.sts, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
   const authenticate = createWebhookHandler({ review, log, metrics, maxRequestBytes: config.maxRequestBytes });
   const ops = createOpsHandler({
     metrics: { ...metrics, render: () => (metrics.cacheSize(cache.size()), metrics.render()) },
@@ -197,11 +207,25 @@ class Drain {
   }
 }
 
-function tune<S extends http.Server>(server: S): S {
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  return server;
+/** The server's own descriptors besides connections: stdio, certificate and mapping files, watches, the event loop. */
+const OWN_DESCRIPTORS = 64;
+
+/** The caps only bound memory and protect reviews if the descriptors they allow exist: says so when they do not. */
+function warnIfOverOpenFilesLimit(config: ServerConfig, log: Logger): void {
+  const limit = openFilesLimit();
+  const needed = config.maxConnections + (config.opsPort === null ? 0 : config.opsMaxConnections) + config.stsMaxSockets + OWN_DESCRIPTORS;
+  if (limit === undefined || needed <= limit) return;
+  log.warn({ needed, limit }, `maxConnections + opsMaxConnections + stsMaxSockets (+${OWN_DESCRIPTORS} of the server's own) exceed the open-files limit, so a flood can make reviews fail; lower them or raise the limit (ulimit -n)`);
+}
+
+/** The soft RLIMIT_NOFILE, from /proc (Linux); undefined elsewhere or when unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const soft = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
 }
 
 async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: string): Promise<string | undefined> {

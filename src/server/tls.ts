@@ -127,3 +127,18 @@ function toPem(label: string, der: Uint8Array): string {
   const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
+
+/**
+ * What the webhook offers, as the Kubernetes components' secure defaults: TLS 1.3's AEAD suites (OpenSSL's default
+ * set, without the CCM ones), and for TLS 1.2 only ECDHE key exchange (forward secrecy) with AES-GCM or
+ * ChaCha20-Poly1305. Node's default list also allows CBC with SHA-1 (`ECDHE-ECDSA-AES256-SHA`) and CCM8.
+ */
+export const SECURE_TLS_OPTIONS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+} as const;

@@ -72,6 +72,12 @@ server:
     });
   });
 
+  it('reads the connection settings', () => {
+    const { settings } = parseServerConfigFile(
+      'server:\n  maxConnections: 1000\n  opsMaxConnections: 8\n  idleTimeout: 2s\n  readTimeout: 4s\n  stsMaxSockets: 300\n', 'c.yaml');
+    expect(settings).toEqual({ maxConnections: 1000, opsMaxConnections: 8, idleTimeoutMs: 2_000, readTimeoutMs: 4_000, stsMaxSockets: 300 });
+  });
+
   it.each([
     ['server:\n  prot: 1\n', /c.yaml: server.prot is not a setting eksauth knows/],
     ['server:\n  port: eighty\n', /server.port must be a whole number/],
@@ -90,7 +96,13 @@ describe('resolveServerConfig', () => {
     expect(config).toMatchObject({
       address: '127.0.0.1', port: 21362, hostname: '127.0.0.1', backendMode: ['MountedFile'], opsPort: 21363,
       configMap: { namespace: 'kube-system', name: 'aws-auth' }, partitions: ['aws'], reservedPrefixAllowList: [],
+      maxConnections: 512, opsMaxConnections: 32, idleTimeoutMs: 5_000, readTimeoutMs: 10_000, stsMaxSockets: 512,
     });
+  });
+
+  it('sizes the STS connections to the webhook connections unless told otherwise', () => {
+    expect(resolveServerConfig({ clusterId: 'p', maxConnections: 1000 }).stsMaxSockets).toBe(1000);
+    expect(resolveServerConfig({ clusterId: 'p', maxConnections: 1000, stsMaxSockets: 64 }).stsMaxSockets).toBe(64);
   });
 
   it('names 127.0.0.1 in the URL when listening on every interface', () => {
@@ -105,6 +117,9 @@ describe('resolveServerConfig', () => {
     [{ clusterId: 'p', backendMode: ['MountedFile', 'MountedFile'] }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', mappingFile: 'm.yaml', embeddedMappings: { path: 'c.yaml' } }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', reviewTimeoutMs: 0 }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', maxConnections: 0 }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', opsMaxConnections: 1.5 }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', idleTimeoutMs: 0 }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', reservedPrefixAllowList: ['sys'] }, 'ERR_INVALID_CONFIG'],
   ] as const)('refuses %j', (input, code) => {
     expect(() => resolveServerConfig(input as Parameters<typeof resolveServerConfig>[0])).toThrow(expect.objectContaining({ code }));

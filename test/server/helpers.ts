@@ -27,6 +27,16 @@ export async function mintToken(who: EmulatorIdentity, clusterId: string, signed
   return encodeToken(url);
 }
 
+/**
+ * Mints tokens that are all different (each signed a second further back), so that none is answered from the
+ * verification cache.
+ */
+export function distinctTokens(who: EmulatorIdentity, clusterId: string): (count: number) => Promise<string[]> {
+  const start = Date.now();
+  let signedSecondsAgo = 0;
+  return (count) => Promise.all(Array.from({ length: count }, () => mintToken(who, clusterId, new Date(start - 1000 * ++signedSecondsAgo))));
+}
+
 export interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
