@@ -26,8 +26,8 @@ import { openCacheDir, readTrustedFile, writeFileAtomically } from '../cache/sto
 
 const SIGNING_FILE = 'token-refresh.cjs';
 const CODE_CACHE = /^code-[0-9a-f]{16}\.v8$/;
-/** The signing file's code cache measures about MEASURED; a file many times larger is not one V8 made for it. */
-const CODE_CACHE_MAX_BYTES = 16 * 1024 * 1024;
+/** The signing file's code cache measures about 110 KiB; a file this much larger is not one V8 made for it. */
+const CODE_CACHE_MAX_BYTES = 8 * 1024 * 1024;
 
 type CommonJsBody = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
 

@@ -123,13 +123,17 @@ export async function acquireFileLock(path: string, policy: LockPolicy): Promise
   const claim = newClaim(path);
   const started = Date.now();
   for (;;) {
-    const created = createLock(path, claim);
-    if (typeof created === 'number') return hold(path, claim.content, created, policy.staleMs);
-    if (created !== 'exists') return created;
-    if (policy.shouldStop?.()) return { held: false, why: 'stopped' };
+    // Look before creating: while the lock is held, a look is one open, a creation attempt five calls that each
+    // change the directory.
     const seen = look(path, policy);
-    if (seen === 'gone') continue; // released between our attempt and the look
+    if (seen === 'gone') {
+      const created = createLock(path, claim);
+      if (typeof created === 'number') return hold(path, claim.content, created, policy.staleMs);
+      if (created !== 'exists') return created;
+      continue; // taken between our look and our attempt
+    }
     if ('why' in seen) return seen;
+    if (policy.shouldStop?.()) return { held: false, why: 'stopped' };
     if (seen.hostile !== undefined && !policy.replaceHostile) return { held: false, why: 'occupied', what: seen.hostile };
     if (isStale(seen, policy, claim.host)) {
       const broken = breakStaleLock(path, seen, claim, policy);
