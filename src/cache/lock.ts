@@ -59,7 +59,9 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     staleMs,
     unreadableStaleMs: Math.min(EMPTY_LOCK_GRACE_MS, staleMs),
     timeoutMs: options.timeoutMs ?? staleMs,
+    // No backoff: a waiter leaves as soon as the holder has stored the entry (shouldStop), within a poll.
     pollMs: options.pollMs ?? DEFAULT_POLL_MS,
+    maxPollMs: options.pollMs ?? DEFAULT_POLL_MS,
     replaceHostile: true,
     trust: isOwnFile,
     ...(options.shouldStop === undefined ? {} : { shouldStop: options.shouldStop }),

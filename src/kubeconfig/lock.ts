@@ -14,6 +14,7 @@
  * No npm package fits better: proper-lockfile (mkdir-based, same stale-by-mtime idea) is unmaintained since 2021, pulls
  * in three dependencies and uses a lock name kubectl does not know.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EksAuthError } from '../errors.js';
@@ -28,7 +29,9 @@ export interface LockOptions {
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 const DEFAULT_STALE_MS = 10_000;
-const POLL_MS = 25;
+// Waiting backs off from 5 ms to 100 ms: a short wait is answered quickly, and a long one costs little CPU.
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 100;
 
 /**
  * Runs `fn` while holding `<path>.lock`, and removes the lock afterwards (also when `fn` throws).
@@ -45,10 +48,10 @@ const POLL_MS = 25;
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const lockPath = `${path}.lock`;
-  await makeDirectory(dirname(lockPath));
+  if (!existsSync(dirname(lockPath))) await makeDirectory(dirname(lockPath));
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const lock = await acquireFileLock(lockPath, { staleMs, unreadableStaleMs: staleMs, timeoutMs, pollMs: POLL_MS, replaceHostile: false });
+  const lock = await acquireFileLock(lockPath, { staleMs, unreadableStaleMs: staleMs, timeoutMs, pollMs: FIRST_POLL_MS, maxPollMs: MAX_POLL_MS, replaceHostile: false });
   if (!lock.held) throw lockError(lockPath, lock, timeoutMs);
   try {
     return await fn();

@@ -45,8 +45,10 @@ export interface LockPolicy {
   unreadableStaleMs: number;
   /** Longest wait for a live holder; then the outcome is 'timeout'. */
   timeoutMs: number;
-  /** Pause between looks while waiting (jittered by ±50% so that waiters do not move in lockstep). */
+  /** First pause between looks while waiting; each pause doubles, up to `maxPollMs`. Jittered by ±50% so that
+   *  waiters do not move in lockstep. */
   pollMs: number;
+  maxPollMs: number;
   /** True: anything at the lock path that is not a trusted regular file (a FIFO, a symlink) is replaced as stale. */
   replaceHostile: boolean;
   /** Which lock files to believe, judged on the opened descriptor; others count as hostile. Default: all. */
@@ -108,7 +110,7 @@ interface Claim {
  * ```ts
  * import { acquireFileLock } from './lock.js';
  * const lock = await acquireFileLock('/home/me/.kube/config.lock', {
- *   staleMs: 10_000, unreadableStaleMs: 10_000, timeoutMs: 20_000, pollMs: 25, replaceHostile: false,
+ *   staleMs: 10_000, unreadableStaleMs: 10_000, timeoutMs: 20_000, pollMs: 5, maxPollMs: 100, replaceHostile: false,
  * });
  * if (lock.held) {
  *   try {
@@ -122,7 +124,7 @@ interface Claim {
 export async function acquireFileLock(path: string, policy: LockPolicy): Promise<LockOutcome> {
   const claim = newClaim(path);
   const started = Date.now();
-  for (;;) {
+  for (let attempt = 0; ; attempt += 1) {
     // Look before creating: while the lock is held, a look is one open, a creation attempt five calls that each
     // change the directory.
     const seen = look(path, policy);
@@ -142,7 +144,7 @@ export async function acquireFileLock(path: string, policy: LockPolicy): Promise
       if (broken !== 'wait') return broken;
     }
     if (Date.now() - started >= policy.timeoutMs) return { held: false, why: 'timeout', holder: seen.holder };
-    await sleep(policy.pollMs * (0.5 + Math.random()));
+    await sleep(Math.min(policy.pollMs * 2 ** attempt, policy.maxPollMs) * (0.5 + Math.random()));
   }
 }
 

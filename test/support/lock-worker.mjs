@@ -61,7 +61,19 @@ async function criticalSection(n) {
   writeFileSync(temp, `${entries}${entry}\n`);
   renameSync(temp, list);
   appendFileSync(join(dir, 'log'), `${entry}\n`);
-  unlinkSync(marker);
+  leave();
+}
+
+/** Removes our marker; a marker gone or replaced means another process entered while we were inside. */
+function leave() {
+  let current = '';
+  try {
+    current = readFileSync(marker, 'utf8');
+    if (current === String(process.pid)) return unlinkSync(marker);
+  } catch {
+    // gone
+  }
+  appendFileSync(join(dir, 'overlaps'), `${process.pid} found the marker ${current ? `of ${current}` : 'gone'} on leaving\n`);
 }
 
 for (let n = 0; !existsSync(join(dir, 'stop')); n += 1) {
