@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { EKSAUTH_CLI } from './eksauth.js';
 import { cleanEnv, type CommandResult } from './tools.js';
@@ -25,6 +25,11 @@ export interface BoundedOptions {
  * killed when it runs too long or grows too large (a hang on a FIFO, a read of /dev/zero), which the result says.
  */
 export function runEksauthBounded(args: string[], options: BoundedOptions = {}): Promise<BoundedResult> {
+  return startEksauthBounded(args, options).result;
+}
+
+/** {@link runEksauthBounded}, with the child process, for tests that signal it. */
+export function startEksauthBounded(args: string[], options: BoundedOptions = {}): { child: ChildProcess; result: Promise<BoundedResult> } {
   const started = Date.now();
   const child = spawn(process.execPath, [EKSAUTH_CLI, ...args], { env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -39,13 +44,14 @@ export function runEksauthBounded(args: string[], options: BoundedOptions = {}):
     else if (Date.now() - started > (options.timeoutMs ?? 15_000)) killedFor = 'time';
     if (killedFor !== undefined) child.kill('SIGKILL');
   }, 10);
-  return new Promise((resolve, reject) => {
+  const result = new Promise<BoundedResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearInterval(watch);
       resolve({ code, signal, stdout, stderr, ms: Date.now() - started, peakMiB, ...(killedFor === undefined ? {} : { killedFor }) });
     });
   });
+  return { child, result };
 }
 
 function peakResidentMiB(pid: number | undefined): number {
