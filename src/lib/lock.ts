@@ -203,7 +203,7 @@ function look(path: string, policy: Pick<LockPolicy, 'trust'>): Seen | 'gone' | 
     case 'unreadable':
       return failed(`cannot read ${path} (${read.code})`);
     case 'untrusted':
-      return hostileSeen(`a file of user ${read.stat.uid} or readable by others`);
+      return hostileSeen(`a file of user ${read.stat.uid}, not trusted here`);
     default:
       return hostileSeen(read.what);
   }
