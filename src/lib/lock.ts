@@ -4,7 +4,7 @@
  * creates `<kubeconfig>.lock` itself, empty, with O_CREAT|O_EXCL, and removes it after its write, so that name keeps
  * eksauth and kubectl out of each other's way.
  *
- * Taking the lock. The holder record (pid, host, nonce, start time, process start time) is written to a unique
+ * Taking the lock. The holder record (pid, host, nonce, when taken, the process's start time) is written to a unique
  * temporary file beside the lock, which is then hard-linked to the lock path: the link fails with EEXIST while the
  * lock is held, and an eksauth lock is never seen empty. The descriptor of that file stays open while the lock is
  * held; a heartbeat refreshes its mtime through it (only ever our own file), so age means "not touched lately".
@@ -35,7 +35,7 @@
  */
 import { closeSync, constants, futimesSync, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { hostname } from 'node:os';
-import { readRegularFile } from './regular-file.js';
+import { describeFileType, readRegularFile } from './regular-file.js';
 
 /** How one use of the lock judges, waits and gives up. */
 export interface LockPolicy {
@@ -201,11 +201,25 @@ function look(path: string, policy: Pick<LockPolicy, 'trust'>): Seen | 'gone' | 
     case 'missing':
       return 'gone';
     case 'unreadable':
-      return failed(`cannot read ${path} (${read.code})`);
+      return read.code === 'EACCES' ? unreadableLock(path) : failed(`cannot read ${path} (${read.code})`);
     case 'untrusted':
       return hostileSeen(`a file of user ${read.stat.uid}, not trusted here`);
     default:
       return hostileSeen(read.what);
+  }
+}
+
+/**
+ * A lock we may not open: kubectl creates its lock with mode 0. Judged, like any lock without a record, by its age
+ * (lstat, which neither follows nor opens it).
+ */
+function unreadableLock(path: string): Seen | 'gone' | Failed {
+  try {
+    const stat = lstatSync(path);
+    return stat.isFile() ? { raw: '', holder: undefined, mtimeMs: stat.mtimeMs, hostile: undefined } : hostileSeen(describeFileType(stat));
+  } catch (err) {
+    const code = errorCode(err);
+    return code === 'ENOENT' ? 'gone' : failed(`cannot read ${path} (${code})`);
   }
 }
 

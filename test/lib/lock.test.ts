@@ -2,7 +2,7 @@
  * The shared lock protocol (src/lib/lock.ts), through the kubeconfig lock: holders whose pid was reused, break
  * tokens of breakers at work or dead, and what is not a lock file.
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,18 @@ describe('the lock protocol', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_200));
     expect(await withFileLock(path, async () => readdirSync(join(path, '..')).sort(), { timeoutMs: 1_000 })).toEqual(['config.lock']);
     expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('judges kubectl’s lock (empty, mode 0) by its age: waits while it is young, breaks it once old', async () => {
+    const path = join(tempDir('eksauth-lib-lock-'), 'config');
+    writeFileSync(`${path}.lock`, '', { mode: 0 });
+    await expect(withFileLock(path, async () => 'ran', { timeoutMs: 200, staleMs: 5_000 })).rejects.toMatchObject({
+      code: 'ERR_KUBECONFIG_LOCKED',
+      message: expect.stringContaining('locked by another program (kubectl?)'),
+    });
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${path}.lock`, old, old);
+    expect(await withFileLock(path, async () => 'ran', { timeoutMs: 1_000, staleMs: 5_000 })).toBe('ran');
   });
 
   it('refuses at once, naming it, a directory where <file>.lock goes', async () => {
