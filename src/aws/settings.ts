@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { EksAuthError } from '../errors.js';
+import { CONFIG_FILE_MAX_BYTES, readRegularFile } from '../lib/regular-file.js';
 import { sharedFilePaths } from './shared-files.js';
 import type { StsEndpointOptions } from './sts-endpoint.js';
 
@@ -79,11 +79,15 @@ function regionalSetting(value: string | undefined): 'legacy' | 'regional' {
   return value?.trim().toLowerCase() === 'legacy' ? 'legacy' : 'regional';
 }
 
+/**
+ * The text of a shared AWS file, or undefined when there is none. Only a regular file (through symlinks) of at most
+ * 16 MiB is read: anything else counts as absent (AWS_CONFIG_FILE=/dev/null is the usual way to say "no file"), so a
+ * FIFO or a device there can neither hang `eksauth token` nor grow it.
+ */
 function readIfPresent(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EksAuthError('ERR_INVALID_CONFIG', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; fix its permissions or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere`);
-  }
+  const read = readRegularFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES, followSymlinks: true });
+  if ('bytes' in read) return read.bytes.toString('utf8');
+  if (read.reason === 'missing' || read.reason === 'not-regular') return undefined;
+  const why = read.reason === 'too-large' ? `it is ${read.what}` : `${'code' in read ? read.code : read.reason}`;
+  throw new EksAuthError('ERR_INVALID_CONFIG', `cannot read ${path}: ${why}; fix it or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere`);
 }

@@ -3,20 +3,24 @@
  *
  * `$KUBECACHEDIR/eksauth`, else `~/.kube/cache/eksauth`: a 0700 directory of the user's own, holding 0600 JSON
  * files. A file is trusted only when it is a regular file (never followed through a symlink), owned by this user and
- * unreadable to anyone else; anything else is treated as absent, and the next write replaces it. Writes go to a
+ * unreadable to anyone else, and it is read only up to a bound; anything else (a FIFO, a device, a symlink to
+ * /dev/zero) is treated as absent without blocking or reading it, and the next write replaces it. Writes go to a
  * uniquely named temporary file that is renamed over the entry, so a reader sees the old entry or the new one, never
  * a mix, and two writers never share a temporary file.
  */
-import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { homeDirectory } from '../aws/shared-files.js';
 import { EksAuthError } from '../errors.js';
+import { readRegularFile } from '../lib/regular-file.js';
 import { CACHE_FORMAT } from './key.js';
 
 /** Group and world permission bits: none may be set on the directory or an entry. */
 const OTHERS = 0o077;
 // Windows has neither O_NOFOLLOW nor the permission bits checked here; openCacheDir keeps the cache off there.
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+/** An entry is a few hundred bytes of JSON; one this large was not written by eksauth. */
+export const ENTRY_MAX_BYTES = 64 * 1024;
 
 /**
  * The cache directory for `env`, whether or not it exists.
@@ -53,7 +57,7 @@ export function openCacheDir(env: NodeJS.ProcessEnv, options: { create: boolean 
       makeDirectory(dir);
       stat = statSync(dir);
     }
-    if (!stat.isDirectory() || !ownedByUs(stat.uid)) return undefined;
+    if (!stat.isDirectory() || !isOwnFile(stat)) return undefined;
     if ((stat.mode & OTHERS) !== 0) {
       if (!options.create) return undefined;
       // Ours but open to others (made by hand or under a loose umask): close it; each file is still checked on read.
@@ -79,7 +83,7 @@ export function openCacheDir(env: NodeJS.ProcessEnv, options: { create: boolean 
  * ```
  */
 export function readEntry(dir: string, name: string, key: string): Record<string, unknown> | undefined {
-  const content = readTrustedFile(dir, `${name}.json`);
+  const content = readTrustedFile(dir, `${name}.json`, ENTRY_MAX_BYTES);
   if (content === undefined) return undefined;
   try {
     const entry: unknown = JSON.parse(content.toString('utf8'));
@@ -107,32 +111,50 @@ export function writeEntry(dir: string, name: string, key: string, fields: Recor
 }
 
 /**
- * The bytes of `file` in `dir` when it is a regular file of this user's that nobody else can read (opened without
- * following a symlink); otherwise undefined.
+ * The bytes of `file` in `dir` when it is a regular file of this user's that nobody else can read, of at most
+ * `maxBytes`; otherwise undefined. It is opened without following a symlink and without blocking, and judged on
+ * the opened descriptor (see src/lib/regular-file.ts), so a FIFO or a symlink to a device is never read.
  *
  * @example
  * ```ts
- * import { openCacheDir, readTrustedFile } from './store.js';
+ * import { ENTRY_MAX_BYTES, openCacheDir, readTrustedFile } from './store.js';
  * const dir = openCacheDir(process.env, { create: false });
- * const bytes = dir === undefined ? undefined : readTrustedFile(dir, 'token-0123456789abcdef.json');
+ * const bytes = dir === undefined ? undefined : readTrustedFile(dir, 'token-0123456789abcdef.json', ENTRY_MAX_BYTES);
  * ```
  */
-export function readTrustedFile(dir: string, file: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(join(dir, file), constants.O_RDONLY | NO_FOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile() || !ownedByUs(stat.uid) || (stat.mode & OTHERS) !== 0) return undefined;
-    return readFileSync(fd);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+export function readTrustedFile(dir: string, file: string, maxBytes: number): Buffer | undefined {
+  const read = readRegularFile(join(dir, file), { maxBytes, trust: isPrivateFile });
+  return 'bytes' in read ? read.bytes : undefined;
+}
+
+/**
+ * Whether an opened file may be believed in the cache as an entry: this user's, with no group or world permission
+ * bits (entries hold tokens and credentials).
+ *
+ * @example
+ * ```ts
+ * import { fstatSync, openSync } from 'node:fs';
+ * import { isPrivateFile } from './store.js';
+ * isPrivateFile(fstatSync(openSync('/home/me/.kube/cache/eksauth/token-0123456789abcdef.json', 'r'))); // true
+ * ```
+ */
+export function isPrivateFile(stat: Stats): boolean {
+  return isOwnFile(stat) && (stat.mode & OTHERS) === 0;
+}
+
+/**
+ * Whether an opened file is this user's (always true where there are no uids): what a lock file must be to be
+ * believed, since its record is no secret.
+ *
+ * @example
+ * ```ts
+ * import { statSync } from 'node:fs';
+ * import { isOwnFile } from './store.js';
+ * isOwnFile(statSync('/home/me/.kube/cache/eksauth/token-0123456789abcdef.lock')); // true
+ * ```
+ */
+export function isOwnFile(stat: Stats): boolean {
+  return process.getuid === undefined || stat.uid === process.getuid();
 }
 
 /**
@@ -181,7 +203,7 @@ export function cleanCache(env: NodeJS.ProcessEnv): { dir: string; entries: numb
   const dir = cacheDirPath(env);
   const stat = statSync(dir, { throwIfNoEntry: false });
   if (stat === undefined) return { dir, entries: 0 };
-  if (!stat.isDirectory() || !ownedByUs(stat.uid)) {
+  if (!stat.isDirectory() || !isOwnFile(stat)) {
     throw new EksAuthError('ERR_CACHE_DIR', `${dir} is not a directory of this user's, so eksauth leaves it alone: remove it yourself or set KUBECACHEDIR`);
   }
   const names = readdirSync(dir);
@@ -210,6 +232,3 @@ function makeDirectory(dir: string): void {
   }
 }
 
-function ownedByUs(uid: number): boolean {
-  return process.getuid === undefined || uid === process.getuid();
-}

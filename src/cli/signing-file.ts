@@ -9,7 +9,8 @@
  *
  * The code cache is an optimisation and nothing more:
  * - it lives in the token cache's directory when that directory exists, under the same rules: a 0600 file of this
- *   user's in a 0700 directory of theirs, never followed through a symlink, replaced atomically;
+ *   user's in a 0700 directory of theirs, never followed through a symlink, never a FIFO or device, read up to a
+ *   bound, replaced atomically;
  * - its name carries the signing file's build, the Node version and the architecture, and V8 refuses data made for
  *   another source, V8 version or set of flags; anything refused or unreadable costs one compile and is replaced;
  * - `NODE_DISABLE_COMPILE_CACHE`, Node's switch for its own compile cache, turns it off.
@@ -25,6 +26,8 @@ import { openCacheDir, readTrustedFile, writeFileAtomically } from '../cache/sto
 
 const SIGNING_FILE = 'token-refresh.cjs';
 const CODE_CACHE = /^code-[0-9a-f]{16}\.v8$/;
+/** The signing file's code cache measures about 110 KiB; a file this much larger is not one V8 made for it. */
+const CODE_CACHE_MAX_BYTES = 8 * 1024 * 1024;
 
 type CommonJsBody = (exports: unknown, require: NodeJS.Require, module: { exports: unknown }, filename: string, dirname: string) => void;
 
@@ -45,7 +48,7 @@ export function loadSigningFile(require: NodeJS.Require, dir: string, build: str
   const name = codeCacheName(build);
   const keep = codeCache && !process.env.NODE_DISABLE_COMPILE_CACHE;
   const cacheDir = keep ? openCacheDir(process.env, { create: false }) : undefined;
-  const cachedData = cacheDir === undefined ? undefined : readTrustedFile(cacheDir, name);
+  const cachedData = cacheDir === undefined ? undefined : readTrustedFile(cacheDir, name, CODE_CACHE_MAX_BYTES);
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(filename, 'utf8')}\n})`, {
     filename,
     ...(cachedData === undefined ? {} : { cachedData }),

@@ -3,12 +3,12 @@
  * `KubeconfigValidator`), but as a `yaml` Document, so that comments, key order, quoting and unknown keys survive
  * the edit. A file that cannot be read or does not validate is refused with its line and column, and never written.
  */
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import { EksAuthError } from '../errors.js';
+import { CONFIG_FILE_MAX_BYTES, readRegularFile } from '../lib/regular-file.js';
 
 /** A kubeconfig as loaded for an update: its path, its YAML document and how it was written. */
 export interface KubeconfigFile {
@@ -93,30 +93,34 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
 }
 
 /**
- * Reads one kubeconfig. A missing file gives the new-file template (it is created on write).
+ * Reads one kubeconfig. A missing file gives the new-file template (it is created on write). A symlink is followed;
+ * what it leads to must be a regular file of at most 16 MiB: a FIFO, a device (/dev/zero) or a directory is refused
+ * at once, without blocking on it or reading it.
  *
  * @example
  * ```ts
  * import { loadKubeconfig } from 'eksauth';
  * const file = await loadKubeconfig('/home/me/.kube/config');
  * ```
- * @throws EksAuthError ERR_KUBECONFIG_INACCESSIBLE (unreadable, a directory) or ERR_KUBECONFIG_CORRUPT
+ * @throws EksAuthError ERR_KUBECONFIG_INACCESSIBLE (unreadable, not a regular file) or ERR_KUBECONFIG_CORRUPT (invalid, too large)
  */
 export async function loadKubeconfig(path: string): Promise<KubeconfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { path, doc: newKubeconfigDocument(), existed: false, style: detectStyle('') };
-    const what = code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(err)})`;
-    throw new EksAuthError(
-      'ERR_KUBECONFIG_INACCESSIBLE',
-      `kubeconfig ${path} ${what}; fix it, or pass --kubeconfig with another file (nothing was changed)`,
-      { cause: err },
-    );
+  const read = readRegularFile(path, { maxBytes: CONFIG_FILE_MAX_BYTES, followSymlinks: true });
+  if ('bytes' in read) return parseKubeconfig(read.bytes.toString('utf8'), path);
+  switch (read.reason) {
+    case 'missing':
+      return { path, doc: newKubeconfigDocument(), existed: false, style: detectStyle('') };
+    case 'too-large':
+      throw corrupt(path, `is ${read.what}`, 'no kubeconfig is that large');
+    case 'not-regular':
+      throw inaccessible(path, `is ${read.what}, not a file`);
+    default:
+      throw inaccessible(path, `cannot be read (${'code' in read ? read.code : read.reason})`);
   }
-  return parseKubeconfig(text, path);
+}
+
+function inaccessible(path: string, what: string): EksAuthError {
+  return new EksAuthError('ERR_KUBECONFIG_INACCESSIBLE', `kubeconfig ${path} ${what}; fix it, or pass --kubeconfig with another file (nothing was changed)`);
 }
 
 /**

@@ -2,7 +2,7 @@
  * The per-entry lock: one holder at a time, waiters proceed when it is released, and stale locks (holder gone, or
  * too old) are broken without removing a lock that is live.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,9 +36,11 @@ describe('acquireLock', () => {
     lock?.release();
   });
 
-  it('breaks a lock older than staleMs even when its holder is alive (a hung process, or pid reuse)', async () => {
+  it('breaks a lock not touched for longer than staleMs even when its holder is alive (a frozen process)', async () => {
     const path = join(tempDir('eksauth-lock-'), 'token-1.lock');
-    writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() - 10_000, nonce: 'old' }));
+    writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), nonce: 'old' }));
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(path, old, old);
     const lock = await acquireLock(path, { staleMs: 5_000 });
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid });
     expect(readFileSync(path, 'utf8')).not.toContain('"old"');
