@@ -20,7 +20,7 @@ export {
   type ValidatedToken,
 } from './token/validate.js';
 
-export { resolveStsEndpoint, stsHostsForRegion, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
+export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
 export {
   resolveBaseCredentials,
