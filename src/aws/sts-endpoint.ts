@@ -117,6 +117,20 @@ export function stsHostsForRegion(region: string): string[] {
   return [...hosts];
 }
 
+/**
+ * The STS address configured in the environment, as every AWS SDK reads it: `AWS_ENDPOINT_URL_STS`, then
+ * `AWS_ENDPOINT_URL`. What `eksauth emulator` prints, so `verify` and `server` reach the emulator with no flag.
+ *
+ * @example
+ * ```ts
+ * import { configuredStsEndpoint } from 'eksauth';
+ * configuredStsEndpoint({ AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' }); // 'http://127.0.0.1:4566'
+ * ```
+ */
+export function configuredStsEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined;
+}
+
 // aws-iam-authenticator's region check (from the Go SDK v1): letters, digits and inner hyphens; one DNS label here.
 const OPERATOR_REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

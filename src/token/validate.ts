@@ -20,7 +20,7 @@ import { partition } from '@aws-sdk/core/client';
 import type { EndpointPartition } from '@smithy/types';
 import { isRegionName, stsHostsForOperatorRegion, stsHostsForRegion } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
-import { CLUSTER_ID_HEADER, PRESIGNED_URL_LIFETIME_MS, STS_API_VERSION, TOKEN_PREFIX } from './format.js';
+import { CLUSTER_ID_HEADER, compareQueryNames, PRESIGNED_URL_LIFETIME_MS, STS_API_VERSION, TOKEN_PREFIX } from './format.js';
 
 /** Longest token accepted, in characters; aws-iam-authenticator's limit (4 KiB). */
 export const MAX_TOKEN_LENGTH = 4096;
@@ -45,7 +45,7 @@ export interface TokenValidationOptions {
 
 export interface ValidatedToken {
   /**
-   * `https://<host>/?<validated query, parameters sorted by name>`, rebuilt from the validated parts and re-encoded
+   * `https://<host>/?<validated query, in botocore's parameter order>`, rebuilt from the validated parts and re-encoded
    * the SigV4 way. This is the only thing a verifier may send to STS; never forward the decoded token.
    */
   url: URL;
@@ -606,11 +606,11 @@ function checkSessionToken(sessionToken: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // the URL a verifier sends
 
-// Parameters sorted by name (SigV4's canonical order, which is also the order the JS SDK writes), values re-encoded
-// the SigV4 way; the signature stays valid because STS canonicalises the query the same way.
+// Parameters in botocore's order (the order eksauth token writes too), values re-encoded the SigV4 way; the signature
+// stays valid because STS canonicalises (sorts and re-encodes) the query before checking it.
 function rebuildUrl(host: string, params: Map<string, QueryParameter>): URL {
   const query = [...params.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => compareQueryNames(a.name, b.name))
     .map(({ name, value: text }) => `${name}=${sigV4Encode(text)}`)
     .join('&');
   return new URL(`https://${host}/?${query}`);
