@@ -41,6 +41,8 @@ export interface GetCallerIdentityOptions {
   maxResponseBytes?: number;
   /** Agent for the connection; must match the endpoint's protocol. Default: a shared keep-alive agent. */
   agent?: http.Agent;
+  /** Told the HTTP status of STS's answer, whatever it is, before it is interpreted (for per-status metrics). */
+  onResponse?: (status: number) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -112,6 +114,7 @@ export async function getCallerIdentity(presignedUrl: URL, options: GetCallerIde
   };
   const headers = { Host: target.hostHeader, [CLUSTER_ID_HEADER]: clusterId, Accept: 'application/json' };
   const response = await sendWithOneRetry(target, headers, agent, limits);
+  options.onResponse?.(response.status);
   return interpretResponse(response, target, clusterId, querySecrets(presignedUrl));
 }
 
