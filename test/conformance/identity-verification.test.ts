@@ -96,6 +96,13 @@ async function userOf(who: EmulatorIdentity) {
   return answer.body.status!.user!;
 }
 
+/** The server's uid and extra for `who` carry this principal id and session name, as the reference's do. */
+async function expectPrincipal(who: EmulatorIdentity, principalId: string, sessionName: string): Promise<void> {
+  const user = await userOf(who);
+  expect(user.uid).toBe(`aws-iam-authenticator:${ACCOUNT}:${principalId}`);
+  expect(user.extra).toMatchObject({ principalId: [principalId], sessionName: [sessionName] });
+}
+
 async function metricsText(): Promise<string> {
   return (await request(`${opsUrl}/metrics`)).text;
 }
@@ -111,11 +118,7 @@ const ROWS: ConformanceRow[] = [
   {
     behaviour: 'federated user: principal id is the whole UserId, no session name',
     reference: 'Identity.UserID "123456789012:Alice", SessionName "" (TestGetIdentityFromSTSResponse); uid aws-iam-authenticator:123456789012:123456789012:Alice',
-    check: async () => {
-      const user = await userOf(FED_ALICE);
-      expect(user.uid).toBe(`aws-iam-authenticator:${ACCOUNT}:${ACCOUNT}:Alice`);
-      expect(user.extra).toMatchObject({ principalId: [`${ACCOUNT}:Alice`], sessionName: [''] });
-    },
+    check: () => expectPrincipal(FED_ALICE, `${ACCOUNT}:Alice`, ''),
   },
   {
     behaviour: 'two federated users and the root user never share a uid',
@@ -132,20 +135,12 @@ const ROWS: ConformanceRow[] = [
   {
     behaviour: 'IAM user: principal id is the whole UserId',
     reference: 'Identity.UserID "AIDAIYCCCMMMMMMMMGGDA", SessionName ""',
-    check: async () => {
-      const user = await userOf(USER);
-      expect(user.uid).toBe(`aws-iam-authenticator:${ACCOUNT}:AIDAIYCCCMMMMMMMMGGDA`);
-      expect(user.extra).toMatchObject({ principalId: ['AIDAIYCCCMMMMMMMMGGDA'], sessionName: [''] });
-    },
+    check: () => expectPrincipal(USER, 'AIDAIYCCCMMMMMMMMGGDA', ''),
   },
   {
     behaviour: 'assumed role: UserId split into principal id and session name',
     reference: 'Identity.UserID "AROAZZCCCNNNNNNNNFFFA", SessionName "Session"',
-    check: async () => {
-      const user = await userOf(ROLE_SESSION);
-      expect(user.uid).toBe(`aws-iam-authenticator:${ACCOUNT}:AROAZZCCCNNNNNNNNFFFA`);
-      expect(user.extra).toMatchObject({ principalId: ['AROAZZCCCNNNNNNNNFFFA'], sessionName: ['Session'] });
-    },
+    check: () => expectPrincipal(ROLE_SESSION, 'AROAZZCCCNNNNNNNNFFFA', 'Session'),
   },
   {
     behaviour: 'assumed role with a malformed UserId is an STS error',
