@@ -87,7 +87,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE']);
+// ERR_INVALID_IDENTITY: STS answered, but with an identity that cannot be (a malformed UserId): nonsense, not a refusal.
+const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_INVALID_IDENTITY']);
 
 function exitCodeOf(report: VerifyReport): number {
   if (report.error) {

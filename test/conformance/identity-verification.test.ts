@@ -146,6 +146,9 @@ const ROWS: ConformanceRow[] = [
     behaviour: 'assumed role with a malformed UserId is an STS error',
     reference: 'STSError "malformed UserID" → 403, authenticate_latency_seconds{result="sts_error"}',
     check: async () => {
+      const verified = await verify(await tokenOf(MALFORMED));
+      expect(verified.code, verified.stdout).toBe(6);
+      expect(JSON.parse(verified.stdout).error).toMatchObject({ code: 'ERR_INVALID_IDENTITY' });
       const answer = await reviewAs(MALFORMED);
       expect(answer.status).toBe(403);
       expect(answer.body.status).toMatchObject({ authenticated: false, error: expect.stringContaining('malformed UserId') });
