@@ -8,6 +8,7 @@ export {
   PRESIGNED_URL_LIFETIME_MS,
   encodeToken,
   decodeToken,
+  compareQueryNames,
 } from './token/format.js';
 export { presignGetCallerIdentity, type PresignOptions } from './token/presign.js';
 export { getToken, tokenExpiration, type GetTokenOptions, type EksToken } from './token/generate.js';
@@ -20,7 +21,7 @@ export {
   type ValidatedToken,
 } from './token/validate.js';
 
-export { resolveStsEndpoint, stsHostsForRegion, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
+export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
 export {
   resolveBaseCredentials,

@@ -11,6 +11,7 @@ import {
   type LogLevel,
   type ServerConfigInput,
 } from '../server/config.js';
+import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { initServerFiles } from '../server/init.js';
 import { startServer } from '../server/run.js';
 import { EksAuthError } from '../errors.js';
@@ -66,6 +67,9 @@ async function settingsFrom(flags: ServerFlags): Promise<{ settings: ServerConfi
   const settings: ServerConfigInput = { ...file.settings, ...definedOnly(flagSettings(flags)) };
   // A mapping file given on the command line replaces mappings embedded in the config file.
   if (flags.mappingFile !== undefined) delete settings.embeddedMappings;
+  // As every AWS SDK: with no STS endpoint given, AWS_ENDPOINT_URL_STS (then AWS_ENDPOINT_URL) is the STS address.
+  const envStsEndpoint = configuredStsEndpoint();
+  if (settings.stsEndpoint === undefined && envStsEndpoint !== undefined) settings.stsEndpoint = envStsEndpoint;
   return { settings, warnings: file.warnings };
 }
 

@@ -4,6 +4,7 @@ import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
 import { mapIdentity, orderByDefaultPrecedence } from '../authn/mapping/map-identity.js';
 import type { MappingSource, MapResult } from '../authn/mapping/types.js';
 import { verifyToken, type VerifiedToken } from '../authn/verify.js';
+import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 
 export interface VerifyFlags {
@@ -43,10 +44,11 @@ export async function runVerify(flags: VerifyFlags): Promise<number> {
 
 async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingSource[]): Promise<VerifyReport> {
   let verified: VerifiedToken;
+  const stsEndpoint = flags.stsEndpoint || configuredStsEndpoint();
   try {
     verified = await verifyToken(token, {
       clusterId: flags.clusterId,
-      ...(flags.stsEndpoint ? { stsEndpoint: flags.stsEndpoint } : {}),
+      ...(stsEndpoint ? { stsEndpoint } : {}),
       ...(flags.partition?.length ? { partitions: flags.partition } : {}),
       ...(flags.stsRegion?.length ? { regions: flags.stsRegion } : {}),
       ...(flags.clockSkew === undefined ? {} : { maxClockSkewSeconds: flags.clockSkew }),
@@ -85,7 +87,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE']);
+// ERR_INVALID_IDENTITY: STS answered, but with an identity that cannot be (a malformed UserId): nonsense, not a refusal.
+const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_INVALID_IDENTITY']);
 
 function exitCodeOf(report: VerifyReport): number {
   if (report.error) {

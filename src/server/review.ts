@@ -59,9 +59,9 @@ const FAILURES: Partial<Record<ErrorCode, { status: number; outcome: ReviewOutco
   ERR_STS_THROTTLED: { status: 429, outcome: 'sts_throttled' },
   ERR_STS_UNAVAILABLE: { status: 503, outcome: 'sts_unavailable' },
   ERR_STS_RESPONSE: { status: 502, outcome: 'sts_bad_response' },
-  // STS answered, but with a principal no mapping can name.
-  ERR_INVALID_ARN: { status: 403, outcome: 'unmapped' },
-  ERR_INVALID_IDENTITY: { status: 403, outcome: 'unmapped' },
+  // STS answered with a principal no mapping can name, or a malformed UserId: an STS error, as the reference says.
+  ERR_INVALID_ARN: { status: 403, outcome: 'sts_bad_response' },
+  ERR_INVALID_IDENTITY: { status: 403, outcome: 'sts_bad_response' },
 };
 
 /**
@@ -127,14 +127,19 @@ function verifierFor(deps: TokenReviewerDeps) {
   const track = deps.sts?.track ?? (<T>(call: () => Promise<T>) => call());
   const run = async (token: string, verifyOptions: VerifyTokenOptions) => {
     const started = performance.now();
+    let status: number | undefined;
+    const onStsResponse = (answered: number): void => {
+      status = answered;
+    };
+    const record = (host: string, errorCode?: string): void => deps.metrics.stsCall({
+      host, seconds: (performance.now() - started) / 1000, ...(status === undefined ? {} : { status }), ...(errorCode === undefined ? {} : { errorCode }),
+    });
     try {
-      const { token: validated, identity } = await track(() => verifyToken(token, verifyOptions));
-      deps.metrics.stsCall(validated.host, (performance.now() - started) / 1000);
+      const { token: validated, identity } = await track(() => verifyToken(token, { ...verifyOptions, onStsResponse }));
+      record(validated.host);
       return { value: identity, validUntil: validated.validUntil.getTime() };
     } catch (err) {
-      if (err instanceof EksAuthError && err.code.startsWith('ERR_STS_')) {
-        deps.metrics.stsCall(stsHostOf(token), (performance.now() - started) / 1000, err.code);
-      }
+      if (err instanceof EksAuthError && (err.code.startsWith('ERR_STS_') || status !== undefined)) record(stsHostOf(token), err.code);
       throw err;
     }
   };

@@ -203,6 +203,8 @@ function buildKubernetesUser(identity: StsIdentity, username: string, groups: re
       sessionName: [identity.sessionName ?? ''],
       accessKeyId: [identity.accessKeyId],
       principalId: [identity.principalId],
+      // The reference's domain-prefixed key (v0.6.30 on), which Kubernetes prefers for extra keys; both are kept.
+      'sigs.k8s.io/aws-iam-authenticator/principalId': [identity.principalId],
     },
   };
 }

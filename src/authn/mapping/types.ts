@@ -10,7 +10,8 @@ export interface KubernetesUser {
   /** `aws-iam-authenticator:<account>:<principal id>`, as the reference server, so RBAC/audit see the same uid. */
   uid: string;
   groups: string[];
-  /** Exactly the keys aws-iam-authenticator sets: `arn`, `canonicalArn`, `sessionName`, `accessKeyId`, `principalId`. */
+  /** Exactly the keys aws-iam-authenticator sets: `arn`, `canonicalArn`, `sessionName`, `accessKeyId`, `principalId`,
+   * `sigs.k8s.io/aws-iam-authenticator/principalId`. */
   extra: Record<string, string[]>;
 }
 

@@ -48,6 +48,7 @@ describe('mapIdentity: the Kubernetes user', () => {
         sessionName: ['alice@example.com'],
         accessKeyId: [ACCESS_KEY_ID],
         principalId: ['AROAEXAMPLEROLEID001'],
+        'sigs.k8s.io/aws-iam-authenticator/principalId': ['AROAEXAMPLEROLEID001'],
       },
     });
     expect(result.row.source).toBe('aws-auth');
