@@ -21,7 +21,7 @@ const configWith = (username: string) => `
 clusterID: ${CLUSTER}
 server:
   port: 1
-  ec2DescribeInstancesQps: 15
+  master: https://127.0.0.1:6443
   mapUsers:
   - userARN: ${ALICE.arn}
     username: ${username}
@@ -54,7 +54,7 @@ describe('eksauth server with a config file', () => {
       const server = { url: `https://127.0.0.1:${port}/authenticate`, caPem: readFileSync(join(dir, 'state', 'cert.pem'), 'utf8') };
       const token = await mintToken(ALICE, CLUSTER);
       expect((await review(server, token)).body.status?.user?.username).toBe('alice-v1');
-      expect(output).toContain('server.ec2describeinstancesqps is an aws-iam-authenticator setting eksauth does not have; ignored');
+      expect(output).toContain('server.master is an aws-iam-authenticator setting eksauth does not have; ignored');
 
       writeFileSync(configFile, configWith('alice-v2'));
       await eventually(async () => (await review(server, token)).body.status?.user?.username === 'alice-v2', 'the edited config file');
