@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCachedLookup, createEc2PrivateDnsResolver } from '../../../src/authn/mapping/ec2-private-dns.js';
 import { parseAccessEntries } from '../../../src/authn/mapping/access-entries/access-entries.js';
 import { mapIdentity } from '../../../src/authn/mapping/map-identity.js';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEMO_EMULATOR_CONFIG } from '../../../src/emulator/config.js';
+import { startEmulator, type Emulator } from '../../../src/emulator/server.js';
 import { HAS_MOTO, startMoto, type Moto } from '../../support/moto.js';
 import { assumedRole } from './identities.js';
 
@@ -65,6 +69,111 @@ describe('createEc2PrivateDnsResolver', () => {
     await expect(resolve('alice')).rejects.toMatchObject({ code: 'ERR_EC2_PRIVATE_DNS' });
   });
 });
+
+describe('createEc2PrivateDnsResolver with ec2DescribeInstancesRoleARN and sourceARN', () => {
+  const ROLE = 'arn:aws:iam::111122223333:role/eks-admin';
+  const SOURCE_ARN = 'arn:aws:eks:us-west-2:444455556666:cluster/prod';
+  let emulator: Emulator;
+  let sts: Recorder;
+  let ec2: Recorder;
+
+  beforeAll(async () => {
+    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
+    // STS requests go through a recorder to the emulator, which checks their SigV4 signature and the role's trust.
+    sts = await startRecorder((request, body) => forward(emulator.url, request, body));
+    ec2 = await startRecorder(async (_request, body) => ({ status: 200, body: describeInstancesXml(instanceIdsOf(body)) }));
+  });
+  afterAll(async () => {
+    await Promise.all([sts?.close(), ec2?.close(), emulator?.close()]);
+  });
+
+  it('assumes the role with the source headers signed, then calls EC2 as the role', async () => {
+    const [alice] = DEMO_EMULATOR_CONFIG.identities;
+    const resolve = createEc2PrivateDnsResolver({
+      region: REGION, endpoint: ec2.url, stsEndpoint: sts.url, roleArn: ROLE, sourceArn: SOURCE_ARN,
+      credentials: { accessKeyId: alice?.accessKeyId ?? '', secretAccessKey: alice?.secretAccessKey ?? '' },
+    });
+    expect(await resolve('i-0123456789abcdef0')).toBe('ip-i-0123456789abcdef0.us-west-2.compute.internal');
+    const [assume] = sts.requests;
+    expect(assume?.body).toContain('Action=AssumeRole');
+    expect(assume?.body).toContain(`RoleArn=${encodeURIComponent(ROLE)}`);
+    expect(assume?.body).toContain('DurationSeconds=3600');
+    expect(assume?.headers['x-amz-source-arn']).toBe(SOURCE_ARN);
+    expect(assume?.headers['x-amz-source-account']).toBe('444455556666');
+    expect(assume?.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-source-account;x-amz-source-arn/);
+    expect(assume?.status).toBe(200);
+    // EC2 is called with the emulator's temporary credentials for the role, not alice's key.
+    expect(ec2.requests[0]?.headers.authorization).not.toContain(alice?.accessKeyId ?? '');
+    expect(ec2.requests[0]?.headers['x-amz-security-token']).toBeDefined();
+  });
+
+  it('batches a flood of lookups into few DescribeInstances calls', async () => {
+    const before = ec2.requests.length;
+    const resolve = createEc2PrivateDnsResolver({ region: REGION, endpoint: ec2.url, credentials: DUMMY_CREDENTIALS, qps: 0 });
+    const flood = Array.from({ length: 150 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    const names = await Promise.all(flood.map((id) => resolve(id)));
+    expect(names[149]).toBe(`ip-${flood[149]}.us-west-2.compute.internal`);
+    const calls = ec2.requests.slice(before).map((request) => instanceIdsOf(request.body).length);
+    expect(calls.reduce((sum, n) => sum + n, 0)).toBe(150);
+    expect(calls.length).toBeLessThanOrEqual(5 + 2);
+  });
+});
+
+interface Recorded {
+  headers: IncomingHttpHeaders;
+  body: string;
+  status?: number;
+}
+
+interface Recorder {
+  url: string;
+  requests: Recorded[];
+  close(): Promise<void>;
+}
+
+/** A loopback HTTP server that records each request and answers with `answer`. */
+async function startRecorder(answer: (request: IncomingMessage, body: string) => Promise<{ status: number; body: string; headers?: Record<string, string> }>): Promise<Recorder> {
+  const requests: Recorded[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const recorded: Recorded = { headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(recorded);
+      void answer(request, recorded.body).then((reply) => {
+        recorded.status = reply.status;
+        response.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers }).end(reply.body);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** Passes a request on to `target` unchanged (the Host header too, so the signature still holds). */
+function forward(target: string, request: IncomingMessage, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(`${target}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers: request.headers }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+function instanceIdsOf(body: string): string[] {
+  return [...new URLSearchParams(body).entries()].filter(([key]) => key.startsWith('InstanceId.')).map(([, value]) => value);
+}
+
+function describeInstancesXml(instanceIds: readonly string[]): string {
+  const items = instanceIds.map((id) =>
+    `<item><instanceId>${id}</instanceId><privateDnsName>ip-${id}.us-west-2.compute.internal</privateDnsName></item>`).join('');
+  return '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>' +
+    `<reservationSet><item><reservationId>r-1</reservationId><instancesSet>${items}</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
+}
 
 if (!HAS_MOTO) console.log('skipping EC2 DescribeInstances tests against moto: moto_server is not on PATH');
 
