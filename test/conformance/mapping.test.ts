@@ -15,6 +15,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { startServer, type RunningServer } from '../../src/server/run.js';
 import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
 import { eventually, logSink, mintToken, request, review } from '../server/helpers.js';
+import { describeInstancesXml, forward, instanceIdsOf, startRecorder, type Recorder } from '../support/aws-recorder.js';
 import { runEksauth } from '../support/eksauth.js';
 import { tempDir } from '../support/tools.js';
 
@@ -22,6 +23,9 @@ const CLUSTER = 'conformance';
 const ACCOUNT = '111122223333';
 const SCRUBBED_ACCOUNT = '444455556666';
 const SERVICE_ACCOUNT_TOKEN = 'eksauth-conformance-service-account-token';
+const INSTANCE_ID = 'i-0123456789abcdef0';
+const EC2_ROLE = `arn:aws:iam::${ACCOUNT}:role/ec2-describer`;
+const SOURCE_ARN = `arn:aws:eks:us-west-2:${ACCOUNT}:cluster/conformance`;
 
 function identity(name: string, arn: string, userId: string, session = false): EmulatorIdentity {
   const key = `EKSAUTHCONF${name.toUpperCase().padEnd(9, '0')}`.slice(0, 20);
@@ -45,10 +49,16 @@ const WHO = {
   ssoDev: identity('ssodev', `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Dev_0123456789abcdef/dana@example.com`, 'AROACONFORMANCESSODEV:dana@example.com', true),
   ssoDevAdmins: identity('ssoadm', `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Dev_Admins_fedcba9876543210/erin`, 'AROACONFORMANCESSOADM:erin', true),
   sam: identity('sam', `arn:aws:iam::${SCRUBBED_ACCOUNT}:user/sam`, 'AIDACONFORMANCESAM001'),
+  node: identity('node', `arn:aws:sts::${ACCOUNT}:assumed-role/NodeRole/${INSTANCE_ID}`, `AROACONFORMANCENODE01:${INSTANCE_ID}`, true),
+  // The server's own credentials, which assume the role for EC2 lookups.
+  server: identity('server', `arn:aws:iam::${ACCOUNT}:user/eksauth-server`, 'AIDACONFORMANCESERVER'),
 };
 type Who = keyof typeof WHO;
 
-const EMULATOR_CONFIG: EmulatorConfig = { identities: Object.values(WHO) };
+const EMULATOR_CONFIG: EmulatorConfig = {
+  identities: Object.values(WHO),
+  roles: [{ arn: EC2_ROLE, trustedPrincipals: [WHO.server.arn] }],
+};
 
 /** The aws-auth ConfigMap's data, every case at once. */
 const AWS_AUTH_DATA = {
@@ -66,6 +76,9 @@ const AWS_AUTH_DATA = {
     '    accountID: "111122223333"',
     '  username: sso-dev:{{SessionName}}',
     '  groups: [sso-devs]',
+    '- rolearn: arn:aws:iam::111122223333:role/NodeRole',
+    '  username: system:node:{{EC2PrivateDNSName}}',
+    '  groups: [system:bootstrappers, system:nodes]',
     '',
   ].join('\n'),
   maproles: '- rolearn: arn:aws:iam::111122223333:role/Typo\n  username: typo\n',
@@ -104,8 +117,8 @@ interface Case {
   differs?: string;
   /** `--feature-gates=SSORoleMatch=true` for this case. */
   ssoGate?: boolean;
-  /** Checked through `eksauth verify` only, because the server here runs with SSORoleMatch on. */
-  verifyOnly?: true;
+  /** Checked through one surface only: the server here runs with SSORoleMatch on, and only it looks up EC2. */
+  only?: 'verify' | 'server';
 }
 
 const REFUSED: Answer = {};
@@ -137,7 +150,12 @@ const CASES: Case[] = [
     differs: 'the reference globs AWSReservedSSO_Dev_*, which also matches the roles of permission set Dev_Admins; eksauth ' +
       'takes the suffix after the last underscore, so a Dev row never grants Dev_Admins users',
   },
-  { behaviour: 'sso row with SSORoleMatch off is skipped', who: 'ssoDev', eksauth: REFUSED, reference: REFUSED, verifyOnly: true },
+  { behaviour: 'sso row with SSORoleMatch off is skipped', who: 'ssoDev', eksauth: REFUSED, reference: REFUSED, only: 'verify' },
+  {
+    behaviour: '{{EC2PrivateDNSName}} looked up as ec2DescribeInstancesRoleARN', who: 'node', only: 'server',
+    eksauth: { username: `system:node:ip-${INSTANCE_ID}.us-west-2.compute.internal`, groups: ['system:bootstrappers', 'system:nodes'] },
+    reference: { username: `system:node:ip-${INSTANCE_ID}.us-west-2.compute.internal`, groups: ['system:bootstrappers', 'system:nodes'] },
+  },
   { behaviour: 'a bad row does not disable the good rows beside it', who: 'alice', eksauth: { username: 'alice', groups: ['developers'] }, reference: { username: 'alice', groups: ['developers'] } },
 ];
 
@@ -146,6 +164,9 @@ describe('mapping conformance with aws-iam-authenticator', () => {
   let api: TestApiServer;
   let server: RunningServer;
   let mappingFile: string;
+  let sts: Recorder;
+  let ec2: Recorder;
+  const savedEnv = { ...process.env };
   const log = logSink();
   const tokens = new Map<Who, string>();
   const token = (who: Who): string => tokens.get(who) ?? '';
@@ -160,18 +181,27 @@ describe('mapping conformance with aws-iam-authenticator', () => {
     mappingFile = join(tempDir(), 'aws-auth.json');
     writeFileSync(mappingFile, MANIFEST);
     for (const who of Object.keys(WHO) as Who[]) tokens.set(who, await mintToken(WHO[who], CLUSTER));
+    // The server finds STS and EC2, and its own credentials, the way the SDK does in a pod: from the environment.
+    sts = await startRecorder((request, body) => forward(emulator.url, request, body));
+    ec2 = await startRecorder(async (_request, body) => ({ status: 200, body: describeInstancesXml(instanceIdsOf(body)) }));
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_STS: sts.url, AWS_ENDPOINT_URL_EC2: ec2.url,
+      AWS_ACCESS_KEY_ID: WHO.server.accessKeyId, AWS_SECRET_ACCESS_KEY: WHO.server.secretAccessKey,
+    });
     server = await startServer({
       clusterId: CLUSTER, port: 0, opsPort: null, stateDir: join(tempDir(), 'state'), stsEndpoint: emulator.url,
       backendMode: ['EKSConfigMap'],
       featureGates: { SSORoleMatch: true, IAMIdentityMappingCRD: false, ConfiguredInitDirectories: false },
       scrubbedAccounts: [SCRUBBED_ACCOUNT],
       reservedPrefixConfig: { EKSConfigMap: ['ops:'] },
+      region: 'us-west-2', ec2DescribeInstancesRoleArn: EC2_ROLE, sourceArn: SOURCE_ARN,
     }, { logDestination: log, kubernetes: { server: api.url, caPem: api.caPem, token: SERVICE_ACCOUNT_TOKEN } });
     await eventually(async () => (await review(server, token('alice'))).status === 200, 'the ConfigMap loaded');
   });
   afterAll(async () => {
+    process.env = savedEnv;
     await server?.close();
-    await api?.close();
+    await Promise.all([api?.close(), sts?.close(), ec2?.close()]);
     await emulator?.close();
   });
 
@@ -192,13 +222,15 @@ describe('mapping conformance with aws-iam-authenticator', () => {
   }
 
   describe.each(CASES)('$behaviour ($who)', (row) => {
-    it('eksauth verify --mapping answers as the table says', async () => {
-      const { code, answer } = await verify(row.who, row.ssoGate === true ? ['--feature-gates', 'SSORoleMatch=true'] : []);
-      expect(answer).toEqual(row.eksauth);
-      expect(code).toBe(row.eksauth.username === undefined ? 5 : 0);
-    });
+    if (row.only !== 'server') {
+      it('eksauth verify --mapping answers as the table says', async () => {
+        const { code, answer } = await verify(row.who, row.ssoGate === true ? ['--feature-gates', 'SSORoleMatch=true'] : []);
+        expect(answer).toEqual(row.eksauth);
+        expect(code).toBe(row.eksauth.username === undefined ? 5 : 0);
+      });
+    }
 
-    if (row.verifyOnly === undefined) {
+    if (row.only !== 'verify') {
       it('the server answers the same TokenReview', async () => {
         expect(await serverAnswer(row.who)).toEqual(row.eksauth);
       });
@@ -242,6 +274,15 @@ describe('mapping conformance with aws-iam-authenticator', () => {
     expect(granted).not.toEqual([]);
     for (const entry of granted) expect(entry).not.toHaveProperty('arn');
     for (const entry of granted) expect(entry).not.toHaveProperty('principalId');
+  });
+
+  it('looks up EC2 as ec2DescribeInstancesRoleARN, sending sourceARN as the reference does', async () => {
+    await serverAnswer('node');
+    const assume = sts.requests.find((request) => request.body.includes('Action=AssumeRole'));
+    expect(assume).toMatchObject({ status: 200, headers: { 'x-amz-source-arn': SOURCE_ARN, 'x-amz-source-account': ACCOUNT } });
+    expect(assume?.body).toContain(`RoleArn=${encodeURIComponent(EC2_ROLE)}`);
+    expect(ec2.requests.map((request) => instanceIdsOf(request.body))).toEqual([[INSTANCE_ID]]);
+    expect(ec2.requests[0]?.headers.authorization).not.toContain(WHO.server.accessKeyId);
   });
 
   it('keeps the uid and extra of other accounts as the reference sets them', async () => {

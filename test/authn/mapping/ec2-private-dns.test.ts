@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCachedLookup, createEc2PrivateDnsResolver } from '../../../src/authn/mapping/ec2-private-dns.js';
 import { parseAccessEntries } from '../../../src/authn/mapping/access-entries/access-entries.js';
 import { mapIdentity } from '../../../src/authn/mapping/map-identity.js';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DEMO_EMULATOR_CONFIG } from '../../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../../src/emulator/server.js';
+import { describeInstancesXml, forward, instanceIdsOf, startRecorder, type Recorder } from '../../support/aws-recorder.js';
 import { HAS_MOTO, startMoto, type Moto } from '../../support/moto.js';
 import { assumedRole } from './identities.js';
 
@@ -118,62 +117,6 @@ describe('createEc2PrivateDnsResolver with ec2DescribeInstancesRoleARN and sourc
     expect(calls.length).toBeLessThanOrEqual(5 + 2);
   });
 });
-
-interface Recorded {
-  headers: IncomingHttpHeaders;
-  body: string;
-  status?: number;
-}
-
-interface Recorder {
-  url: string;
-  requests: Recorded[];
-  close(): Promise<void>;
-}
-
-/** A loopback HTTP server that records each request and answers with `answer`. */
-async function startRecorder(answer: (request: IncomingMessage, body: string) => Promise<{ status: number; body: string; headers?: Record<string, string> }>): Promise<Recorder> {
-  const requests: Recorded[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const recorded: Recorded = { headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(recorded);
-      void answer(request, recorded.body).then((reply) => {
-        recorded.status = reply.status;
-        response.writeHead(reply.status, { 'content-type': 'text/xml', ...reply.headers }).end(reply.body);
-      });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** Passes a request on to `target` unchanged (the Host header too, so the signature still holds). */
-function forward(target: string, request: IncomingMessage, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = httpRequest(`${target}${request.url ?? '/'}`, { method: request.method ?? 'POST', headers: request.headers }, (answer) => {
-      const chunks: Buffer[] = [];
-      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-      answer.on('end', () => resolve({ status: answer.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
-
-function instanceIdsOf(body: string): string[] {
-  return [...new URLSearchParams(body).entries()].filter(([key]) => key.startsWith('InstanceId.')).map(([, value]) => value);
-}
-
-function describeInstancesXml(instanceIds: readonly string[]): string {
-  const items = instanceIds.map((id) =>
-    `<item><instanceId>${id}</instanceId><privateDnsName>ip-${id}.us-west-2.compute.internal</privateDnsName></item>`).join('');
-  return '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>' +
-    `<reservationSet><item><reservationId>r-1</reservationId><instancesSet>${items}</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
-}
 
 if (!HAS_MOTO) console.log('skipping EC2 DescribeInstances tests against moto: moto_server is not on PATH');
 
