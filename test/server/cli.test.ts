@@ -22,6 +22,9 @@ clusterID: ${CLUSTER}
 server:
   port: 1
   master: https://127.0.0.1:6443
+  mapRoles:
+  - sso: {permissionSetName: Dev, accountID: "111122223333"}
+    username: dev:{{SessionName}}
   mapUsers:
   - userARN: ${ALICE.arn}
     username: ${username}
@@ -43,7 +46,7 @@ describe('eksauth server with a config file', () => {
     const port = await freePort();
     const child = spawn(process.execPath, [
       EKSAUTH_CLI, 'server', '--config', configFile, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'),
-      '--sts-endpoint', emulator.url,
+      '--sts-endpoint', emulator.url, '--feature-gates', 'SSORoleMatch=true', '--ec2-describeInstances-qps', '20',
     ], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
@@ -55,6 +58,8 @@ describe('eksauth server with a config file', () => {
       const token = await mintToken(ALICE, CLUSTER);
       expect((await review(server, token)).body.status?.user?.username).toBe('alice-v1');
       expect(output).toContain('server.master is an aws-iam-authenticator setting eksauth does not have; ignored');
+      // SSORoleMatch is on: the sso row loads instead of being skipped.
+      expect(output).not.toContain('part skipped');
 
       writeFileSync(configFile, configWith('alice-v2'));
       await eventually(async () => (await review(server, token)).body.status?.user?.username === 'alice-v2', 'the edited config file');
