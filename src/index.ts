@@ -67,10 +67,15 @@ export type {
   MapResult,
   MapOptions,
   AccessEntryType,
+  AwsAuthParseOptions,
+  MappingProblem,
+  MappingProblemKind,
+  SsoRoleMatch,
 } from './authn/mapping/types.js';
 export { mapIdentity, orderByDefaultPrecedence, DEFAULT_PRECEDENCE, RESERVED_USERNAME_PREFIXES } from './authn/mapping/map-identity.js';
 export { parseAwsAuthConfigMap } from './authn/mapping/configmap/configmap.js';
 export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
+export { parseFeatureGates, DEFAULT_FEATURE_GATES, type FeatureGates } from './authn/mapping/feature-gates.js';
 export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';
 

@@ -17,6 +17,7 @@ const ROOT_ARN = new RegExp(`^arn:(${PARTITION}):iam::(${ACCOUNT}):root$`);
 // STS names no path in session ARNs, but aws-iam-authenticator accepts one (assumed-role/Org/Team/Admin/Session);
 // the emulator can be configured to answer with such an ARN to test that.
 const ASSUMED_ROLE_ARN = new RegExp(`^arn:(${PARTITION}):sts::(${ACCOUNT}):assumed-role(${PATH})(${NAME})/([\\w+=,.@-]{2,64})$`);
+// GetFederationToken sessions; they sign requests like any other identity.
 const FEDERATED_USER_ARN = new RegExp(`^arn:(${PARTITION}):sts::(${ACCOUNT}):federated-user/([\\w+=,.@-]{2,32})$`);
 
 export type PrincipalArn =

@@ -3,7 +3,7 @@
  * file's embedded mappings) and the aws-auth ConfigMap, each kept current while the server runs.
  */
 import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
-import type { MappingSource } from '../authn/mapping/types.js';
+import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
 import { readEmbeddedMappings, type ServerConfig } from './config.js';
 import { watchAwsAuthConfigMap, type KubernetesAccess } from './configmap-source.js';
 import { watchMappingFile } from './file-source.js';
@@ -48,7 +48,7 @@ export async function startServerMappings(config: ServerConfig, options: ServerM
     for (const mode of config.backendMode) {
       watched.push(mode === 'MountedFile'
         ? await startFileBackend(config, reporter)
-        : await watchAwsAuthConfigMap({ access: kubernetesAccess(config, options), ...config.configMap }, reporter));
+        : await watchAwsAuthConfigMap({ access: kubernetesAccess(config, options), ...config.configMap, parse: parseOptionsOf(config) }, reporter));
       rebuild();
     }
   } catch (err) {
@@ -68,14 +68,21 @@ export async function startServerMappings(config: ServerConfig, options: ServerM
 /** The mapping file, else the config file's embedded mappings, else (as aws-iam-authenticator) no rows at all. */
 async function startFileBackend(config: ServerConfig, reporter: SourceReporter): Promise<WatchedSource> {
   const intervalMs = config.mappingReloadIntervalMs;
-  if (config.mappingFile !== undefined) return watchMappingFile({ path: config.mappingFile, parse: parseMappingFile, intervalMs }, reporter);
+  const parseOptions = parseOptionsOf(config);
+  if (config.mappingFile !== undefined) {
+    return watchMappingFile({ path: config.mappingFile, parse: (text, path) => parseMappingFile(text, path, parseOptions), intervalMs }, reporter);
+  }
   if (config.embeddedMappings !== undefined) {
-    return watchMappingFile({ path: config.embeddedMappings.path, parse: readEmbeddedMappings, intervalMs }, reporter);
+    return watchMappingFile({ path: config.embeddedMappings.path, parse: (text, path) => readEmbeddedMappings(text, path, parseOptions), intervalMs }, reporter);
   }
   reporter.log.warn('MountedFile backend without a mapping file or mappings in the config file: it maps nobody');
   const holder = new SourceHolder('file:(none)', reporter);
   holder.accept(parseMappingFile('', '(none)'), 'no mappings configured');
   return { name: holder.name, current: () => holder.current(), state: () => holder.state(), close: async () => undefined };
+}
+
+function parseOptionsOf(config: ServerConfig): AwsAuthParseOptions {
+  return { ssoRoleMatch: config.featureGates.SSORoleMatch };
 }
 
 function kubernetesAccess(config: ServerConfig, options: ServerMappingsOptions): KubernetesAccess {

@@ -4,6 +4,7 @@
  * the validated allow-listed host names, never anything a caller can invent.
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MappingProblemKind } from '../authn/mapping/types.js';
 import type { CacheResult } from '../lib/expiring-cache.js';
 
 /** Why a review ended the way it did; also the `outcome` label. */
@@ -82,6 +83,8 @@ export interface ServerMetrics {
   cacheSize(entries: number): void;
   mappingSource(state: MappingSourceState): void;
   mappingSourceError(source: string, kind: 'invalid' | 'watch' | 'read'): void;
+  /** A part of an accepted version that was skipped: a near-miss ConfigMap key, a row that failed validation. */
+  mappingSkipped(source: string, kind: MappingProblemKind): void;
   connections(listener: ListenerName, open: number): void;
   connectionClosed(listener: ListenerName, reason: ConnectionCloseReason): void;
   /** STS calls in flight now; `waited` when this one started with every STS connection already in use. */
@@ -236,6 +239,11 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
     name: 'eksauth_mapping_source_errors_total', help: 'Mapping source failures: invalid content, watch/list failures, unreadable files',
     labelNames: ['source', 'kind'], registers,
   });
+  const skipped: Counter<'source' | 'kind'> = new prom.Counter({
+    name: 'eksauth_mapping_skipped_total',
+    help: 'Parts of loaded mapping versions that map nobody: near-miss-key (e.g. maproles), unknown-key, invalid-row, feature-gate-off',
+    labelNames: ['source', 'kind'], registers,
+  });
   const sourceUpdated: Gauge<'source'> = new prom.Gauge({
     name: 'eksauth_mapping_source_last_success_timestamp_seconds', help: 'When the mapping source last loaded successfully',
     labelNames: ['source'], registers,
@@ -278,6 +286,7 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
       // The reference counts the aws-auth ConfigMap's watch failures on their own.
       if (kind === 'watch' && source.startsWith('configmap:')) reference.configMapWatchFailure();
     },
+    mappingSkipped: (source, kind) => skipped.inc({ source, kind }),
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -9,11 +9,11 @@
  */
 import type { StsIdentity } from '../authn/arn.js';
 import { mapIdentity } from '../authn/mapping/map-identity.js';
-import type { KubernetesUser, MapOptions, MappingRow } from '../authn/mapping/types.js';
+import type { KubernetesUser, MapOptions, MappingRow, MappingSourceKind } from '../authn/mapping/types.js';
 import { verifyToken, type VerifyTokenOptions } from '../authn/verify.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { decodeToken } from '../token/format.js';
-import type { ServerConfig } from './config.js';
+import type { BackendMode, ServerConfig } from './config.js';
 import { withDeadline } from './deadline.js';
 import type { ServerMappings } from './mappings.js';
 import type { CacheResult, ReviewOutcome, ServerMetrics } from './metrics.js';
@@ -37,6 +37,8 @@ export interface ReviewResult {
   cache?: CacheResult;
   /** For `error` outcomes: what went wrong inside, for the log only. */
   detail?: string;
+  /** The identity's account is in `scrubbedAccounts`: logs name neither its ARN nor its ids. */
+  scrubbed?: boolean;
 }
 
 export type TokenReviewer = (token: string) => Promise<ReviewResult>;
@@ -79,6 +81,7 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
   const { config } = deps;
   const mapOptions: MapOptions = {
     reservedPrefixAllowList: config.reservedPrefixAllowList,
+    reservedUsernamePrefixes: reservedUsernamePrefixesOf(config),
     ...(config.allowedAccounts === undefined ? {} : { allowedAccounts: config.allowedAccounts }),
     ...(deps.ec2PrivateDnsName === undefined ? {} : { ec2PrivateDnsName: deps.ec2PrivateDnsName }),
   };
@@ -93,11 +96,12 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
     }
     deps.metrics.cacheLookup(cache);
     const mapped = await mapIdentity(identity, deps.mappings.sources(), mapOptions);
-    if (!mapped.mapped) {
-      return { status: 403, outcome: 'unmapped', reason: mapped.reason, ...(mapped.hint === undefined ? {} : { hint: mapped.hint }), identity, cache };
-    }
-    return { status: 200, outcome: 'authenticated', user: mapped.user, row: mapped.row, identity, cache };
+    const result: ReviewResult = mapped.mapped
+      ? { status: 200, outcome: 'authenticated', user: mapped.user, row: mapped.row, identity, cache }
+      : { status: 403, outcome: 'unmapped', reason: mapped.reason, ...(mapped.hint === undefined ? {} : { hint: mapped.hint }), identity, cache };
+    return scrubbedAccounts.has(identity.accountId) ? scrub(result) : result;
   };
+  const scrubbedAccounts = new Set(config.scrubbedAccounts);
   return (token) => {
     if (!deps.mappings.ready()) {
       return Promise.resolve({ status: 503, outcome: 'not_ready', reason: 'the mapping sources are still loading; retry shortly' });
@@ -108,6 +112,31 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
       reason: `no answer within ${config.reviewTimeoutMs} ms (STS or a mapping lookup is slow); the review fails closed`,
     }));
   };
+}
+
+// The backends the reference's reservedPrefixConfig names, and the kind of source each one serves.
+const SOURCE_KIND_OF_BACKEND: Partial<Record<BackendMode, MappingSourceKind>> = { MountedFile: 'file', EKSConfigMap: 'aws-auth' };
+
+function reservedUsernamePrefixesOf(config: ServerConfig): NonNullable<MapOptions['reservedUsernamePrefixes']> {
+  const bySourceKind: NonNullable<MapOptions['reservedUsernamePrefixes']> = {};
+  for (const [backend, prefixes] of Object.entries(config.reservedPrefixConfig) as [BackendMode, string[]][]) {
+    const kind = SOURCE_KIND_OF_BACKEND[backend];
+    if (kind !== undefined) bySourceKind[kind] = prefixes;
+  }
+  return bySourceKind;
+}
+
+/**
+ * aws-iam-authenticator's `scrubbedAccounts`: the answer's uid names the username instead of the account and principal
+ * id, `extra` is empty, and the reason and logs name no ARN.
+ */
+function scrub(result: ReviewResult): ReviewResult {
+  const { identity: _identity, hint: _hint, ...rest } = result;
+  if (result.user === undefined) {
+    return { ...rest, scrubbed: true, reason: 'the identity is not mapped to a Kubernetes user (its account is scrubbed from logs; eksauth verify names it)' };
+  }
+  const user = { ...result.user, uid: `aws-iam-authenticator:administrative:${result.user.username}`, extra: {} };
+  return { ...rest, user, scrubbed: true };
 }
 
 /** The verifier's options (which the cache keys on) and a verification under them, timing the STS call per host. */

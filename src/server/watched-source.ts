@@ -119,7 +119,17 @@ export class SourceHolder {
     this.offered = undefined;
     this.report();
     this.reporter.log.info({ source: this.name, rows: source.candidates().length, recovered }, `mapping source loaded: ${why}`);
+    this.reportSkipped(source);
     this.reporter.onChange();
+  }
+
+  /** What the accepted version left out: one warning and one count each; the written values at debug level only. */
+  private reportSkipped(source: MappingSource): void {
+    for (const problem of source.problems ?? []) {
+      this.reporter.metrics.mappingSkipped(this.name, problem.kind);
+      this.reporter.log.warn({ source: this.name, kind: problem.kind, problem: problem.summary }, 'mapping source: part skipped, the rest applies');
+      this.reporter.log.debug({ source: this.name, kind: problem.kind, detail: problem.detail }, 'mapping source: part skipped: the full message');
+    }
   }
 
   /**

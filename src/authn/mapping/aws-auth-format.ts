@@ -14,14 +14,19 @@
  * ```
  *
  * Each section is a list, or (as in the ConfigMap's `data`) a string holding that list as YAML. Field names are
- * matched case-insensitively, as aws-iam-authenticator does; unknown fields are errors. Role ARNs may carry a path:
+ * matched case-insensitively, as aws-iam-authenticator does; a row with an unknown field is skipped (a typo such as
+ * `grups` must not silently grant a row without its groups). A `mapRoles` row may instead carry
+ * `sso: {permissionSetName, accountID, partition?}`, matching that permission set's role whatever its suffix, when
+ * the `SSORoleMatch` feature gate is on. Role ARNs may carry a path:
  * it is stripped before matching, because sessions of a role never show it (EKS's own aws-auth requires rows without
  * a path; here both forms work). A row's username and groups are templates, see `templates.ts`.
  */
+import { IDENTITY_ARN_PARTITIONS } from '../arn.js';
 import type { CanonicalArn } from '../arn.js';
+import { isEksAuthError } from '../../errors.js';
 import type { LocatedRow } from './lookup-source.js';
 import { createLookupSource } from './lookup-source.js';
-import type { MappingSource } from './types.js';
+import type { AwsAuthParseOptions, MappingProblem, MappingSource, SsoRoleMatch } from './types.js';
 import {
   describeShape,
   invalidMapping,
@@ -42,12 +47,19 @@ export interface AwsAuthSourceInit {
   kind: 'aws-auth' | 'file';
   /** Prefix for error locations, followed by the section name: e.g. `aws-auth: data.` or `file:/etc/mapping.yaml: `. */
   where: string;
+  /** Problems found before the sections were read (near-miss ConfigMap keys); the source reports them too. */
+  problems?: readonly MappingProblem[];
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+// AWS's rule for permission set names (the reference checks the same).
+const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
 
 /**
- * Builds a source from the three aws-auth sections (lists, YAML strings, or absent).
+ * Builds a source from the three aws-auth sections (lists, YAML strings, or absent). A section that does not parse
+ * (bad YAML, not a list) throws `ERR_INVALID_MAPPING`, so a watcher keeps the last good version; a row that fails
+ * validation is left out and reported in the source's `problems`, and the other rows apply, as in
+ * aws-iam-authenticator.
  *
  * @example
  * ```ts
@@ -59,18 +71,42 @@ const ACCOUNT_ID = /^\d{12}$/;
  * source.candidates()[0]?.username; // 'admin'
  * ```
  */
-export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourceInit): MappingSource {
+export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourceInit, options: AwsAuthParseOptions = {}): MappingSource {
   const at = (section: string): string => `${init.where}${section}`;
-  const roles = readSection(sections.mapRoles, at('mapRoles')).map((item, i) =>
-    readRoleRow(item, `${at('mapRoles')}[${i}]`, init.name),
-  );
-  const users = readSection(sections.mapUsers, at('mapUsers')).map((item, i) =>
-    readUserRow(item, `${at('mapUsers')}[${i}]`, init.name),
-  );
-  const accounts = readSection(sections.mapAccounts, at('mapAccounts')).map((item, i) =>
-    readAccountRow(item, `${at('mapAccounts')}[${i}]`, init.name),
-  );
-  return createLookupSource({ name: init.name, kind: init.kind, principals: [...roles, ...users], accounts });
+  const problems: MappingProblem[] = [...(init.problems ?? [])];
+  const roles = readRows(sections.mapRoles, at('mapRoles'), problems, (item, where) => readRoleRow(item, where, init.name, options));
+  const users = readRows(sections.mapUsers, at('mapUsers'), problems, (item, where) => readUserRow(item, where, init.name));
+  const accounts = readRows(sections.mapAccounts, at('mapAccounts'), problems, (item, where) => readAccountRow(item, where, init.name));
+  return createLookupSource({
+    name: init.name,
+    kind: init.kind,
+    principals: [...roles, ...users].filter((located) => located.row.sso === undefined),
+    sso: roles.filter((located) => located.row.sso !== undefined),
+    accounts,
+    problems,
+  });
+}
+
+/** Reads a section's rows; a row that throws `ERR_INVALID_MAPPING` (or is an `sso` row with the gate off) is skipped. */
+function readRows(
+  value: unknown,
+  where: string,
+  problems: MappingProblem[],
+  readRow: (item: unknown, where: string) => LocatedRow | MappingProblem,
+): LocatedRow[] {
+  const rows: LocatedRow[] = [];
+  readSection(value, where).forEach((item, index) => {
+    const at = `${where}[${index}]`;
+    try {
+      const row = readRow(item, at);
+      if ('row' in row) rows.push(row);
+      else problems.push(row);
+    } catch (err) {
+      if (!isEksAuthError(err, 'ERR_INVALID_MAPPING')) throw err;
+      problems.push({ kind: 'invalid-row', summary: `${err.summary ?? at}; row skipped`, detail: `${err.message}; row skipped` });
+    }
+  });
+  return rows;
 }
 
 function readSection(value: unknown, where: string): unknown[] {
@@ -80,20 +116,52 @@ function readSection(value: unknown, where: string): unknown[] {
   return list;
 }
 
-function readRoleRow(item: unknown, where: string, source: string): LocatedRow {
-  const fields = readFields(item, where, ['rolearn', 'username', 'groups']);
-  const role = readPrincipalArn(fields.rolearn, `${where}.rolearn`, ['role'], roleFix);
-  return { where, row: { source, arn: role.arn, ...readUsernameAndGroups(fields, where) } };
+// `userid` is the reference's DynamicFile-only field; aws-auth rows may carry it and it changes nothing here.
+const IGNORED_ROW_FIELDS = ['userid'];
+
+function readRoleRow(item: unknown, where: string, source: string, options: AwsAuthParseOptions): LocatedRow | MappingProblem {
+  const fields = readFields(item, where, ['rolearn', 'sso', 'username', 'groups'], IGNORED_ROW_FIELDS);
+  if ((fields.rolearn === undefined) === (fields.sso === undefined)) {
+    throw invalidMapping(where, 'needs exactly one of rolearn and sso', undefined, { summary: 'needs exactly one of rolearn and sso' });
+  }
+  const names = readUsernameAndGroups(fields, where);
+  if (fields.sso === undefined) {
+    // An assumed-role ARN names its role (the reference canonicalises it the same way); the row matches every session.
+    const role = readPrincipalArn(fields.rolearn, `${where}.rolearn`, ['role', 'assumed-role'], roleFix);
+    return { where, row: { source, arn: role.arn, ...names } };
+  }
+  const sso = readSsoMatch(fields.sso, `${where}.sso`);
+  if (options.ssoRoleMatch !== true) {
+    const problem = 'is an sso row, which needs --feature-gates=SSORoleMatch=true; row skipped';
+    return { kind: 'feature-gate-off', summary: `${where} ${problem}`, detail: `${where} ${problem}` };
+  }
+  return { where, row: { source, sso, ...names } };
+}
+
+function readSsoMatch(value: unknown, where: string): SsoRoleMatch {
+  const fields = readFields(value, where, ['permissionSetName', 'accountID', 'partition']);
+  const permissionSetName = readString(fields.permissionSetName, `${where}.permissionSetName`);
+  if (!PERMISSION_SET_NAME.test(permissionSetName)) {
+    throw invalidMapping(`${where}.permissionSetName`, `('${permissionSetName.slice(0, 40)}') is not a permission set name`,
+      'use 1 to 32 letters, digits and +=,.@_-', { summary: 'is not a permission set name' });
+  }
+  const accountId = readAccountId(fields.accountID, `${where}.accountID`);
+  const partition = fields.partition === undefined ? 'aws' : readString(fields.partition, `${where}.partition`);
+  if (!IDENTITY_ARN_PARTITIONS.includes(partition)) {
+    throw invalidMapping(`${where}.partition`, `('${partition.slice(0, 20)}') is not an AWS partition`,
+      `use one of ${IDENTITY_ARN_PARTITIONS.join(', ')}`, { summary: 'is not an AWS partition' });
+  }
+  return { permissionSetName, accountId, partition };
 }
 
 function roleFix(parsed: CanonicalArn): string {
-  return parsed.kind === 'assumed-role'
-    ? `use the role's ARN, ${parsed.canonicalArn}`
-    : 'mapRoles takes role ARNs; put users in mapUsers (userarn)';
+  return parsed.kind === 'user' || parsed.kind === 'root' || parsed.kind === 'federated-user'
+    ? 'mapRoles takes role ARNs; put users in mapUsers (userarn)'
+    : 'use a role ARN';
 }
 
 function readUserRow(item: unknown, where: string, source: string): LocatedRow {
-  const fields = readFields(item, where, ['userarn', 'username', 'groups']);
+  const fields = readFields(item, where, ['userarn', 'username', 'groups'], IGNORED_ROW_FIELDS);
   const user = readPrincipalArn(
     fields.userarn,
     `${where}.userarn`,
@@ -111,9 +179,13 @@ function readUsernameAndGroups(fields: Record<string, unknown>, where: string): 
 }
 
 function readAccountRow(item: unknown, where: string, source: string): LocatedRow {
-  const account = readString(item, where);
+  return { where, row: { source, account: readAccountId(item, where), username: '', groups: [] } };
+}
+
+function readAccountId(value: unknown, where: string): string {
+  const account = readString(value, where);
   if (!ACCOUNT_ID.test(account)) {
     throw invalidMapping(where, `('${account.slice(0, 40)}') is not a 12-digit AWS account id`, undefined, { summary: 'is not a 12-digit AWS account id' });
   }
-  return { where, row: { source, account, username: '', groups: [] } };
+  return account;
 }
