@@ -142,7 +142,7 @@ function createRoutes(config: ServerConfig, parts: Parts, drain: Drain): { webho
   const { log, metrics, mappings } = parts;
   const cache = createReviewCache<StsIdentity>({ ttlMs: config.cacheTtlMs, maxEntries: config.cacheMaxEntries });
   const ec2PrivateDnsName = parts.options.ec2PrivateDnsName
-    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver(ec2ResolverOptions(config, config.region)));
+    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver(ec2ResolverOptions(config, config.region, metrics)));
   const review = createTokenReviewer({ config, mappings, metrics, cache, sts: parts.sts, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
   const authenticate = createWebhookHandler({ review, log, metrics, maxRequestBytes: config.maxRequestBytes });
   const ops = createOpsHandler({
@@ -235,9 +235,10 @@ async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: 
 }
 
 /** The reference's EC2 settings: the role to assume (with its source ARN) and the DescribeInstances rate. */
-function ec2ResolverOptions(config: ServerConfig, region: string): Ec2PrivateDnsResolverOptions {
+function ec2ResolverOptions(config: ServerConfig, region: string, metrics: ServerMetrics): Ec2PrivateDnsResolverOptions {
   return {
     region,
+    onDescribeInstances: () => metrics.ec2DescribeInstancesCall(),
     qps: config.ec2DescribeInstancesQps,
     burst: config.ec2DescribeInstancesBurst,
     ...(config.ec2DescribeInstancesRoleArn === undefined ? {} : { roleArn: config.ec2DescribeInstancesRoleArn }),

@@ -283,6 +283,8 @@ describe('mapping conformance with aws-iam-authenticator', () => {
     expect(assume?.body).toContain(`RoleArn=${encodeURIComponent(EC2_ROLE)}`);
     expect(ec2.requests.map((request) => instanceIdsOf(request.body))).toEqual([[INSTANCE_ID]]);
     expect(ec2.requests[0]?.headers.authorization).not.toContain(WHO.server.accessKeyId);
+    const metrics = (await request(server.url.replace('/authenticate', '/metrics'), { caPem: server.caPem })).text;
+    expect(metrics).toContain(`aws_iam_authenticator_ec2_describe_instances_calls_total ${ec2.requests.length}`);
   });
 
   it('keeps the uid and extra of other accounts as the reference sets them', async () => {

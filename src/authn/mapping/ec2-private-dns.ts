@@ -44,6 +44,8 @@ export interface Ec2PrivateDnsResolverOptions {
   burst?: number;
   /** How lookups are batched; see {@link createBatchedDescribe}. */
   batch?: BatchOptions;
+  /** Called for each DescribeInstances request sent (the server counts them as the reference does). */
+  onDescribeInstances?: () => void;
 }
 
 export interface CachedLookupOptions {
@@ -129,6 +131,7 @@ function describeInstancesFor(options: Ec2PrivateDnsResolverOptions): (instanceI
     describe ??= loadDescribeInstances(options);
     const call = await describe;
     await limit();
+    options.onDescribeInstances?.();
     return privateDnsNamesOf(await call(instanceIds));
   }, options.batch);
   return async (instanceId) => {
