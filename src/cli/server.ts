@@ -83,6 +83,9 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
     generateKubeconfig: flags.generateKubeconfig,
     mappingFile: flags.mappingFile,
     kubeconfig: flags.kubeconfig,
+    master: flags.master,
+    dynamicFilePath: flags.dynamicfilePath,
+    dynamicBackendModePath: flags.dynamicBackendModePath,
     stsEndpoint: flags.stsEndpoint,
     region: flags.ec2Region,
     allowedAccounts: flags.allowedAccount,
@@ -91,6 +94,7 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
   };
   if (flags.port !== undefined) settings.port = integerFlag(flags.port, '--port');
   if (flags.kubeconfigPregenerated === true) settings.kubeconfigPregenerated = true;
+  if (flags.dynamicfileUserIdStrict === true) settings.dynamicFileUserIdStrict = true;
   if (flags.backendMode !== undefined) settings.backendMode = parseBackendModes(flags.backendMode);
   if (flags.configmap !== undefined) settings.configMap = parseConfigMapRef(flags.configmap);
   if (flags.partition !== undefined) settings.partitions = flags.partition;

@@ -15,6 +15,11 @@ export interface FileSourceOptions {
   /** Turns the file's text into a source; throws `ERR_INVALID_MAPPING` (or any EksAuthError) for bad content. */
   parse: (text: string, path: string) => MappingSource;
   intervalMs: number;
+  /**
+   * Served while the file does not exist (at start, or once deleted) instead of failing the start or keeping the last
+   * version: DynamicFile's file is written by someone else, and its absence means nobody is mapped by it.
+   */
+  whenAbsent?: MappingSource;
 }
 
 /**
@@ -36,7 +41,12 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      const problem = `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && options.whenAbsent !== undefined) {
+        holder.accept(options.whenAbsent, 'no such file: nobody is mapped by it');
+        return;
+      }
+      const problem = `cannot read ${path} (${code ?? 'unreadable'})`;
       if (initial) throw new EksAuthError('ERR_INVALID_CONFIG', `The mapping file: ${problem}; check the path.`);
       holder.reject({ summary: problem, detail: problem }, 'read');
       return;

@@ -4,14 +4,16 @@
  * file, and SIGTERM stops it cleanly.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { parseServerConfigFile, resolveServerConfig } from '../../src/server/config.js';
-import { EKSAUTH_CLI } from '../support/eksauth.js';
+import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
+import { EKSAUTH_CLI, runEksauth } from '../support/eksauth.js';
+import { writeKubeconfig } from '../support/kubeconfig.js';
 import { cleanEnv, tempDir } from '../support/tools.js';
 import { ALICE, eventually, mintToken, request, review } from './helpers.js';
 import { freePort } from '../support/tools.js';
@@ -79,5 +81,49 @@ describe('deploy/eksauth.yaml', () => {
     });
     const role = manifests.find((m) => m.kind === 'Role') as { rules: { resourceNames: string[]; verbs: string[] }[] };
     expect(role.rules).toEqual([expect.objectContaining({ resourceNames: ['aws-auth'], verbs: ['get', 'list', 'watch'] })]);
+  });
+});
+
+describe('eksauth server reaching the Kubernetes API outside a pod, without --kubeconfig', () => {
+  const TOKEN = 'eksauth-cli-sa-token';
+  let api: TestApiServer;
+  beforeAll(async () => {
+    api = await startTestApiServer({ authenticate: async () => undefined, staticTokens: { [TOKEN]: { username: 'system:serviceaccount:kube-system:eksauth' } } });
+    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: `- userarn: ${ALICE.arn}\n  username: alice\n` });
+  });
+  afterAll(async () => api?.close());
+
+  it('fails at start, in one line naming --kubeconfig, when there is no KUBECONFIG and no ~/.kube/config', async () => {
+    const result = await runEksauth(['server', '-i', CLUSTER, '--port', '0', '--ops-port', 'off', '--state-dir', join(tempDir(), 's'), '--backend-mode', 'EKSConfigMap'],
+      { env: { HOME: tempDir(), KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined } });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('eksauth: Cannot reach the Kubernetes API for the EKSConfigMap backend: this is not a pod (KUBERNETES_SERVICE_HOST is unset), KUBECONFIG is unset and there is no ~/.kube/config; pass --kubeconfig (server.kubeconfig in a config file). (ERR_INVALID_CONFIG)');
+  });
+
+  it.each(['KUBECONFIG', '~/.kube/config'])('uses %s as client-go does', async (where) => {
+    const kubeconfig = await writeKubeconfig({ server: api.url, caPem: api.caPem, user: { token: TOKEN } });
+    const home = tempDir();
+    if (where !== 'KUBECONFIG') {
+      mkdirSync(join(home, '.kube'));
+      copyFileSync(kubeconfig, join(home, '.kube', 'config'));
+    }
+    const dir = tempDir();
+    const port = await freePort();
+    const child = spawn(process.execPath, [
+      EKSAUTH_CLI, 'server', '-i', CLUSTER, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'), '--backend-mode', 'EKSConfigMap',
+    ], { env: cleanEnv({ HOME: home, ...(where === 'KUBECONFIG' ? { KUBECONFIG: kubeconfig } : {}) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await eventually(() => output.includes('eksauth server listening'), `the server to listen (output: ${output})`);
+      const caPem = readFileSync(join(dir, 'state', 'cert.pem'), 'utf8');
+      await eventually(async () => (await request(`https://127.0.0.1:${port}/readyz`, { caPem })).text.includes('[+]mapping configmap:kube-system/aws-auth: 1 rows'), 'the ConfigMap listed');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(output).not.toMatch(/Invalid URL/);
   });
 });

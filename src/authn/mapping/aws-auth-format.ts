@@ -44,6 +44,18 @@ export interface AwsAuthSourceInit {
   where: string;
 }
 
+/**
+ * The rows' `userid` (the principal id, as EKS's DynamicFile rows carry it): not a field (aws-auth), `optional`, or
+ * `required` — then the row's ARN is optional, as in aws-iam-authenticator's `dynamicfileUserIDStrict`.
+ */
+export type UserIdField = 'absent' | 'optional' | 'required';
+
+/** The rows of the three sections, parsed, before they become a source. */
+export interface AwsAuthRows {
+  principals: LocatedRow[];
+  accounts: LocatedRow[];
+}
+
 const ACCOUNT_ID = /^\d{12}$/;
 
 /**
@@ -60,17 +72,37 @@ const ACCOUNT_ID = /^\d{12}$/;
  * ```
  */
 export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourceInit): MappingSource {
+  const { principals, accounts } = readAwsAuthRows(sections, init);
+  return createLookupSource({ name: init.name, kind: init.kind, principals, accounts });
+}
+
+/**
+ * Parses the three sections into rows (what {@link buildAwsAuthSource} indexes), for sources that index them
+ * differently, such as DynamicFile rows matched on `userid`.
+ *
+ * @example
+ * ```ts
+ * import { readAwsAuthRows } from './aws-auth-format.js';
+ * const rows = readAwsAuthRows(
+ *   { mapRoles: [{ userid: 'AROAEXAMPLE', username: 'admin', groups: [] }] },
+ *   { name: 'dynamicfile:/m.json', kind: 'file', where: 'dynamicfile:/m.json: ' },
+ *   'required',
+ * );
+ * rows.principals[0]?.row.principalId; // 'AROAEXAMPLE'
+ * ```
+ */
+export function readAwsAuthRows(sections: AwsAuthSections, init: AwsAuthSourceInit, userId: UserIdField = 'absent'): AwsAuthRows {
   const at = (section: string): string => `${init.where}${section}`;
   const roles = readSection(sections.mapRoles, at('mapRoles')).map((item, i) =>
-    readRoleRow(item, `${at('mapRoles')}[${i}]`, init.name),
+    readRoleRow(item, `${at('mapRoles')}[${i}]`, init.name, userId),
   );
   const users = readSection(sections.mapUsers, at('mapUsers')).map((item, i) =>
-    readUserRow(item, `${at('mapUsers')}[${i}]`, init.name),
+    readUserRow(item, `${at('mapUsers')}[${i}]`, init.name, userId),
   );
   const accounts = readSection(sections.mapAccounts, at('mapAccounts')).map((item, i) =>
     readAccountRow(item, `${at('mapAccounts')}[${i}]`, init.name),
   );
-  return createLookupSource({ name: init.name, kind: init.kind, principals: [...roles, ...users], accounts });
+  return { principals: [...roles, ...users], accounts };
 }
 
 function readSection(value: unknown, where: string): unknown[] {
@@ -80,10 +112,33 @@ function readSection(value: unknown, where: string): unknown[] {
   return list;
 }
 
-function readRoleRow(item: unknown, where: string, source: string): LocatedRow {
-  const fields = readFields(item, where, ['rolearn', 'username', 'groups']);
-  const role = readPrincipalArn(fields.rolearn, `${where}.rolearn`, ['role'], roleFix);
-  return { where, row: { source, arn: role.arn, ...readUsernameAndGroups(fields, where) } };
+function readRoleRow(item: unknown, where: string, source: string, userId: UserIdField): LocatedRow {
+  const fields = readFields(item, where, ['rolearn', 'username', 'groups', ...userIdFields(userId)]);
+  const principal = readPrincipal(fields, where, userId, 'rolearn', (value) => readPrincipalArn(value, `${where}.rolearn`, ['role'], roleFix).arn);
+  return { where, row: { source, ...principal, ...readUsernameAndGroups(fields, where) } };
+}
+
+function userIdFields(userId: UserIdField): string[] {
+  return userId === 'absent' ? [] : ['userid'];
+}
+
+/** The row's ARN and principal id; with a required `userid` the ARN may be left out (it is then not checked). */
+function readPrincipal(
+  fields: Record<string, unknown>,
+  where: string,
+  userId: UserIdField,
+  arnField: string,
+  readArn: (value: unknown) => string,
+): { arn?: string; principalId?: string } {
+  const principalId = userId === 'absent' || (userId === 'optional' && isBlank(fields.userid))
+    ? undefined
+    : readString(fields.userid, `${where}.userid`, 'dynamicfileUserIDStrict matches rows on the principal id: set userid (e.g. AROA…)');
+  const arn = userId === 'required' && isBlank(fields[arnField]) ? undefined : readArn(fields[arnField]);
+  return { ...(arn === undefined ? {} : { arn }), ...(principalId === undefined ? {} : { principalId }) };
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
 }
 
 function roleFix(parsed: CanonicalArn): string {
@@ -92,15 +147,15 @@ function roleFix(parsed: CanonicalArn): string {
     : 'mapRoles takes role ARNs; put users in mapUsers (userarn)';
 }
 
-function readUserRow(item: unknown, where: string, source: string): LocatedRow {
-  const fields = readFields(item, where, ['userarn', 'username', 'groups']);
-  const user = readPrincipalArn(
-    fields.userarn,
+function readUserRow(item: unknown, where: string, source: string, userId: UserIdField): LocatedRow {
+  const fields = readFields(item, where, ['userarn', 'username', 'groups', ...userIdFields(userId)]);
+  const principal = readPrincipal(fields, where, userId, 'userarn', (value) => readPrincipalArn(
+    value,
     `${where}.userarn`,
     ['user', 'root', 'federated-user'],
     () => 'mapUsers takes IAM user ARNs; put roles in mapRoles (rolearn)',
-  );
-  return { where, row: { source, arn: user.arn, ...readUsernameAndGroups(fields, where) } };
+  ).arn);
+  return { where, row: { source, ...principal, ...readUsernameAndGroups(fields, where) } };
 }
 
 function readUsernameAndGroups(fields: Record<string, unknown>, where: string): { username: string; groups: string[] } {
