@@ -13,7 +13,7 @@ import type { MappingSource } from '../authn/mapping/types.js';
 import { withDeadline } from './deadline.js';
 import { Supervisor, stoppableWatch } from './informer.js';
 import { loadKubeConfig, type KubernetesAccess } from './kube-access.js';
-import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface ConfigMapSourceOptions {
   access: KubernetesAccess;
@@ -66,12 +66,7 @@ export async function watchAwsAuthConfigMap(options: ConfigMapSourceOptions, rep
   informer.on('update', versions.apply);
   informer.on('delete', () => versions.absent('ConfigMap deleted: nobody is mapped by it'));
   supervisor.run(informer);
-  return {
-    name: holder.name,
-    current: () => holder.current(),
-    state: () => holder.state(),
-    close: () => supervisor.stop(informer),
-  };
+  return watchedSource(holder, () => supervisor.stop(informer));
 }
 
 /** Turns informer events into served versions: a ConfigMap parsed, or (deleted, absent, first one invalid) no rows. */

@@ -14,7 +14,7 @@ import {
 import { withDeadline } from './deadline.js';
 import { Supervisor, stoppableWatch } from './informer.js';
 import { loadKubeConfig, type KubernetesAccess } from './kube-access.js';
-import { rejectionOf, SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { rejectionOf, SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface CrdSourceOptions {
   access: KubernetesAccess;
@@ -70,12 +70,7 @@ export async function watchIdentityMappings(options: CrdSourceOptions, reporter:
     rebuild();
   });
   supervisor.run(informer);
-  return {
-    name: holder.name,
-    current: () => holder.current(),
-    state: () => holder.state(),
-    close: () => supervisor.stop(informer),
-  };
+  return watchedSource(holder, () => supervisor.stop(informer));
 }
 
 /** Serves the resources that parse; reports the first that does not (the others are in the debug log). */

@@ -8,7 +8,7 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
-import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface FileSourceOptions {
   path: string;
@@ -65,13 +65,8 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
     });
   };
   watchFile(path, { interval: options.intervalMs, persistent: false }, onStat);
-  return {
-    name: holder.name,
-    current: () => holder.current(),
-    state: () => holder.state(),
-    close: async () => {
-      unwatchFile(path, onStat);
-      await queue;
-    },
-  };
+  return watchedSource(holder, async () => {
+    unwatchFile(path, onStat);
+    await queue;
+  });
 }

@@ -16,7 +16,7 @@ import { watchMappingFile } from './file-source.js';
 import type { KubernetesAccess } from './kube-access.js';
 import type { Logger } from './logger.js';
 import type { MappingSourceState, ServerMetrics } from './metrics.js';
-import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface ServerMappings {
   /** The sources to map with, in precedence order; only those with a version loaded. */
@@ -116,7 +116,7 @@ async function startFileBackend(config: ServerConfig, reporter: SourceReporter):
   reporter.log.warn('MountedFile backend without a mapping file or mappings in the config file: it maps nobody');
   const holder = new SourceHolder('file:(none)', reporter);
   holder.accept(parseMappingFile('', '(none)'), 'no mappings configured');
-  return { name: holder.name, current: () => holder.current(), state: () => holder.state(), close: async () => undefined };
+  return watchedSource(holder, async () => undefined);
 }
 
 /** The DynamicFile: maps nobody while the file is absent (EKS writes it), as the reference's waits for it. */

@@ -29,6 +29,18 @@ export interface SourceReporter {
   onChange: () => void;
 }
 
+/**
+ * The {@link WatchedSource} of a holder, stopped by `close`.
+ *
+ * @example
+ * ```ts
+ * return watchedSource(holder, () => supervisor.stop(informer));
+ * ```
+ */
+export function watchedSource(holder: SourceHolder, close: () => Promise<void>): WatchedSource {
+  return { name: holder.name, current: () => holder.current(), state: () => holder.state(), close };
+}
+
 /** Why a new version was refused: `summary` for `/readyz`, metrics and the error log; `detail` for the debug log. */
 export interface Rejection {
   summary: string;

@@ -5,67 +5,33 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
-import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import type { ServerConfigInput } from '../../src/server/config.js';
-import { startServer, type RunningServer } from '../../src/server/run.js';
-import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tools.js';
-import { ALICE, BOB, eventually, logSink, mintToken, request, review } from './helpers.js';
+import { ALICE, BOB, eventually, logSink, review } from './helpers.js';
+import { CLUSTER, readyz, useMappingServers, usernameOf } from './mapping-servers.js';
 
-const CLUSTER = 'prod-eu';
-const SERVICE_ACCOUNT_TOKEN = 'eksauth-backends-sa-token';
 const dynamicFile = (rows: object[], version = '1') => JSON.stringify({ Version: version, LastUpdatedDateTime: '1733130000', ClusterId: CLUSTER, mapUsers: rows });
 const modeFile = (backendMode: string, version: string) => JSON.stringify({ backendMode, Version: version, LastUpdatedDateTime: '1733130000' });
 
 describe('DynamicFile, CRD and backend-mode switching', () => {
-  let emulator: Emulator;
-  let api: TestApiServer;
-  let tokens: { alice: string; bob: string };
-  const running: RunningServer[] = [];
-
-  beforeAll(async () => {
-    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
-    api = await startTestApiServer({
-      authenticate: async () => undefined,
-      staticTokens: { [SERVICE_ACCOUNT_TOKEN]: { username: 'system:serviceaccount:kube-system:eksauth' } },
-    });
-    tokens = { alice: await mintToken(ALICE, CLUSTER), bob: await mintToken(BOB, CLUSTER) };
-  });
-  afterAll(async () => {
-    await Promise.all(running.map((server) => server.close()));
-    await api?.close();
-    await emulator?.close();
-  });
-
-  async function start(settings: ServerConfigInput, log = logSink()): Promise<RunningServer> {
-    const server = await startServer({
-      clusterId: CLUSTER, port: 0, opsPort: null, stateDir: join(tempDir(), 'state'), stsEndpoint: emulator.url,
-      mappingReloadIntervalMs: 50, ...settings,
-    }, { logDestination: log, kubernetes: { server: api.url, caPem: api.caPem, token: SERVICE_ACCOUNT_TOKEN } });
-    running.push(server);
-    return server;
-  }
-  const usernameOf = async (server: RunningServer, token: string) => (await review(server, token)).body.status?.user?.username;
-  const readyz = async (server: RunningServer) => request(server.url.replace('/authenticate', '/readyz'), { caPem: server.caPem });
+  const { env, start } = useMappingServers();
 
   it('DynamicFile: absent maps nobody (and is ready), written maps, invalid keeps the last good, deleted maps nobody', async () => {
     const file = join(tempDir(), 'dynamic.json');
     const server = await start({ backendMode: ['DynamicFile'], dynamicFilePath: file });
     expect(server.ready()).toBe(true);
-    expect((await review(server, tokens.alice)).status).toBe(403);
+    expect((await review(server, env.tokens.alice)).status).toBe(403);
 
     writeFileSync(file, dynamicFile([{ userarn: ALICE.arn, username: 'alice-dyn', groups: ['g'], userid: ALICE.userId }]));
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-dyn', 'the written file');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-dyn', 'the written file');
 
     writeFileSync(file, '{"mapUsers": [{"userarn": "not-an-arn", "username": "x"}]}');
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the invalid version reported');
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-dyn');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dyn');
     expect((await readyz(server)).text).not.toContain('not-an-arn');
 
     rmSync(file);
-    await eventually(async () => (await review(server, tokens.alice)).status === 403, 'the deletion');
+    await eventually(async () => (await review(server, env.tokens.alice)).status === 403, 'the deletion');
   });
 
   it('DynamicFile with dynamicfileUserIDStrict: the row matches the principal id, not the name', async () => {
@@ -76,47 +42,47 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
       { userarn: BOB.arn, username: 'old-bob', userid: 'AIDAOLDBOBDELETED0001' },
     ]));
     const server = await start({ backendMode: ['DynamicFile'], dynamicFilePath: file, dynamicFileUserIdStrict: true });
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-by-id');
-    expect((await review(server, tokens.bob)).status).toBe(403);
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-by-id');
+    expect((await review(server, env.tokens.bob)).status).toBe(403);
   });
 
   it('CRD: IAMIdentityMapping resources map while watched; a bad one is left out and reported, the others served', async () => {
     const server = await start({ backendMode: ['CRD'] });
     await eventually(() => server.ready(), 'the first list');
-    expect((await review(server, tokens.alice)).status).toBe(403);
+    expect((await review(server, env.tokens.alice)).status).toBe(403);
 
-    api.identityMappings.put('', 'alice', { arn: ALICE.arn, username: 'alice-crd', groups: ['system:masters'] });
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-crd', 'the created resource');
-    expect((await review(server, tokens.alice)).body.status?.user?.groups).toEqual(['system:masters']);
+    env.api.identityMappings.put('', 'alice', { arn: ALICE.arn, username: 'alice-crd', groups: ['system:masters'] });
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-crd', 'the created resource');
+    expect((await review(server, env.tokens.alice)).body.status?.user?.groups).toEqual(['system:masters']);
 
-    api.identityMappings.put('', 'broken', { arn: 'arn:aws:iam::111122223333:user/carol', username: '{{Nope}}' });
+    env.api.identityMappings.put('', 'broken', { arn: 'arn:aws:iam::111122223333:user/carol', username: '{{Nope}}' });
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad resource reported');
     expect((await readyz(server)).text).not.toContain('{{Nope}}');
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-crd');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-crd');
 
-    api.identityMappings.delete('', 'alice');
-    await eventually(async () => (await review(server, tokens.alice)).status === 403, 'the deletion');
-    api.identityMappings.delete('', 'broken');
+    env.api.identityMappings.delete('', 'alice');
+    await eventually(async () => (await review(server, env.tokens.alice)).status === 403, 'the deletion');
+    env.api.identityMappings.delete('', 'broken');
   });
 
   it('backend-mode file: switches the chain while reviews are in flight, with no review failing', async () => {
     const dynamic = join(tempDir(), 'dynamic.json');
     writeFileSync(dynamic, dynamicFile([{ userarn: ALICE.arn, username: 'alice-dynamic' }]));
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: `- userarn: ${ALICE.arn}\n  username: alice-configmap\n` });
-    api.identityMappings.put('', 'alice', { arn: ALICE.arn, username: 'alice-crd' });
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: `- userarn: ${ALICE.arn}\n  username: alice-configmap\n` });
+    env.api.identityMappings.put('', 'alice', { arn: ALICE.arn, username: 'alice-crd' });
     const modes = join(tempDir(), 'backend-mode.json');
     writeFileSync(modes, modeFile('DynamicFile', '1'));
     const log = logSink();
     // As in aws-iam-authenticator, dynamicfilepath needs DynamicFile among the configured backends.
     const server = await start({ backendMode: ['MountedFile', 'DynamicFile'], dynamicFilePath: dynamic, dynamicBackendModePath: modes }, log);
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-dynamic');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dynamic');
 
     const seen = new Set<string>();
     const failures: string[] = [];
     let reviewing = true;
     const loop = async (): Promise<void> => {
       while (reviewing) {
-        const answer = await review(server, tokens.alice);
+        const answer = await review(server, env.tokens.alice);
         if (answer.status === 200) seen.add(answer.body.status?.user?.username ?? '');
         else failures.push(`${answer.status} ${JSON.stringify(answer.body)}`);
       }
@@ -126,10 +92,10 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     let version = 1;
     for (const [backendMode, username] of switches) {
       writeFileSync(modes, modeFile(backendMode, String(++version)));
-      await eventually(async () => (await usernameOf(server, tokens.alice)) === username, `switched to ${backendMode}`);
+      await eventually(async () => (await usernameOf(server, env.tokens.alice)) === username, `switched to ${backendMode}`);
     }
     rmSync(modes);
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-dynamic', 'back to the configured backends');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-dynamic', 'back to the configured backends');
     reviewing = false;
     await Promise.all(loops);
     expect(failures).toEqual([]);
@@ -141,16 +107,16 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
 
   it('backend-mode file: an invalid file, or a switch to DynamicFile without its path, keeps the current chain', async () => {
     const modes = join(tempDir(), 'backend-mode.json');
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: `- userarn: ${ALICE.arn}\n  username: alice-configmap\n` });
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: `- userarn: ${ALICE.arn}\n  username: alice-configmap\n` });
     writeFileSync(modes, modeFile('EKSConfigMap', '1'));
     const log = logSink();
     const server = await start({ dynamicBackendModePath: modes }, log);
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-configmap', 'the mode file applied at start');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-configmap', 'the mode file applied at start');
     for (const text of ['{"backendMode": "LDAP"}', '{"Version": "3"}', modeFile('DynamicFile', '4')]) {
       const before = log.entries().filter((e) => e.msg === 'backend-mode file not applied (keeping the current backends)').length;
       writeFileSync(modes, text);
       await eventually(() => log.entries().filter((e) => e.msg === 'backend-mode file not applied (keeping the current backends)').length > before, `${text} refused`);
-      expect(await usernameOf(server, tokens.alice)).toBe('alice-configmap');
+      expect(await usernameOf(server, env.tokens.alice)).toBe('alice-configmap');
     }
   });
 });

@@ -3,7 +3,6 @@
  * served and reloaded when the file changes, reference settings eksauth lacks are warned about, flags override the
  * file, and SIGTERM stops it cleanly.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -12,10 +11,10 @@ import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { parseServerConfigFile, resolveServerConfig } from '../../src/server/config.js';
 import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
-import { EKSAUTH_CLI, runEksauth } from '../support/eksauth.js';
+import { runEksauth } from '../support/eksauth.js';
 import { writeKubeconfig } from '../support/kubeconfig.js';
-import { cleanEnv, tempDir } from '../support/tools.js';
-import { ALICE, eventually, mintToken, request, review } from './helpers.js';
+import { tempDir } from '../support/tools.js';
+import { ALICE, eventually, mintToken, request, review, spawnServer } from './helpers.js';
 import { freePort } from '../support/tools.js';
 
 const CLUSTER = 'prod-eu';
@@ -43,29 +42,25 @@ describe('eksauth server with a config file', () => {
     const configFile = join(dir, 'config.yaml');
     writeFileSync(configFile, configWith('alice-v1'));
     const port = await freePort();
-    const child = spawn(process.execPath, [
-      EKSAUTH_CLI, 'server', '--config', configFile, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'),
-      '--sts-endpoint', emulator.url,
-    ], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const child = spawnServer([
+      '--config', configFile, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'), '--sts-endpoint', emulator.url,
+    ]);
+    const output = (): string => child.output();
     try {
-      await eventually(() => output.includes('eksauth server listening'), `the server to listen (output: ${output})`);
+      await eventually(() => output().includes('eksauth server listening'), 'the server to listen');
       const server = { url: `https://127.0.0.1:${port}/authenticate`, caPem: readFileSync(join(dir, 'state', 'cert.pem'), 'utf8') };
       const token = await mintToken(ALICE, CLUSTER);
       expect((await review(server, token)).body.status?.user?.username).toBe('alice-v1');
-      expect(output).toContain('server.ec2describeinstancesqps is an aws-iam-authenticator setting eksauth does not have; ignored');
+      expect(output()).toContain('server.ec2describeinstancesqps is an aws-iam-authenticator setting eksauth does not have; ignored');
 
       writeFileSync(configFile, configWith('alice-v2'));
       await eventually(async () => (await review(server, token)).body.status?.user?.username === 'alice-v2', 'the edited config file');
       expect((await request(server.url.replace('/authenticate', '/readyz'), { caPem: server.caPem })).text).toContain(`[+]mapping file:${configFile}`);
     } finally {
-      child.kill('SIGTERM');
+      child.stop();
     }
-    expect(await exited).toBe(0);
-    expect(output).toContain('"msg":"eksauth server stopped"');
+    expect(await child.exited).toBe(0);
+    expect(output()).toContain('"msg":"eksauth server stopped"');
   });
 });
 
@@ -109,21 +104,17 @@ describe('eksauth server reaching the Kubernetes API outside a pod, without --ku
     }
     const dir = tempDir();
     const port = await freePort();
-    const child = spawn(process.execPath, [
-      EKSAUTH_CLI, 'server', '-i', CLUSTER, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'), '--backend-mode', 'EKSConfigMap',
-    ], { env: cleanEnv({ HOME: home, ...(where === 'KUBECONFIG' ? { KUBECONFIG: kubeconfig } : {}) }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const child = spawnServer(['-i', CLUSTER, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'), '--backend-mode', 'EKSConfigMap'],
+      { HOME: home, ...(where === 'KUBECONFIG' ? { KUBECONFIG: kubeconfig } : {}) });
+    const output = (): string => child.output();
     try {
-      await eventually(() => output.includes('eksauth server listening'), `the server to listen (output: ${output})`);
+      await eventually(() => output().includes('eksauth server listening'), 'the server to listen');
       const caPem = readFileSync(join(dir, 'state', 'cert.pem'), 'utf8');
       await eventually(async () => (await request(`https://127.0.0.1:${port}/readyz`, { caPem })).text.includes('[+]mapping configmap:kube-system/aws-auth: 1 rows'), 'the ConfigMap listed');
     } finally {
-      child.kill('SIGTERM');
+      child.stop();
     }
-    expect(await exited).toBe(0);
-    expect(output).not.toMatch(/Invalid URL/);
+    expect(await child.exited).toBe(0);
+    expect(output()).not.toMatch(/Invalid URL/);
   });
 });
