@@ -11,6 +11,7 @@ import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { parseServerConfigFile, resolveServerConfig } from '../../src/server/config.js';
 import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
+import { IAM_IDENTITY_MAPPINGS } from '../../src/testbed/resources.js';
 import { runEksauth } from '../support/eksauth.js';
 import { writeKubeconfig } from '../support/kubeconfig.js';
 import { tempDir } from '../support/tools.js';
@@ -76,6 +77,19 @@ describe('deploy/eksauth.yaml', () => {
     });
     const role = manifests.find((m) => m.kind === 'Role') as { rules: { resourceNames: string[]; verbs: string[] }[] };
     expect(role.rules).toEqual([expect.objectContaining({ resourceNames: ['aws-auth'], verbs: ['get', 'list', 'watch'] })]);
+  });
+});
+
+describe('deploy/iamidentitymapping.yaml', () => {
+  it('defines the resource the CRD backend watches and the test API server serves, readable by eksauth', () => {
+    const manifests = parseAllDocuments(readFileSync(new URL('../../deploy/iamidentitymapping.yaml', import.meta.url), 'utf8'))
+      .map((doc) => doc.toJS() as Record<string, unknown> | null).filter((m): m is Record<string, unknown> => m !== null);
+    const crd = manifests.find((m) => m.kind === 'CustomResourceDefinition') as { spec: { group: string; scope: string; names: { plural: string; kind: string }; versions: { name: string }[] } };
+    const [group, version] = IAM_IDENTITY_MAPPINGS.apiVersion.split('/');
+    expect(crd.spec).toMatchObject({ group, scope: 'Cluster', names: { plural: 'iamidentitymappings', kind: IAM_IDENTITY_MAPPINGS.kind } });
+    expect(crd.spec.versions.map((v) => v.name)).toEqual([version]);
+    const role = manifests.find((m) => m.kind === 'ClusterRole') as { rules: unknown[] };
+    expect(role.rules).toEqual([{ apiGroups: [group], resources: ['iamidentitymappings'], verbs: ['get', 'list', 'watch'] }]);
   });
 });
 
