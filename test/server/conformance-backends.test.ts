@@ -53,6 +53,9 @@ describe('conformance with aws-iam-authenticator: backends', () => {
     return result.code === 1 && reason !== undefined ? `refused: ${reason}` : `exit ${String(result.code)}: ${result.stderr.slice(-300)}`;
   };
 
+  const refusedAtStart = (behaviour: string, reference: string, reason: string, args: string[]): Row =>
+    ({ behaviour, reference, expected: `refused: ${reason}`, observe: () => cliStart(args) });
+
   const rows: Row[] = [
     {
       behaviour: 'DynamicFile: a row matches on the canonical ARN, the userid unused',
@@ -191,49 +194,28 @@ describe('conformance with aws-iam-authenticator: backends', () => {
         return answerFor(server);
       },
     },
-    {
-      behaviour: '--backend-mode takes every reference mode, comma-separated, deprecated names included',
-      reference: 'mapper.go ValidBackendModeChoices: File, ConfigMap, MountedFile, EKSConfigMap, CRD, DynamicFile',
-      // Every name parses; what stops it is the next check, reaching the API outside a pod (the last row).
-      expected: 'refused: Cannot reach the Kubernetes API for the EKSConfigMap backend',
-      observe: () => cliStart(['--backend-mode', 'File,ConfigMap,CRD']),
-    },
-    {
-      behaviour: 'DynamicFile without dynamicfilepath does not start',
-      reference: 'root.go getConfig: "dynamicfile is set in backend-mode but dynamicfilepath is not set" (Fatal)',
-      expected: 'refused: includes DynamicFile but dynamicfilepath is not set',
-      observe: () => cliStart(['--backend-mode', 'DynamicFile']),
-    },
-    {
-      behaviour: 'dynamicfilepath without DynamicFile does not start',
-      reference: 'root.go getConfig: "dynamicfile is not set in backend-mode but dynamicfilepath is set" (Fatal)',
-      expected: 'refused: is set but backendMode does not include DynamicFile',
-      observe: () => cliStart(['--dynamicfile-path', '/d.json']),
-    },
-    {
-      behaviour: 'An unknown backend mode does not start',
-      reference: 'mapper.go ValidateBackendMode: "backend-mode %q is not a valid mode"',
-      expected: 'refused: is not a valid mode',
-      observe: () => cliStart(['--backend-mode', 'LDAP']),
-    },
-    {
-      behaviour: 'A backend listed twice does not start',
-      reference: 'mapper.go ValidateBackendMode: "backend-mode %q has duplicates"',
-      expected: 'refused: lists a backend twice',
-      observe: () => cliStart(['--backend-mode', 'CRD,CRD']),
-    },
-    {
-      behaviour: 'EKSConfigMap outside a pod without --kubeconfig does not start (no endless "Invalid URL" retries)',
-      reference: 'configmap/client: rest.InClusterConfig fails outside a pod → "backend-mode creation failed" (Fatal)',
-      expected: 'refused: Cannot reach the Kubernetes API for the EKSConfigMap backend',
-      observe: () => cliStart(['--backend-mode', 'EKSConfigMap']),
-    },
-    {
-      behaviour: 'CRD outside a pod without --kubeconfig does not start',
-      reference: 'crd/mapper.go NewCRDMapper: rest.InClusterConfig fails → "backend-mode creation failed" (Fatal)',
-      expected: 'refused: Cannot reach the Kubernetes API for the CRD backend',
-      observe: () => cliStart(['--backend-mode', 'CRD']),
-    },
+    // Every name parses; what stops it is the next check, reaching the API outside a pod (the last row).
+    refusedAtStart('--backend-mode takes every reference mode, comma-separated, deprecated names included',
+      'mapper.go ValidBackendModeChoices: File, ConfigMap, MountedFile, EKSConfigMap, CRD, DynamicFile',
+      'Cannot reach the Kubernetes API for the EKSConfigMap backend', ['--backend-mode', 'File,ConfigMap,CRD']),
+    refusedAtStart('DynamicFile without dynamicfilepath does not start',
+      'root.go getConfig: "dynamicfile is set in backend-mode but dynamicfilepath is not set" (Fatal)',
+      'includes DynamicFile but dynamicfilepath is not set', ['--backend-mode', 'DynamicFile']),
+    refusedAtStart('dynamicfilepath without DynamicFile does not start',
+      'root.go getConfig: "dynamicfile is not set in backend-mode but dynamicfilepath is set" (Fatal)',
+      'is set but backendMode does not include DynamicFile', ['--dynamicfile-path', '/d.json']),
+    refusedAtStart('An unknown backend mode does not start',
+      'mapper.go ValidateBackendMode: "backend-mode %q is not a valid mode"',
+      'is not a valid mode', ['--backend-mode', 'LDAP']),
+    refusedAtStart('A backend listed twice does not start',
+      'mapper.go ValidateBackendMode: "backend-mode %q has duplicates"',
+      'lists a backend twice', ['--backend-mode', 'CRD,CRD']),
+    refusedAtStart('EKSConfigMap outside a pod without --kubeconfig does not start (no endless "Invalid URL" retries)',
+      'configmap/client: rest.InClusterConfig fails outside a pod → "backend-mode creation failed" (Fatal)',
+      'Cannot reach the Kubernetes API for the EKSConfigMap backend', ['--backend-mode', 'EKSConfigMap']),
+    refusedAtStart('CRD outside a pod without --kubeconfig does not start',
+      'crd/mapper.go NewCRDMapper: rest.InClusterConfig fails → "backend-mode creation failed" (Fatal)',
+      'Cannot reach the Kubernetes API for the CRD backend', ['--backend-mode', 'CRD']),
   ];
 
   it.each(rows.map((row) => [row.behaviour, row] as const))('%s', async (_, row) => {
