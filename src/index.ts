@@ -71,6 +71,7 @@ export { mapIdentity, orderByDefaultPrecedence, DEFAULT_PRECEDENCE, RESERVED_USE
 export { parseAwsAuthConfigMap } from './authn/mapping/configmap/configmap.js';
 export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
 export { parseDynamicFile, type DynamicFileOptions } from './authn/mapping/dynamic-file/dynamic-file.js';
+export { parseIdentityMappings, type IdentityMappings } from './authn/mapping/crd/identity-mappings.js';
 export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';
 
@@ -182,6 +183,7 @@ export { createStsPool, type StsPool } from './server/sts-pool.js';
 export { createReviewCache, type ReviewCache, type ReviewCacheOptions, type Verified, type CacheAnswer } from './server/review-cache.js';
 export { startServerMappings, type ServerMappings, type ServerMappingsOptions } from './server/mappings.js';
 export type { KubernetesAccess } from './server/kube-access.js';
+export { parseBackendModeFile } from './server/backend-mode-file.js';
 export {
   createServerMetrics,
   type ServerMetrics,

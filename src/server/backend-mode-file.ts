@@ -63,7 +63,12 @@ export function parseBackendModeFile(text: string, path: string, config: Pick<Se
  * ```
  */
 export async function followBackendModeFile(options: BackendModeFileOptions): Promise<ServerMappings> {
-  const switcher = new ChainSwitcher(options, await options.start(await desiredModes(options)));
+  // As the reference: a file that cannot be applied at start leaves the configured backends (and is reported).
+  const modes = await desiredModes(options).catch((err: unknown) => {
+    if (err instanceof EksAuthError) return options.config.backendMode;
+    throw err;
+  });
+  const switcher = new ChainSwitcher(options, await options.start(modes));
   watchFile(options.path, { interval: options.config.mappingReloadIntervalMs, persistent: false }, switcher.onStat);
   return {
     sources: () => switcher.current.sources(),
@@ -76,19 +81,16 @@ export async function followBackendModeFile(options: BackendModeFileOptions): Pr
   };
 }
 
-/** The modes the file names; the configured ones when it is absent, or (reported) when it does not parse. */
+/** The modes the file names; the configured ones when it is absent. Throws (and reports) when it cannot be applied. */
 async function desiredModes(options: BackendModeFileOptions): Promise<BackendMode[]> {
   const { path, config, log } = options;
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    if (code === 'ENOENT') return config.backendMode;
-    throw new EksAuthError('ERR_INVALID_CONFIG', `Cannot read the backend-mode file ${path} (${code}); check dynamicBackendModePath.`);
-  }
-  try {
-    return parseBackendModeFile(text, path, config);
+    const text = await readFile(path, 'utf8').catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      if (code === 'ENOENT') return undefined;
+      throw new EksAuthError('ERR_INVALID_CONFIG', `Cannot read the backend-mode file ${path} (${code}); check dynamicBackendModePath.`);
+    });
+    return text === undefined ? config.backendMode : parseBackendModeFile(text, path, config);
   } catch (err) {
     if (!(err instanceof EksAuthError)) throw err;
     options.metrics.mappingSourceError(`backend-mode-file:${path}`, 'invalid');

@@ -73,15 +73,15 @@ export async function watchIdentityMappings(options: CrdSourceOptions, reporter:
   return watchedSource(holder, () => supervisor.stop(informer));
 }
 
-/** Serves the resources that parse; reports the first that does not (the others are in the debug log). */
+/** Serves the resources that parse; reports the first that does not (all of them in the debug log). */
 function serve(holder: SourceHolder, objects: readonly IdentityMappingObject[]): void {
   const { source, rejected } = parseIdentityMappings(objects.map(({ metadata, spec }) => ({ metadata: { name: metadata?.name }, spec })), holder.name);
-  holder.accept(source, `${objects.length} IAMIdentityMapping resources`);
   const [first] = rejected;
-  if (first !== undefined) {
-    const { summary, detail } = rejectionOf(first);
-    holder.reject({ summary: `${summary}${rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : ''}`, detail: rejected.map((err) => err.message).join('; ') }, 'invalid');
-  }
+  const leftOut = first === undefined ? undefined : {
+    summary: `${rejectionOf(first).summary}${rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : ''}`,
+    detail: rejected.map((err) => err.message).join('; '),
+  };
+  holder.accept(source, `${objects.length} IAMIdentityMapping resources`, leftOut);
 }
 
 /**

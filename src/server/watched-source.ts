@@ -122,15 +122,23 @@ export class SourceHolder {
     this.offered = digest;
   }
 
-  /** Serves `source` from now on. */
-  accept(source: MappingSource, why: string): void {
-    const recovered = this.problem !== undefined;
+  /**
+   * Serves `source` from now on. With `leftOut`, the source was built without some of its entries (a resource that
+   * does not parse among others that do): it is served, and reported unhealthy until a version without one arrives.
+   */
+  accept(source: MappingSource, why: string, leftOut?: Rejection): void {
+    const recovered = this.problem !== undefined && leftOut === undefined;
     this.served = source;
     this.loaded = true;
-    this.problem = undefined;
+    this.problem = leftOut?.summary;
     this.offered = undefined;
     this.report();
     this.reporter.log.info({ source: this.name, rows: source.candidates().length, recovered }, `mapping source loaded: ${why}`);
+    if (leftOut !== undefined) {
+      this.reporter.metrics.mappingSourceError(this.name, 'invalid');
+      this.reporter.log.error({ source: this.name, kind: 'invalid', error: leftOut.summary }, 'mapping source loaded without the entries that do not parse');
+      this.reporter.log.debug({ source: this.name, kind: 'invalid', detail: leftOut.detail }, 'mapping source entries left out: the full message');
+    }
     this.reporter.onChange();
   }
 

@@ -3,8 +3,8 @@
  *
  * It serves just enough for `kubectl get --raw`, `kubectl version`, `kubectl api-resources`, `kubectl auth whoami`
  * and `kubectl get namespaces`: legacy discovery (`/api`, `/apis`, the `authentication.k8s.io` group), `/version`,
- * SelfSubjectReview and a read-only `default` namespace, plus ConfigMaps with list and watch (see `configmaps.ts`) for
- * informers such as eksauth server's aws-auth watch. Every request needs a bearer token that a static token (as
+ * SelfSubjectReview and a read-only `default` namespace, plus ConfigMaps and aws-iam-authenticator's IAMIdentityMapping
+ * resources with list and watch (see `resources.ts`) for informers such as eksauth server's aws-auth and CRD watches. Every request needs a bearer token that a static token (as
  * `--token-auth-file`) or the pluggable authenticator accepts (`webhook-client.ts` makes it kube-apiserver's webhook
  * token authenticator); otherwise the answer is the same 401 `Status` kube-apiserver sends, which is what makes
  * client-go run its exec plugin again.

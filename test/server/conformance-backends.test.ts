@@ -167,6 +167,16 @@ describe('conformance with aws-iam-authenticator: backends', () => {
       },
     },
     {
+      behaviour: 'Backend-mode file: one that does not parse at start leaves the configured backends',
+      reference: 'server.go New: the chain is built from cfg.BackendMode; CallBackForFileLoad then fails and changes nothing',
+      expected: '200 alice-dyn',
+      observe: () => {
+        const modes = join(tempDir(), 'mode.json');
+        writeFileSync(modes, '{"backendMode": "LDAP"}');
+        return serve({ backendMode: ['DynamicFile'], dynamicFilePath: dynamic({ mapUsers: [aliceRow()] }), dynamicBackendModePath: modes });
+      },
+    },
+    {
       behaviour: 'Backend-mode file: deleted → the configured backends again',
       reference: 'server.go CallBackForFileDeletion: BuildMapperChain(cfg.BackendMode)',
       expected: '200 alice-dyn',

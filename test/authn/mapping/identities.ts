@@ -32,7 +32,7 @@ export function iamUser(name: string, options: Options & { path?: string } = {})
   );
 }
 
-type MappingFolder = 'configmap' | 'file' | 'access-entries' | 'dynamic-file';
+type MappingFolder = 'configmap' | 'file' | 'access-entries' | 'dynamic-file' | 'crd';
 
 /** The text of a fixture beside the sources, e.g. `fixture('configmap', 'aws-auth.yaml')`. */
 export function fixture(folder: MappingFolder, name: string): string {
