@@ -35,7 +35,7 @@ interface Row {
 }
 
 describe('conformance with aws-iam-authenticator: backends', () => {
-  const { env, start } = useMappingServers();
+  const { env, start, accessTo } = useMappingServers();
   /** `200 <username>` or the status of alice's review. */
   const answerFor = async (server: RunningServer, token = env.tokens.alice): Promise<string> => {
     const answer = await review(server, token);
@@ -137,6 +137,17 @@ describe('conformance with aws-iam-authenticator: backends', () => {
         env.api.identityMappings.put('', 'conformance-bob', { arn: BOB.arn, username: 'bob-crd', groups: ['g'] });
         const server = await start({ backendMode: ['CRD'] });
         await eventually(async () => (await answerFor(server, env.tokens.bob)) === '200 bob-crd', 'the resource');
+        return answerFor(server, env.tokens.bob);
+      },
+    },
+    {
+      behaviour: '--master replaces the kubeconfig\'s API server address',
+      reference: 'crd/mapper.go, configmap/client: clientcmd.BuildConfigFromFlags(cfg.Master, cfg.Kubeconfig)',
+      expected: '200 bob-crd',
+      observe: async () => {
+        env.api.identityMappings.put('', 'conformance-bob', { arn: BOB.arn, username: 'bob-crd', groups: ['g'] });
+        const server = await start({ backendMode: ['CRD'], master: env.api.url }, logSink(), accessTo('https://127.0.0.1:9'));
+        await eventually(() => server.ready(), 'listed through --master');
         return answerFor(server, env.tokens.bob);
       },
     },
