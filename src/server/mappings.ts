@@ -56,16 +56,8 @@ export async function startServerMappings(config: ServerConfig, options: ServerM
   return followBackendModeFile({ path: config.dynamicBackendModePath, config, start, log: options.log, metrics: options.metrics });
 }
 
-/**
- * Starts the backends of `modes`, in that order; on failure stops those already started and rejects.
- *
- * @example
- * ```ts
- * const chain = await startBackendChain(['EKSConfigMap', 'MountedFile'], config, { log, metrics });
- * chain.modes; // ['EKSConfigMap', 'MountedFile']
- * ```
- */
-export async function startBackendChain(modes: readonly BackendMode[], config: ServerConfig, options: ServerMappingsOptions): Promise<BackendChain> {
+/** Starts the backends of `modes`, in that order; on failure stops those already started and rejects. */
+async function startBackendChain(modes: readonly BackendMode[], config: ServerConfig, options: ServerMappingsOptions): Promise<BackendChain> {
   let ordered: readonly MappingSource[] = [];
   const watched: WatchedSource[] = [];
   const rebuild = (): void => {
