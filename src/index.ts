@@ -149,6 +149,7 @@ export {
   parseDuration,
   parseBackendModes,
   checkBackendModes,
+  backendModeWarnings,
   BACKEND_MODES,
   parseConfigMapRef,
   DEFAULT_WEBHOOK_PORT,

@@ -3,6 +3,7 @@
  * itself is `src/server/`.
  */
 import {
+  backendModeWarnings,
   loadServerConfigFile,
   parseBackendModes,
   parseConfigMapRef,
@@ -66,7 +67,7 @@ async function settingsFrom(flags: ServerFlags): Promise<{ settings: ServerConfi
   const settings: ServerConfigInput = { ...file.settings, ...definedOnly(flagSettings(flags)) };
   // A mapping file given on the command line replaces mappings embedded in the config file.
   if (flags.mappingFile !== undefined) delete settings.embeddedMappings;
-  return { settings, warnings: file.warnings };
+  return { settings, warnings: [...file.warnings, ...backendModeWarnings(flags.backendMode ?? [])] };
 }
 
 function definedOnly(settings: ServerConfigInput): ServerConfigInput {

@@ -13,7 +13,7 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isPlainObject, parseYamlStrings } from '../authn/mapping/fields.js';
 import { EksAuthError } from '../errors.js';
-import { checkBackendModes, parseBackendModes, type BackendMode, type ServerConfig } from './config.js';
+import { backendModeWarnings, checkBackendModes, parseBackendModes, type BackendMode, type ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import type { BackendChain, ServerMappings } from './mappings.js';
 import type { ServerMetrics } from './metrics.js';
@@ -30,16 +30,17 @@ export interface BackendModeFileOptions {
 }
 
 /**
- * Reads a backend-mode file's text into the backends it names, checked as `--backend-mode` is.
+ * Reads a backend-mode file's text into the backends it names, checked as `--backend-mode` is, and the warnings for
+ * deprecated names.
  *
  * @example
  * ```ts
  * import { parseBackendModeFile } from 'eksauth';
- * parseBackendModeFile('{"backendMode":"DynamicFile EKSConfigMap","Version":"2"}', '/var/eksauth/mode.json', config);
- * // ['DynamicFile', 'EKSConfigMap']
+ * parseBackendModeFile('{"backendMode":"DynamicFile ConfigMap","Version":"2"}', '/var/eksauth/mode.json', config);
+ * // { modes: ['DynamicFile', 'EKSConfigMap'], warnings: ['backend-mode "ConfigMap" is deprecated, use "EKSConfigMap" instead'] }
  * ```
  */
-export function parseBackendModeFile(text: string, path: string, config: Pick<ServerConfig, 'dynamicFilePath'>): BackendMode[] {
+export function parseBackendModeFile(text: string, path: string, config: Pick<ServerConfig, 'dynamicFilePath'>): { modes: BackendMode[]; warnings: string[] } {
   const doc = parseYamlStrings(text, `backend-mode file ${path}`);
   const entry = isPlainObject(doc) ? Object.entries(doc).find(([key]) => key.toLowerCase() === 'backendmode') : undefined;
   if (entry === undefined || typeof entry[1] !== 'string') {
@@ -50,7 +51,7 @@ export function parseBackendModeFile(text: string, path: string, config: Pick<Se
   if (modes.includes('DynamicFile') && config.dynamicFilePath === undefined) {
     throw new EksAuthError('ERR_INVALID_CONFIG', `The backend-mode file ${path} names DynamicFile but dynamicfilepath is not set; set server.dynamicfilepath.`);
   }
-  return modes;
+  return { modes, warnings: backendModeWarnings(entry[1]).map((warning) => `${path}: ${warning}`) };
 }
 
 /**
@@ -90,7 +91,10 @@ async function desiredModes(options: BackendModeFileOptions): Promise<BackendMod
       if (code === 'ENOENT') return undefined;
       throw new EksAuthError('ERR_INVALID_CONFIG', `Cannot read the backend-mode file ${path} (${code}); check dynamicBackendModePath.`);
     });
-    return text === undefined ? config.backendMode : parseBackendModeFile(text, path, config);
+    if (text === undefined) return config.backendMode;
+    const { modes, warnings } = parseBackendModeFile(text, path, config);
+    for (const warning of warnings) log.warn(warning);
+    return modes;
   } catch (err) {
     if (!(err instanceof EksAuthError)) throw err;
     options.metrics.mappingSourceError(`backend-mode-file:${path}`, 'invalid');

@@ -260,6 +260,7 @@ export function parseServerConfigFile(text: string, path: string): ConfigFile {
     if (read === 'ignored') warnings.push(`${path}: server.${key} is an aws-iam-authenticator setting eksauth does not have; ignored`);
     else read(reader, value, settings);
   }
+  if (settings.backendMode !== undefined) warnings.push(...backendModeWarnings(reader.stringOrList(server.backendmode, 'server.backendMode')));
   // An empty `mapAccounts:` (as in the reference's example file) is no mapping.
   if (AWS_AUTH_SECTIONS.some((section) => server[section.toLowerCase()] != null)) settings.embeddedMappings = { path };
   return { settings, warnings };
@@ -324,6 +325,25 @@ export function parseBackendModes(value: string | readonly string[]): BackendMod
     const mode = BACKEND_ALIASES[name.toLowerCase()];
     if (mode !== undefined) return mode;
     throw new EksAuthError('ERR_INVALID_CONFIG', `backend-mode "${name.slice(0, 60)}" is not a valid mode; use ${BACKEND_MODES.join(', ')}.`);
+  });
+}
+
+const DEPRECATED_BACKEND_MODES: Record<string, BackendMode> = { file: 'MountedFile', configmap: 'EKSConfigMap' };
+
+/**
+ * The warnings aws-iam-authenticator logs for its deprecated backend names, `File` and `ConfigMap`.
+ *
+ * @example
+ * ```ts
+ * import { backendModeWarnings } from 'eksauth';
+ * backendModeWarnings('File,EKSConfigMap'); // ['backend-mode "File" is deprecated, use "MountedFile" instead']
+ * ```
+ */
+export function backendModeWarnings(value: string | readonly string[]): string[] {
+  const names = (typeof value === 'string' ? [value] : value).flatMap((item) => item.split(/[\s,]+/));
+  return names.flatMap((name) => {
+    const replacement = DEPRECATED_BACKEND_MODES[name.toLowerCase()];
+    return replacement === undefined ? [] : [`backend-mode "${name}" is deprecated, use "${replacement}" instead`];
   });
 }
 

@@ -10,7 +10,7 @@ import type { ServerConfigInput } from '../../src/server/config.js';
 import type { RunningServer } from '../../src/server/run.js';
 import { runEksauth } from '../support/eksauth.js';
 import { tempDir } from '../support/tools.js';
-import { ALICE, BOB, eventually, logSink, review } from './helpers.js';
+import { ALICE, BOB, eventually, logSink, review, spawnServer } from './helpers.js';
 import { CLUSTER, readyz, useMappingServers } from './mapping-servers.js';
 
 const ALICE_ACCOUNT = '111122223333';
@@ -219,6 +219,18 @@ describe('conformance with aws-iam-authenticator: backends', () => {
     refusedAtStart('--backend-mode takes every reference mode, comma-separated, deprecated names included',
       'mapper.go ValidBackendModeChoices: File, ConfigMap, MountedFile, EKSConfigMap, CRD, DynamicFile',
       'Cannot reach the Kubernetes API for the EKSConfigMap backend', ['--backend-mode', 'File,ConfigMap,CRD']),
+    {
+      behaviour: 'The deprecated names File and ConfigMap work, with a warning',
+      reference: 'mapper.go ValidateBackendMode: "warning: backend-mode %q is deprecated, use %q instead"',
+      expected: 'backend-mode "File" is deprecated, use "MountedFile" instead',
+      observe: async () => {
+        const server = spawnServer(['-i', CLUSTER, '--port', '0', '--ops-port', 'off', '--state-dir', join(tempDir(), 's'), '--backend-mode', 'File']);
+        await eventually(() => server.output().includes('eksauth server listening'), 'the server to listen').finally(() => server.stop());
+        await server.exited;
+        const logged = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: string; msg: string });
+        return logged.find((entry) => entry.level === 'warn' && entry.msg.includes('deprecated'))?.msg ?? server.output();
+      },
+    },
     refusedAtStart('DynamicFile without dynamicfilepath does not start',
       'root.go getConfig: "dynamicfile is set in backend-mode but dynamicfilepath is not set" (Fatal)',
       'includes DynamicFile but dynamicfilepath is not set', ['--backend-mode', 'DynamicFile']),
