@@ -8,6 +8,7 @@ export {
   PRESIGNED_URL_LIFETIME_MS,
   encodeToken,
   decodeToken,
+  compareQueryNames,
 } from './token/format.js';
 export { presignGetCallerIdentity, type PresignOptions } from './token/presign.js';
 export { getToken, tokenExpiration, type GetTokenOptions, type EksToken } from './token/generate.js';
@@ -20,7 +21,7 @@ export {
   type ValidatedToken,
 } from './token/validate.js';
 
-export { resolveStsEndpoint, stsHostsForRegion, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
+export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
 export {
   resolveBaseCredentials,
@@ -66,12 +67,17 @@ export type {
   MapResult,
   MapOptions,
   AccessEntryType,
+  AwsAuthParseOptions,
+  MappingProblem,
+  MappingProblemKind,
+  SsoRoleMatch,
 } from './authn/mapping/types.js';
 export { mapIdentity, orderByDefaultPrecedence, DEFAULT_PRECEDENCE, RESERVED_USERNAME_PREFIXES } from './authn/mapping/map-identity.js';
 export { parseAwsAuthConfigMap } from './authn/mapping/configmap/configmap.js';
 export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
 export { parseDynamicFile, type DynamicFileOptions } from './authn/mapping/dynamic-file/dynamic-file.js';
 export { parseIdentityMappings, type IdentityMappings } from './authn/mapping/crd/identity-mappings.js';
+export { parseFeatureGates, DEFAULT_FEATURE_GATES, type FeatureGates } from './authn/mapping/feature-gates.js';
 export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';
 

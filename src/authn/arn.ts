@@ -38,9 +38,12 @@ export interface StsIdentity {
   accountId: string;
   /** STS `UserId` as returned: `AIDA…` for users, `AROA…:<session>` for assumed roles, `<account>:<name>` for federated users. */
   userId: string;
-  /** `userId` before the first `:` — the principal's unique id, which survives renames and changes on delete/recreate. */
+  /**
+   * The principal's unique id (aws-iam-authenticator's `UserID`): `userId` before the `:` for role sessions, the whole
+   * `userId` for IAM users, the root user and federated users. Survives renames; changes on delete/recreate.
+   */
   principalId: string;
-  /** `userId` after the `:` (assumed roles and federated users); attacker-chosen when the caller can pick it. */
+  /** `userId` after the `:`, for role sessions only; attacker-chosen when the caller can pick it. */
   sessionName?: string;
   /** The access key id that signed the token (from its credential scope). Not a secret, but never a username. */
   accessKeyId: string;
@@ -119,14 +122,7 @@ function checkIamPath(arn: string, segments: string[]): void {
 
 function parseStsResource(arn: string, partition: string, accountId: string, resource: string): CanonicalArn {
   const parts = resource.split('/');
-  if (parts[0] === 'assumed-role') {
-    const [, role = '', sessionName = ''] = parts;
-    if (parts.length !== 3) throw invalidArn(arn, 'an assumed-role ARN is assumed-role/<role name>/<session name>');
-    if (!PRINCIPAL_NAME.test(role)) throw invalidArn(arn, `role name '${shorten(role)}' is not a valid IAM role name`);
-    if (!SESSION_NAME.test(sessionName)) throw invalidArn(arn, 'its session name is not a valid STS session name');
-    const canonicalArn = `arn:${partition}:iam::${accountId}:role/${role}`;
-    return { canonicalArn, partition, accountId, kind: 'assumed-role', name: role, sessionName };
-  }
+  if (parts[0] === 'assumed-role') return parseAssumedRole(arn, partition, accountId, parts.slice(1));
   if (parts[0] === 'federated-user') {
     const [, name = ''] = parts;
     if (parts.length !== 2 || !FEDERATED_NAME.test(name)) {
@@ -135,6 +131,22 @@ function parseStsResource(arn: string, partition: string, accountId: string, res
     return { canonicalArn: arn, partition, accountId, kind: 'federated-user', name };
   }
   throw invalidArn(arn, `STS resource '${shorten(parts[0] ?? '')}' is neither assumed-role/… nor federated-user/…`);
+}
+
+/**
+ * `assumed-role/<role>/<session>`, where the role part may have slashes (`Org/Team/Admin`), as aws-iam-authenticator
+ * accepts: everything before the last segment is the role, and its leading segments are a path, dropped like any
+ * IAM path, so a mapping row for `role/Org/Team/Admin` (or `role/Admin`) matches it.
+ */
+function parseAssumedRole(arn: string, partition: string, accountId: string, segments: string[]): CanonicalArn {
+  const sessionName = segments.pop() ?? '';
+  const role = segments.pop() ?? '';
+  if (role === '') throw invalidArn(arn, 'an assumed-role ARN is assumed-role/<role name>/<session name>');
+  if (!PRINCIPAL_NAME.test(role)) throw invalidArn(arn, `role name '${shorten(role)}' is not a valid IAM role name`);
+  if (!SESSION_NAME.test(sessionName)) throw invalidArn(arn, 'its session name is not a valid STS session name');
+  checkIamPath(arn, segments);
+  const canonicalArn = `arn:${partition}:iam::${accountId}:role/${role}`;
+  return { canonicalArn, partition, accountId, kind: 'assumed-role', name: role, sessionName };
 }
 
 /** Keeps error messages short whatever was passed in. */
@@ -156,7 +168,9 @@ function invalidArn(arn: string, why: string): EksAuthError {
  * (`ERR_INVALID_IDENTITY`) an answer whose account differs from its ARN's, or whose UserId is malformed, so that a
  * confused STS answer can never map as someone else.
  *
- * Like aws-iam-authenticator, the UserId is split at `:` into the principal id and the session name.
+ * As in aws-iam-authenticator (since v0.6.30), the UserId is split at `:` into principal id and session name only for
+ * roles: for IAM users, the root user and federated users it is the principal id whole, so two federated users
+ * (`111122223333:alice`, `111122223333:bob`) never share a uid with each other or with the root user.
  *
  * @example
  * ```ts
@@ -181,7 +195,7 @@ export function toStsIdentity(
       `STS answered account '${String(caller.account).slice(0, 40)}' for ${caller.arn}, whose account is ${parsed.accountId}; refusing it`,
     );
   }
-  const { principalId, sessionName } = splitUserId(caller.userId, caller.arn);
+  const { principalId, sessionName } = splitUserId(caller.userId, caller.arn, parsed.kind);
   if (typeof accessKeyId !== 'string' || accessKeyId === '') {
     throw new EksAuthError('ERR_INVALID_IDENTITY', `no access key id for ${caller.arn}`);
   }
@@ -197,14 +211,18 @@ export function toStsIdentity(
   };
 }
 
-function splitUserId(userId: string, arn: string): { principalId: string; sessionName?: string } {
-  const parts = typeof userId === 'string' ? userId.split(':') : [];
-  const [principalId = '', sessionName] = parts;
-  if (parts.length > 2 || principalId === '' || sessionName === '') {
+/** Principals whose UserId is their principal id whole (`AIDA…`, the account id, `<account>:<name>`). */
+const WHOLE_USER_ID_KINDS: ReadonlySet<IdentityArnKind> = new Set(['user', 'root', 'federated-user']);
+
+function splitUserId(userId: string, arn: string, kind: IdentityArnKind): { principalId: string; sessionName?: string } {
+  const valid = typeof userId === 'string' && userId !== '';
+  if (valid && WHOLE_USER_ID_KINDS.has(kind)) return { principalId: userId };
+  const [principalId = '', sessionName = '', ...rest] = valid ? userId.split(':') : [];
+  if (rest.length > 0 || principalId === '' || sessionName === '') {
     throw new EksAuthError(
       'ERR_INVALID_IDENTITY',
-      `STS answered a malformed UserId for ${arn}: expected <principal id> or <principal id>:<session name>`,
+      `STS answered a malformed UserId for ${arn}: a role session's is <role id>:<session name>; the STS endpoint is not answering like AWS STS, check it`,
     );
   }
-  return sessionName === undefined ? { principalId } : { principalId, sessionName };
+  return { principalId, sessionName };
 }

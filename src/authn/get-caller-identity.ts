@@ -41,6 +41,8 @@ export interface GetCallerIdentityOptions {
   maxResponseBytes?: number;
   /** Agent for the connection; must match the endpoint's protocol. Default: a shared keep-alive agent. */
   agent?: http.Agent;
+  /** Told the HTTP status of STS's answer, whatever it is, before it is interpreted (for per-status metrics). */
+  onResponse?: (status: number) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -112,6 +114,7 @@ export async function getCallerIdentity(presignedUrl: URL, options: GetCallerIde
   };
   const headers = { Host: target.hostHeader, [CLUSTER_ID_HEADER]: clusterId, Accept: 'application/json' };
   const response = await sendWithOneRetry(target, headers, agent, limits);
+  options.onResponse?.(response.status);
   return interpretResponse(response, target, clusterId, querySecrets(presignedUrl));
 }
 
@@ -360,24 +363,37 @@ interface StsErrorDetail {
   message?: string;
 }
 
-/** Reads STS's `{"Error":{"Code","Message"}}` (or the XML ErrorResponse some front ends still send). */
+/**
+ * Reads STS's `{"Error":{"Code","Message"}}`, the same with its quotes backslash-escaped (a body some proxies and
+ * aws-iam-authenticator's own tests send, and in which the reference still finds `Throttling`), or the XML
+ * ErrorResponse some front ends still send.
+ */
 function parseStsError(body: Buffer, secrets: string[]): StsErrorDetail {
   const text = body.toString('utf8');
-  let code: unknown;
-  let message: unknown;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    const error = isPlainObject(parsed) ? parsed.Error : undefined;
-    if (isPlainObject(error)) ({ Code: code, Message: message } = error);
-  } catch {
-    code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
-    message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
-    if (typeof message === 'string') message = decodeXmlEntities(message);
-  }
+  const fields = jsonErrorFields(text) ?? jsonErrorFields(text.replaceAll('\\"', '"')) ?? xmlErrorFields(text);
   const detail: StsErrorDetail = {};
-  if (typeof code === 'string' && /^[A-Za-z][A-Za-z0-9.]{0,63}$/.test(code)) detail.code = code;
-  if (typeof message === 'string' && message.trim() !== '') detail.message = cleanMessage(message, secrets);
+  if (typeof fields.code === 'string' && /^[A-Za-z][A-Za-z0-9.]{0,63}$/.test(fields.code)) detail.code = fields.code;
+  if (typeof fields.message === 'string' && fields.message.trim() !== '') detail.message = cleanMessage(fields.message, secrets);
   return detail;
+}
+
+/** `Error.Code` and `Error.Message` of a JSON body; undefined when the body is not JSON at all. */
+function jsonErrorFields(text: string): { code?: unknown; message?: unknown } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  // A JSON string holding the error document: the same body, encoded once more.
+  if (typeof parsed === 'string') return jsonErrorFields(parsed) ?? {};
+  const error = isPlainObject(parsed) ? parsed.Error : undefined;
+  return isPlainObject(error) ? { code: error.Code, message: error.Message } : {};
+}
+
+function xmlErrorFields(text: string): { code?: unknown; message?: unknown } {
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+  return { code: /<Code>([^<]*)<\/Code>/.exec(text)?.[1], message: message === undefined ? undefined : decodeXmlEntities(message) };
 }
 
 function describeStsError(status: number, error: StsErrorDetail): string {

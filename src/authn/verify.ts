@@ -14,14 +14,17 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
   timeoutMs?: number;
   /** HTTP(S) agent for the STS call; the default keeps connections alive. */
   agent?: GetCallerIdentityOptions['agent'];
+  /** Told the HTTP status of STS's answer, when one arrives (not for a token refused before the call). */
+  onStsResponse?: GetCallerIdentityOptions['onResponse'];
 }
 
 /**
  * Everything in `options` that a verdict depends on, as a stable string: the cluster id (STS checks the signed
  * `x-k8s-aws-id` against it), the partitions and regions (the host allow-set), the clock skew allowed and the STS
  * endpoint. A cache of verdicts must key on it as well as on the token, or a token verified under one configuration
- * passes another from the cache. Left out: how long to wait and how to connect (`timeoutMs`, `agent`), and `now`,
- * a test clock. Adding an option to {@link VerifyTokenOptions} fails to compile here until it is sorted into one group.
+ * passes another from the cache. Left out: how long to wait and how to connect (`timeoutMs`, `agent`), `now`, a test
+ * clock, and `onStsResponse`, an observer. Adding an option to {@link VerifyTokenOptions} fails to compile here until
+ * it is sorted into one group.
  *
  * @example
  * ```ts
@@ -31,7 +34,7 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
  * ```
  */
 export function verdictScope(options: VerifyTokenOptions): string {
-  const { timeoutMs, agent, now, ...verdict } = options;
+  const { timeoutMs, agent, now, onStsResponse, ...verdict } = options;
   const scope: { [K in keyof Required<typeof verdict>]: unknown } = {
     clusterId: verdict.clusterId,
     partitions: verdict.partitions ?? null,
@@ -72,6 +75,7 @@ export async function verifyToken(token: string, options: VerifyTokenOptions): P
     ...(options.stsEndpoint === undefined ? {} : { stsEndpoint: options.stsEndpoint }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.agent === undefined ? {} : { agent: options.agent }),
+    ...(options.onStsResponse === undefined ? {} : { onResponse: options.onStsResponse }),
   });
   // The access key id is the token's claim until STS accepts the signature over X-Amz-Credential; from here it is
   // proven (duplicate parameters, the CVE-2022-2385 trick, were refused by validation).

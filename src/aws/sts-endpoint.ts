@@ -117,6 +117,48 @@ export function stsHostsForRegion(region: string): string[] {
   return [...hosts];
 }
 
+/**
+ * The STS address configured in the environment, as every AWS SDK reads it: `AWS_ENDPOINT_URL_STS`, then
+ * `AWS_ENDPOINT_URL`. What `eksauth emulator` prints, so `verify` and `server` reach the emulator with no flag.
+ *
+ * @example
+ * ```ts
+ * import { configuredStsEndpoint } from 'eksauth';
+ * configuredStsEndpoint({ AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' }); // 'http://127.0.0.1:4566'
+ * ```
+ */
+export function configuredStsEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined;
+}
+
+// aws-iam-authenticator's region check (from the Go SDK v1): letters, digits and inner hyphens; one DNS label here.
+const OPERATOR_REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The STS hosts a verifier accepts for a region its operator named (`--sts-region`, `regions:`), in one partition:
+ * `sts.<region>.<domain>` and, where STS has dual-stack hosts, `sts.<region>.<dual-stack domain>`, whether or not the
+ * SDK lists the region and whatever its name looks like, as aws-iam-authenticator accepts its configured region.
+ * Empty for a partition the SDK does not know. Throws ERR_INVALID_CONFIG for a region that cannot be a host label.
+ *
+ * @example
+ * ```ts
+ * import { stsHostsForOperatorRegion } from 'eksauth';
+ * stsHostsForOperatorRegion('not-a-region4', 'aws-cn');
+ * // ['sts.not-a-region4.amazonaws.com.cn', 'sts.not-a-region4.api.amazonwebservices.com.cn']
+ * ```
+ */
+export function stsHostsForOperatorRegion(region: string, partitionName: string): string[] {
+  if (!OPERATOR_REGION.test(region)) {
+    throw new EksAuthError('ERR_INVALID_CONFIG', `"${region.slice(0, 40)}" in regions is not a region name: use lower-case letters, digits and hyphens, e.g. eu-west-1`);
+  }
+  // Every partition of the SDK's data lists its own `<partition>-global` region: the one way to read its domains.
+  const part = partition(`${partitionName}-global`);
+  if (part.name !== partitionName) return [];
+  const hosts = [`sts.${region}.${part.dnsSuffix}`];
+  if (STS_DUAL_STACK_PARTITIONS.has(partitionName)) hosts.push(`sts.${region}.${part.dualStackDnsSuffix}`);
+  return hosts;
+}
+
 function fipsLabel(partitionName: string, region: string, dualstack: boolean): string {
   const fips = STS_FIPS_HOSTS[partitionName];
   if (fips !== undefined && !dualstack && (fips.regions === undefined || fips.regions.has(region))) return fips.label;

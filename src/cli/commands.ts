@@ -83,6 +83,7 @@ addVerifierFlags(
   .requiredOption('-i, --cluster-id <id>', "this cluster's id (the name, for EKS): tokens for other clusters fail")
   .option('--mapping <file>', 'mapping file: an aws-auth ConfigMap, or mapRoles/mapUsers/mapAccounts')
   .option('--access-entries <file>', 'access-entry records (principalArn, type, username, kubernetesGroups)')
+  .option('--feature-gates <gates>', "aws-iam-authenticator's gates, e.g. SSORoleMatch=true (sso rows in mapRoles)")
   .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', (v) => Number.parseInt(v, 10))
   .option('--timeout <seconds>', 'time allowed for the STS call', (v) => Number.parseFloat(v))
   .option('-o, --output <format>', 'text or json', 'text'),

@@ -26,6 +26,9 @@ export interface ServerFlags {
   partition?: string[];
   stsRegion?: string[];
   ec2Region?: string;
+  featureGates?: string;
+  ec2DescribeInstancesQps?: string;
+  ec2DescribeInstancesBurst?: string;
   stsEndpoint?: string;
   cacheTtl?: string;
   reviewTimeout?: string;
@@ -76,6 +79,9 @@ export function addServerCommand(program: Command): void {
     .option('--dynamicfile-user-id-strict', 'DynamicFile rows match on the principal id (userid), not the ARN (server.dynamicfileUserIDStrict)')
     .option('--dynamic-backend-mode-path <path>', 'JSON file whose backendMode switches the backends while the server runs (server.dynamicBackendModePath)')
     .option('--ec2-region <region>', 'region for {{EC2PrivateDNSName}} lookups (default AWS_REGION)')
+    .option('--ec2-describeInstances-qps <n>', 'most EC2 DescribeInstances calls a second for {{EC2PrivateDNSName}} (default 15; 0: no limit)')
+    .option('--ec2-describeInstances-burst <n>', 'burst above that rate (default 5)')
+    .option('--feature-gates <gates>', "aws-iam-authenticator's gates, e.g. SSORoleMatch=true (sso rows in mapRoles)")
     .option('--cache-ttl <duration>', 'reuse a verified identity for at most this long, e.g. 60s; 0 turns the cache off')
     .option('--review-timeout <duration>', 'answer every review within this, e.g. 5s')
     .option('--ops-address <ip>', 'address of the plain-HTTP /healthz, /readyz, /metrics listener (default 127.0.0.1)')

@@ -12,6 +12,8 @@ import {
   type LogLevel,
   type ServerConfigInput,
 } from '../server/config.js';
+import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
+import { parseFeatureGates } from '../authn/mapping/feature-gates.js';
 import { initServerFiles } from '../server/init.js';
 import { startServer } from '../server/run.js';
 import { EksAuthError } from '../errors.js';
@@ -67,6 +69,9 @@ async function settingsFrom(flags: ServerFlags): Promise<{ settings: ServerConfi
   const settings: ServerConfigInput = { ...file.settings, ...definedOnly(flagSettings(flags)) };
   // A mapping file given on the command line replaces mappings embedded in the config file.
   if (flags.mappingFile !== undefined) delete settings.embeddedMappings;
+  // As every AWS SDK: with no STS endpoint given, AWS_ENDPOINT_URL_STS (then AWS_ENDPOINT_URL) is the STS address.
+  const envStsEndpoint = configuredStsEndpoint();
+  if (settings.stsEndpoint === undefined && envStsEndpoint !== undefined) settings.stsEndpoint = envStsEndpoint;
   return { settings, warnings: [...file.warnings, ...backendModeWarnings(flags.backendMode ?? [])] };
 }
 
@@ -107,6 +112,9 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
   if (flags.stsMaxSockets !== undefined) settings.stsMaxSockets = integerFlag(flags.stsMaxSockets, '--sts-max-sockets');
   if (flags.idleTimeout !== undefined) settings.idleTimeoutMs = parseDuration(flags.idleTimeout, '--idle-timeout');
   if (flags.readTimeout !== undefined) settings.readTimeoutMs = parseDuration(flags.readTimeout, '--read-timeout');
+  if (flags.featureGates !== undefined) settings.featureGates = parseFeatureGates(flags.featureGates, '--feature-gates');
+  if (flags.ec2DescribeInstancesQps !== undefined) settings.ec2DescribeInstancesQps = integerFlag(flags.ec2DescribeInstancesQps, '--ec2-describeInstances-qps');
+  if (flags.ec2DescribeInstancesBurst !== undefined) settings.ec2DescribeInstancesBurst = integerFlag(flags.ec2DescribeInstancesBurst, '--ec2-describeInstances-burst');
   if (flags.opsPort !== undefined) settings.opsPort = flags.opsPort === 'off' ? null : integerFlag(flags.opsPort, '--ops-port');
   return settings;
 }

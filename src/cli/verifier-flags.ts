@@ -13,8 +13,8 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
  */
 export function addVerifierFlags(command: Command): Command {
   return command
-    .option('--sts-endpoint <url>', "connect to this STS address instead of the token's host (VPC endpoint, emulator)")
+    .option('--sts-endpoint <url>', "connect to this STS address instead of the token's host (VPC endpoint, emulator; default AWS_ENDPOINT_URL_STS)")
     .option('--partition <name>', 'accept STS hosts of this partition (repeatable; default aws)', collect)
-    .option('--sts-region <name>', 'also accept STS hosts of this region, when newer than the SDK data (repeatable)', collect)
+    .option('--sts-region <name>', 'also accept sts.<region>.<partition domain> for this region as given, e.g. one newer than the SDK data (repeatable)', collect)
     .option('--allowed-account <id>', 'map only identities of this account (repeatable)', collect);
 }

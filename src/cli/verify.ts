@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { parseAccessEntries } from '../authn/mapping/access-entries/access-entries.js';
+import { parseFeatureGates } from '../authn/mapping/feature-gates.js';
 import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
 import { mapIdentity, orderByDefaultPrecedence } from '../authn/mapping/map-identity.js';
 import type { MappingSource, MapResult } from '../authn/mapping/types.js';
 import { verifyToken, type VerifiedToken } from '../authn/verify.js';
+import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 
 export interface VerifyFlags {
@@ -18,6 +20,7 @@ export interface VerifyFlags {
   clockSkew?: number;
   timeout?: number;
   output?: string;
+  featureGates?: string;
 }
 
 /** Exit codes a script can branch on; documented in the README. */
@@ -34,7 +37,7 @@ export async function runVerify(flags: VerifyFlags): Promise<number> {
   const output = flags.output ?? 'text';
   if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
   const sources = await loadSources(flags);
-  for (const warning of sources.flatMap((source) => source.warnings ?? [])) process.stderr.write(`warning: ${warning}\n`);
+  for (const warning of sources.flatMap(warningsOf)) process.stderr.write(`warning: ${warning}\n`);
   const token = flags.token === '-' ? (await readStdin()).trim() : flags.token;
   const report = await verifyAndMap(token, flags, sources);
   process.stdout.write(output === 'json' ? `${JSON.stringify(toJson(report), null, 2)}\n` : formatText(report, new Date()));
@@ -43,10 +46,11 @@ export async function runVerify(flags: VerifyFlags): Promise<number> {
 
 async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingSource[]): Promise<VerifyReport> {
   let verified: VerifiedToken;
+  const stsEndpoint = flags.stsEndpoint || configuredStsEndpoint();
   try {
     verified = await verifyToken(token, {
       clusterId: flags.clusterId,
-      ...(flags.stsEndpoint ? { stsEndpoint: flags.stsEndpoint } : {}),
+      ...(stsEndpoint ? { stsEndpoint } : {}),
       ...(flags.partition?.length ? { partitions: flags.partition } : {}),
       ...(flags.stsRegion?.length ? { regions: flags.stsRegion } : {}),
       ...(flags.clockSkew === undefined ? {} : { maxClockSkewSeconds: flags.clockSkew }),
@@ -63,9 +67,17 @@ async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingS
   return { verified, mapping };
 }
 
+/** A local tool for the operator: what was skipped is said with the written values. */
+function warningsOf(source: MappingSource): string[] {
+  return [...(source.problems ?? []).map((problem) => problem.detail), ...(source.warnings ?? [])];
+}
+
 async function loadSources(flags: VerifyFlags): Promise<MappingSource[]> {
   const sources: MappingSource[] = [];
-  if (flags.mapping) sources.push(parseMappingFile(await readInput(flags.mapping, '--mapping'), flags.mapping));
+  const gates = parseFeatureGates(flags.featureGates ?? '', '--feature-gates');
+  if (flags.mapping) {
+    sources.push(parseMappingFile(await readInput(flags.mapping, '--mapping'), flags.mapping, { ssoRoleMatch: gates.SSORoleMatch }));
+  }
   if (flags.accessEntries) sources.push(parseAccessEntries(await readInput(flags.accessEntries, '--access-entries'), `access-entries:${flags.accessEntries}`));
   return orderByDefaultPrecedence(sources);
 }
@@ -85,7 +97,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE']);
+// ERR_INVALID_IDENTITY: STS answered, but with an identity that cannot be (a malformed UserId): nonsense, not a refusal.
+const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_INVALID_IDENTITY']);
 
 function exitCodeOf(report: VerifyReport): number {
   if (report.error) {

@@ -12,9 +12,15 @@ import { parsePrincipalArn } from './principals.js';
 export interface EmulatorIdentity {
   accessKeyId: string;
   secretAccessKey: string;
-  /** `arn:<partition>:iam::<account>:user/<name>`, `…:root`, or `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`; the account comes from here. */
+  /**
+   * `arn:<partition>:iam::<account>:user/<name>`, `…:root`, `arn:<partition>:sts::<account>:assumed-role/<role>/<session>`
+   * or `…:federated-user/<name>`; the account comes from here.
+   */
   arn: string;
-  /** What GetCallerIdentity reports as UserId, e.g. `AIDA…` for a user or `AROA…:<session>` for a role session. */
+  /**
+   * What GetCallerIdentity reports as UserId, e.g. `AIDA…` for a user, `AROA…:<session>` for a role session, the
+   * account id for the root user, `<account>:<name>` for a federated user.
+   */
   userId: string;
   /**
    * When set, requests must carry this session token (X-Amz-Security-Token), as temporary credentials do. Lets a test
@@ -232,7 +238,7 @@ function readIdentity(reader: ConfigReader, value: unknown, path: string): Emula
   };
   const principal = parsePrincipalArn(identity.arn);
   if (principal === undefined || principal.kind === 'role') {
-    reader.fail(`${path}.arn`, `${JSON.stringify(identity.arn)} is not a principal that signs requests; use arn:aws:iam::<12-digit account>:user/<name>, arn:aws:iam::<account>:root or arn:aws:sts::<account>:assumed-role/<role>/<session> (to let a user assume a role, list the role under roles instead).`);
+    reader.fail(`${path}.arn`, `${JSON.stringify(identity.arn)} is not a principal that signs requests; use arn:aws:iam::<12-digit account>:user/<name>, arn:aws:iam::<account>:root, arn:aws:sts::<account>:assumed-role/<role>/<session> or arn:aws:sts::<account>:federated-user/<name> (to let a user assume a role, list the role under roles instead).`);
   }
   if (raw.sessionToken !== undefined) {
     identity.sessionToken = reader.string(raw.sessionToken, `${path}.sessionToken`, /^[\x21-\x7e]{1,4096}$/, '1 to 4096 printable characters without spaces', true);

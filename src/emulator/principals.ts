@@ -14,15 +14,20 @@ const PATH = '/(?:[\\w+=,.@-]+/)*';
 const USER_ARN = new RegExp(`^arn:(${PARTITION}):iam::(${ACCOUNT}):user(${PATH})(${NAME})$`);
 const ROLE_ARN = new RegExp(`^arn:(${PARTITION}):iam::(${ACCOUNT}):role(${PATH})(${NAME})$`);
 const ROOT_ARN = new RegExp(`^arn:(${PARTITION}):iam::(${ACCOUNT}):root$`);
-const ASSUMED_ROLE_ARN = new RegExp(`^arn:(${PARTITION}):sts::(${ACCOUNT}):assumed-role/(${NAME})/([\\w+=,.@-]{2,64})$`);
+// STS names no path in session ARNs, but aws-iam-authenticator accepts one (assumed-role/Org/Team/Admin/Session);
+// the emulator can be configured to answer with such an ARN to test that.
+const ASSUMED_ROLE_ARN = new RegExp(`^arn:(${PARTITION}):sts::(${ACCOUNT}):assumed-role(${PATH})(${NAME})/([\\w+=,.@-]{2,64})$`);
+// GetFederationToken sessions; they sign requests like any other identity.
+const FEDERATED_USER_ARN = new RegExp(`^arn:(${PARTITION}):sts::(${ACCOUNT}):federated-user/([\\w+=,.@-]{2,32})$`);
 
 export type PrincipalArn =
   | { kind: 'user'; arn: string; partition: string; account: string; name: string }
   | { kind: 'role'; arn: string; partition: string; account: string; name: string }
   | { kind: 'root'; arn: string; partition: string; account: string }
-  | { kind: 'assumed-role'; arn: string; partition: string; account: string; name: string; sessionName: string };
+  | { kind: 'assumed-role'; arn: string; partition: string; account: string; name: string; sessionName: string }
+  | { kind: 'federated-user'; arn: string; partition: string; account: string; name: string };
 
-/** Parses an IAM user, role or root ARN or an STS assumed-role ARN; undefined for anything else. */
+/** Parses an IAM user, role or root ARN or an STS assumed-role or federated-user ARN; undefined for anything else. */
 export function parsePrincipalArn(arn: string): PrincipalArn | undefined {
   let m = USER_ARN.exec(arn);
   if (m) return { kind: 'user', arn, partition: m[1]!, account: m[2]!, name: m[4]! };
@@ -31,7 +36,9 @@ export function parsePrincipalArn(arn: string): PrincipalArn | undefined {
   m = ROOT_ARN.exec(arn);
   if (m) return { kind: 'root', arn, partition: m[1]!, account: m[2]! };
   m = ASSUMED_ROLE_ARN.exec(arn);
-  if (m) return { kind: 'assumed-role', arn, partition: m[1]!, account: m[2]!, name: m[3]!, sessionName: m[4]! };
+  if (m) return { kind: 'assumed-role', arn, partition: m[1]!, account: m[2]!, name: m[4]!, sessionName: m[5]! };
+  m = FEDERATED_USER_ARN.exec(arn);
+  if (m) return { kind: 'federated-user', arn, partition: m[1]!, account: m[2]!, name: m[3]! };
   return undefined;
 }
 
@@ -86,6 +93,7 @@ export function trustEntryAdmits(entry: string, subject: TrustSubject): boolean 
       return subject.roleName === trusted.name;
     case 'user':
     case 'assumed-role':
+    case 'federated-user':
       return subject.arn === trusted.arn;
   }
 }

@@ -98,6 +98,7 @@ async function desiredModes(options: BackendModeFileOptions): Promise<BackendMod
   } catch (err) {
     if (!(err instanceof EksAuthError)) throw err;
     options.metrics.mappingSourceError(`backend-mode-file:${path}`, 'invalid');
+    options.metrics.dynamicFileFailure();
     log.error({ source: `backend-mode-file:${path}`, error: err.message }, 'backend-mode file not applied (keeping the current backends)');
     throw err;
   }
@@ -114,6 +115,7 @@ class ChainSwitcher {
   constructor(private readonly options: BackendModeFileOptions, initial: BackendChain) {
     this.current = initial;
     options.log.info({ backendMode: initial.modes }, 'backend modes in service');
+    reportDynamicFileMode(options.metrics, initial.modes);
   }
 
   readonly onStat = (current: Stats, previous: Stats): void => {
@@ -163,8 +165,14 @@ class ChainSwitcher {
     const old = this.current;
     this.current = next;
     log.info({ backendMode: modes }, 'backend modes in service');
+    reportDynamicFileMode(this.options.metrics, modes);
     await old.close();
   }
+}
+
+/** aws-iam-authenticator's `dynamic_file_enabled` and `dynamic_file_only` gauges, for the backends in service. */
+export function reportDynamicFileMode(metrics: ServerMetrics, modes: readonly BackendMode[]): void {
+  metrics.dynamicFileMode({ enabled: modes.includes('DynamicFile'), only: modes.length === 1 && modes[0] === 'DynamicFile' });
 }
 
 function sameModes(a: readonly BackendMode[], b: readonly BackendMode[]): boolean {

@@ -5,7 +5,8 @@
  * under `server:` with the reference's key names (`port`, `stateDir`, `generateKubeconfig`, `backendMode`, `mapRoles`,
  * …), matched case-insensitively as viper does. So an existing file works unchanged; keys of reference features that
  * eksauth does not have are reported as warnings and ignored, and any other unknown key is an error (a typo must not
- * silently become a default). Every scalar is read as the string that was written, so `012345678901` stays an account
+ * silently become a default). `scrubbedAccounts`, `reservedPrefixConfig` and the EC2 lookup settings work as in the
+ * reference. Every scalar is read as the string that was written, so `012345678901` stays an account
  * id, and converted here.
  */
 import { readFile } from 'node:fs/promises';
@@ -13,7 +14,8 @@ import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { AWS_AUTH_SECTIONS, buildAwsAuthSource, type AwsAuthSections } from '../authn/mapping/aws-auth-format.js';
 import { RESERVED_USERNAME_PREFIXES } from '../authn/mapping/map-identity.js';
-import type { MappingSource } from '../authn/mapping/types.js';
+import { DEFAULT_FEATURE_GATES, type FeatureGates } from '../authn/mapping/feature-gates.js';
+import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
 
 /** Mapping backends, named as aws-iam-authenticator's `--backend-mode`; the order given is the precedence. */
@@ -72,6 +74,25 @@ export interface ServerConfig {
   maxRequestBytes: number;
   allowedAccounts?: string[];
   reservedPrefixAllowList: string[];
+  /**
+   * aws-iam-authenticator's `reservedPrefixConfig`: per backend, username prefixes its rows may not produce, e.g.
+   * `{ EKSConfigMap: ['admin:'] }`.
+   */
+  reservedPrefixConfig: Partial<Record<BackendMode, string[]>>;
+  /**
+   * aws-iam-authenticator's `scrubbedAccounts`: for identities of these accounts the answer has uid
+   * `aws-iam-authenticator:administrative:<username>` and no extra, and logs name neither ARN nor ids.
+   */
+  scrubbedAccounts: string[];
+  /** aws-iam-authenticator's `--feature-gates`; `SSORoleMatch` turns on `sso` rows. */
+  featureGates: FeatureGates;
+  /** Role assumed for `{{EC2PrivateDNSName}}` lookups (another account's instances); default: the server's own credentials. */
+  ec2DescribeInstancesRoleArn?: string;
+  /** Sent with that AssumeRole as `x-amz-source-arn` (and its account as `x-amz-source-account`), as the reference sends it. */
+  sourceArn?: string;
+  /** Most DescribeInstances calls a second (0: no limit) and the burst above that, as the reference's flags. */
+  ec2DescribeInstancesQps: number;
+  ec2DescribeInstancesBurst: number;
   /** Region for `{{EC2PrivateDNSName}}` lookups; default AWS_REGION. Without one, such rows cannot be applied. */
   region?: string;
   /** Plain-HTTP listener for /healthz, /readyz and /metrics (kubelet probes, Prometheus); port null: none. */
@@ -125,6 +146,12 @@ const DEFAULTS: Omit<ServerConfig, 'clusterId' | 'hostname'> = {
   maxRequestBytes: 64 * 1024,
   // aws-auth's standard node rows (system:node:{{EC2PrivateDNSName}}) need no entry: the mapping allows them itself.
   reservedPrefixAllowList: [],
+  reservedPrefixConfig: {},
+  scrubbedAccounts: [],
+  featureGates: DEFAULT_FEATURE_GATES,
+  // The reference's defaults (--ec2-describeInstances-qps / -burst).
+  ec2DescribeInstancesQps: 15,
+  ec2DescribeInstancesBurst: 5,
   opsAddress: '127.0.0.1',
   opsPort: DEFAULT_OPS_PORT,
   maxConnections: DEFAULT_MAX_CONNECTIONS,
@@ -190,6 +217,10 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
     check(Number.isInteger(value) && value > 0, name, 'must be a whole number more than zero');
   }
   check(Number.isFinite(merged.cacheTtlMs) && merged.cacheTtlMs >= 0, 'cacheTTL', 'must be zero (off) or more');
+  check(Number.isInteger(merged.ec2DescribeInstancesQps) && merged.ec2DescribeInstancesQps >= 0, 'ec2DescribeInstancesQps', 'must be a whole number, 0 for no limit');
+  check(Number.isInteger(merged.ec2DescribeInstancesBurst) && merged.ec2DescribeInstancesBurst >= 1, 'ec2DescribeInstancesBurst', 'must be a whole number more than zero');
+  check(merged.scrubbedAccounts.every((account) => /^\d{12}$/.test(account)), 'scrubbedAccounts', 'must list 12-digit AWS account ids');
+  check(merged.sourceArn === undefined || /^arn:[^:]+:[^:]*:[^:]*:\d{12}:.+$/.test(merged.sourceArn), 'sourceARN', 'must be an ARN with an account id, e.g. arn:aws:eks:eu-west-1:111122223333:cluster/prod');
   const notReserved = merged.reservedPrefixAllowList.find((prefix) => !RESERVED_USERNAME_PREFIXES.some((reserved) => prefix.startsWith(reserved)));
   check(notReserved === undefined, 'reservedPrefixAllowList', `entry "${notReserved ?? ''}" does not start with a reserved prefix (${RESERVED_USERNAME_PREFIXES.join(', ')})`);
   const hostname = merged.hostname ?? (isWildcard(merged.address) ? '127.0.0.1' : merged.address);
@@ -277,13 +308,13 @@ export function parseServerConfigFile(text: string, path: string): ConfigFile {
  * source.name; // 'file:config.yaml'
  * ```
  */
-export function readEmbeddedMappings(text: string, path: string): MappingSource {
+export function readEmbeddedMappings(text: string, path: string, options: AwsAuthParseOptions = {}): MappingSource {
   const reader = new ConfigReader(path);
   const top = reader.fields(readYamlStrings(text, path) ?? {}, '', TOP_KEYS);
   const server = top.server === undefined ? {} : reader.fields(top.server, 'server', Object.keys(SERVER_KEYS));
   const sections: AwsAuthSections = {};
   for (const section of AWS_AUTH_SECTIONS) sections[section] = server[section.toLowerCase()];
-  return buildAwsAuthSource(sections, { name: `file:${path}`, kind: 'file', where: `${path}: server.` });
+  return buildAwsAuthSource(sections, { name: `file:${path}`, kind: 'file', where: `${path}: server.` }, options);
 }
 
 /**
@@ -393,13 +424,29 @@ const SERVER_KEYS: Record<string, KeyReader> = {
   maproles: () => undefined,
   mapusers: () => undefined,
   mapaccounts: () => undefined,
-  // aws-iam-authenticator features eksauth does not have.
-  ec2describeinstancesqps: 'ignored',
-  ec2describeinstancesburst: 'ignored',
-  ec2describeinstancesrolearn: 'ignored',
-  scrubbedaccounts: 'ignored',
-  reservedprefixconfig: 'ignored',
+  ec2describeinstancesqps: (r, v, s) => { s.ec2DescribeInstancesQps = r.integer(v, 'server.ec2DescribeInstancesQps'); },
+  ec2describeinstancesburst: (r, v, s) => { s.ec2DescribeInstancesBurst = r.integer(v, 'server.ec2DescribeInstancesBurst'); },
+  ec2describeinstancesrolearn: (r, v, s) => { s.ec2DescribeInstancesRoleArn = r.string(v, 'server.ec2DescribeInstancesRoleARN'); },
+  sourcearn: (r, v, s) => { s.sourceArn = r.string(v, 'server.sourceARN'); },
+  scrubbedaccounts: (r, v, s) => { s.scrubbedAccounts = r.stringOrList(v, 'server.scrubbedAccounts'); },
+  reservedprefixconfig: (r, v, s) => { s.reservedPrefixConfig = readReservedPrefixConfig(r, v); },
 };
+
+/**
+ * The reference's `reservedPrefixConfig`: a list of `{backendMode, usernamePrefixReserveList}`, keyed here by backend.
+ */
+function readReservedPrefixConfig(reader: ConfigReader, value: unknown): Partial<Record<BackendMode, string[]>> {
+  if (!Array.isArray(value)) reader.fail('server.reservedPrefixConfig', 'must be a list of {backendMode, usernamePrefixReserveList}');
+  const config: Partial<Record<BackendMode, string[]>> = {};
+  value.forEach((item, i) => {
+    const key = `server.reservedPrefixConfig[${i}]`;
+    const fields = reader.fields(item, key, ['backendmode', 'usernameprefixreservelist']);
+    const [mode] = parseBackendModes(reader.string(fields.backendmode, `${key}.backendMode`));
+    const prefixes = fields.usernameprefixreservelist === undefined ? [] : reader.stringOrList(fields.usernameprefixreservelist, `${key}.usernamePrefixReserveList`);
+    if (mode !== undefined) config[mode] = prefixes;
+  });
+  return config;
+}
 
 /**
  * Reads `namespace/name` (or just `name`, in kube-system).

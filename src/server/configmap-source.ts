@@ -9,7 +9,7 @@
  */
 import type * as K8s from '@kubernetes/client-node';
 import { parseAwsAuthConfigMap } from '../authn/mapping/configmap/configmap.js';
-import type { MappingSource } from '../authn/mapping/types.js';
+import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
 import { withDeadline } from './deadline.js';
 import { Supervisor, stoppableWatch } from './informer.js';
 import { loadKubeConfig, type KubernetesAccess } from './kube-access.js';
@@ -23,6 +23,8 @@ export interface ConfigMapSourceOptions {
   name: string;
   /** Longest wait for a list before it counts as failed. Default 10 s. */
   listTimeoutMs?: number;
+  /** How rows are read (the SSORoleMatch feature gate). */
+  parse?: AwsAuthParseOptions;
 }
 
 interface ConfigMapLike {
@@ -44,7 +46,7 @@ export async function watchAwsAuthConfigMap(options: ConfigMapSourceOptions, rep
   const kubeConfig = loadKubeConfig(k8s, options.access, { who: 'the EKSConfigMap backend', ...(options.master === undefined ? {} : { master: options.master }) });
   const { namespace, name } = options;
   const holder = new SourceHolder(`configmap:${namespace}/${name}`, reporter);
-  const versions = versionsInto(holder);
+  const versions = versionsInto(holder, options.parse ?? {});
   const api = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const listTimeoutMs = options.listTimeoutMs ?? 10_000;
   const watch = stoppableWatch(k8s, kubeConfig);
@@ -70,7 +72,7 @@ export async function watchAwsAuthConfigMap(options: ConfigMapSourceOptions, rep
 }
 
 /** Turns informer events into served versions: a ConfigMap parsed, or (deleted, absent, first one invalid) no rows. */
-function versionsInto(holder: SourceHolder): { apply: (configMap: ConfigMapLike) => void; absent: (why: string) => void } {
+function versionsInto(holder: SourceHolder, parseOptions: AwsAuthParseOptions): { apply: (configMap: ConfigMapLike) => void; absent: (why: string) => void } {
   const empty = (): MappingSource => parseAwsAuthConfigMap({ apiVersion: 'v1', kind: 'ConfigMap', data: {} }, holder.name);
   // Set while the ConfigMap is known not to exist, so that relists after a retry do not announce it again.
   let absent = false;
@@ -80,7 +82,7 @@ function versionsInto(holder: SourceHolder): { apply: (configMap: ConfigMapLike)
       const manifest = normalize(configMap);
       // Relists and resumed watches deliver the same content again; only a change is parsed and announced.
       holder.offer(JSON.stringify(manifest), `resourceVersion ${configMap.metadata?.resourceVersion ?? '?'}`,
-        () => parseAwsAuthConfigMap(manifest, holder.name), { serveEmpty: empty() });
+        () => parseAwsAuthConfigMap(manifest, holder.name, parseOptions), { serveEmpty: empty() });
     },
     absent: (why) => {
       if (absent) return;

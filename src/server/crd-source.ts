@@ -14,7 +14,7 @@ import {
 import { withDeadline } from './deadline.js';
 import { Supervisor, stoppableWatch } from './informer.js';
 import { loadKubeConfig, type KubernetesAccess } from './kube-access.js';
-import { rejectionOf, SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface CrdSourceOptions {
   access: KubernetesAccess;
@@ -73,15 +73,10 @@ export async function watchIdentityMappings(options: CrdSourceOptions, reporter:
   return watchedSource(holder, () => supervisor.stop(informer));
 }
 
-/** Serves the resources that parse; reports the first that does not (all of them in the debug log). */
+/** Serves the resources that parse; those that do not are skipped with a warning each (the source's `problems`). */
 function serve(holder: SourceHolder, objects: readonly IdentityMappingObject[]): void {
-  const { source, rejected } = parseIdentityMappings(objects.map(({ metadata, spec }) => ({ metadata: { name: metadata?.name }, spec })), holder.name);
-  const [first] = rejected;
-  const leftOut = first === undefined ? undefined : {
-    summary: `${rejectionOf(first).summary}${rejected.length > 1 ? ` (and ${rejected.length - 1} more)` : ''}`,
-    detail: rejected.map((err) => err.message).join('; '),
-  };
-  holder.accept(source, `${objects.length} IAMIdentityMapping resources`, leftOut);
+  const { source } = parseIdentityMappings(objects.map(({ metadata, spec }) => ({ metadata: { name: metadata?.name }, spec })), holder.name);
+  holder.accept(source, `${objects.length} IAMIdentityMapping resources`);
 }
 
 /**

@@ -5,7 +5,7 @@
  * replaces its files by swapping a `..data` symlink, which event-based watchers on the file itself miss.
  */
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
 import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
@@ -36,9 +36,14 @@ export interface FileSourceOptions {
 export async function watchMappingFile(options: FileSourceOptions, reporter: SourceReporter): Promise<WatchedSource> {
   const { path } = options;
   const holder = new SourceHolder(`file:${path}`, reporter);
+  // The file's status as last acted on: read at the initial load, then each one a poll found different. Not the
+  // watcher's own previous poll: its first comes after the initial load, and an edit made in between would be its
+  // baseline, never noticed.
+  let judged: Stats | undefined;
   const load = async (why: string, initial: boolean): Promise<void> => {
     let text: string;
     try {
+      if (initial) judged = await stat(path);
       text = await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -56,8 +61,9 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
   await load('initial load', true);
   // Reloads run one at a time, in order, so an older read never replaces a newer one.
   let queue = Promise.resolve();
-  const onStat = (current: Stats, previous: Stats): void => {
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
+  const onStat = (current: Stats): void => {
+    if (judged !== undefined && sameVersion(current, judged)) return;
+    judged = current;
     queue = queue.then(() => load('file changed', false)).catch((err: unknown) => {
       // Not an EksAuthError: a parser bug, whose message may quote the content; the summary says only where.
       const detail = err instanceof Error ? err.message : String(err);
@@ -65,8 +71,14 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
     });
   };
   watchFile(path, { interval: options.intervalMs, persistent: false }, onStat);
+  // An edit between the initial load and the watcher's first poll.
+  void stat(path).then(onStat, () => undefined);
   return watchedSource(holder, async () => {
     unwatchFile(path, onStat);
     await queue;
   });
+}
+
+function sameVersion(a: Stats, b: Stats): boolean {
+  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
 }

@@ -145,9 +145,13 @@ export async function initServerFiles(config: ServerConfig): Promise<InitResult>
   };
 }
 
-/** The names clients may use: the configured host name and address, and loopback. */
+/**
+ * Exactly the names aws-iam-authenticator's `init` puts in its certificate: the listen address (unless it is a
+ * wildcard) and the host name clients use, as an IP or DNS name. No loopback names are added: a client that is given
+ * another name is refused by TLS instead of trusting a certificate nobody asked to cover it.
+ */
 function subjectAltNames(config: ServerConfig): { dnsNames: string[]; ipAddresses: string[] } {
-  const names = new Set([config.hostname, config.address, '127.0.0.1', 'localhost']);
+  const names = new Set([config.address, config.hostname]);
   names.delete('0.0.0.0');
   names.delete('::');
   const all = [...names];

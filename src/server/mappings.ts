@@ -4,11 +4,11 @@
  * current while the server runs; and, with `dynamicBackendModePath`, a switch to another list of backends while it
  * runs (see backend-mode-file.ts).
  */
-import { parseDynamicFile } from '../authn/mapping/dynamic-file/dynamic-file.js';
+import { parseDynamicFile, type DynamicFileOptions } from '../authn/mapping/dynamic-file/dynamic-file.js';
 import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
-import type { MappingSource } from '../authn/mapping/types.js';
+import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
-import { followBackendModeFile } from './backend-mode-file.js';
+import { followBackendModeFile, reportDynamicFileMode } from './backend-mode-file.js';
 import { readEmbeddedMappings, type BackendMode, type ServerConfig } from './config.js';
 import { watchAwsAuthConfigMap } from './configmap-source.js';
 import { watchIdentityMappings } from './crd-source.js';
@@ -52,7 +52,11 @@ export interface ServerMappingsOptions {
  */
 export async function startServerMappings(config: ServerConfig, options: ServerMappingsOptions): Promise<ServerMappings> {
   const start = (modes: readonly BackendMode[]): Promise<BackendChain> => startBackendChain(modes, config, options);
-  if (config.dynamicBackendModePath === undefined) return start(config.backendMode);
+  if (config.dynamicBackendModePath === undefined) {
+    const chain = await start(config.backendMode);
+    reportDynamicFileMode(options.metrics, chain.modes);
+    return chain;
+  }
   return followBackendModeFile({ path: config.dynamicBackendModePath, config, start, log: options.log, metrics: options.metrics });
 }
 
@@ -90,7 +94,7 @@ function startBackend(mode: BackendMode, config: ServerConfig, options: ServerMa
     case 'MountedFile':
       return startFileBackend(config, reporter);
     case 'EKSConfigMap':
-      return watchAwsAuthConfigMap({ ...api, ...config.configMap }, reporter);
+      return watchAwsAuthConfigMap({ ...api, ...config.configMap, parse: parseOptionsOf(config) }, reporter);
     case 'CRD':
       return watchIdentityMappings(api, reporter);
     case 'DynamicFile':
@@ -101,9 +105,12 @@ function startBackend(mode: BackendMode, config: ServerConfig, options: ServerMa
 /** The mapping file, else the config file's embedded mappings, else (as aws-iam-authenticator) no rows at all. */
 async function startFileBackend(config: ServerConfig, reporter: SourceReporter): Promise<WatchedSource> {
   const intervalMs = config.mappingReloadIntervalMs;
-  if (config.mappingFile !== undefined) return watchMappingFile({ path: config.mappingFile, parse: parseMappingFile, intervalMs }, reporter);
+  const parseOptions = parseOptionsOf(config);
+  if (config.mappingFile !== undefined) {
+    return watchMappingFile({ path: config.mappingFile, parse: (text, path) => parseMappingFile(text, path, parseOptions), intervalMs }, reporter);
+  }
   if (config.embeddedMappings !== undefined) {
-    return watchMappingFile({ path: config.embeddedMappings.path, parse: readEmbeddedMappings, intervalMs }, reporter);
+    return watchMappingFile({ path: config.embeddedMappings.path, parse: (text, path) => readEmbeddedMappings(text, path, parseOptions), intervalMs }, reporter);
   }
   reporter.log.warn('MountedFile backend without a mapping file or mappings in the config file: it maps nobody');
   const holder = new SourceHolder('file:(none)', reporter);
@@ -118,9 +125,27 @@ function startDynamicFileBackend(config: ServerConfig, reporter: SourceReporter)
     // resolveServerConfig and the backend-mode file both refuse DynamicFile without a path; this is the last guard.
     return Promise.reject(new EksAuthError('ERR_INVALID_CONFIG', 'The DynamicFile backend needs its file: set server.dynamicfilepath (or --dynamicfile-path).'));
   }
-  const options = { userIdStrict: config.dynamicFileUserIdStrict };
+  const { metrics } = reporter;
+  const options: DynamicFileOptions = {
+    userIdStrict: config.dynamicFileUserIdStrict,
+    ...parseOptionsOf(config),
+    // As the reference: how long after EKS wrote a version (its LastUpdatedDateTime) it was served.
+    onUpdatedAt: (seconds) => metrics.dynamicFileLatency('dynamicfile', Math.max(0, Date.now() / 1000 - seconds)),
+  };
   const parse = (text: string, file: string): MappingSource => parseDynamicFile(text, file, options);
-  return watchMappingFile({ path, parse, intervalMs: config.mappingReloadIntervalMs, whenAbsent: parse('', path) }, reporter);
+  // The reference counts the DynamicFile's failed loads on their own, besides the per-source error count.
+  const counting: ServerMetrics = Object.assign(Object.create(metrics) as ServerMetrics, {
+    mappingSourceError: (source: string, kind: 'invalid' | 'watch' | 'read'): void => {
+      metrics.mappingSourceError(source, kind);
+      metrics.dynamicFileFailure();
+    },
+  });
+  const whenAbsent = parseDynamicFile('', path, { ...options, onUpdatedAt: () => undefined });
+  return watchMappingFile({ path, parse, intervalMs: config.mappingReloadIntervalMs, whenAbsent }, { ...reporter, metrics: counting });
+}
+
+function parseOptionsOf(config: ServerConfig): AwsAuthParseOptions {
+  return { ssoRoleMatch: config.featureGates.SSORoleMatch };
 }
 
 function kubernetesAccess(config: ServerConfig, options: ServerMappingsOptions): KubernetesAccess {

@@ -4,6 +4,7 @@
  * the validated allow-listed host names, never anything a caller can invent.
  */
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MappingProblemKind } from '../authn/mapping/types.js';
 import type { CacheResult } from '../lib/expiring-cache.js';
 
 /** Why a review ended the way it did; also the `outcome` label. */
@@ -46,13 +47,44 @@ export interface MappingSourceState {
   error?: string;
 }
 
+/** One GetCallerIdentity call as the metrics see it. */
+export interface StsCallRecord {
+  /** The validated STS host. */
+  host: string;
+  seconds: number;
+  /** The HTTP status STS answered with; absent when no answer arrived (connection failure, timeout). */
+  status?: number;
+  /** The eksauth error code when the call failed. */
+  errorCode?: string;
+}
+
+/** aws-iam-authenticator's `dynamic_file_*` gauges: which backend modes read the dynamic file. */
+export interface DynamicFileMode {
+  enabled: boolean;
+  /** The dynamic file is the only backend mode. */
+  only: boolean;
+}
+
 export interface ServerMetrics {
+  /** Also observes aws-iam-authenticator's `authenticate_latency_seconds{result}` ({@link REFERENCE_RESULTS}). */
   review(outcome: ReviewOutcome, seconds: number): void;
-  stsCall(host: string, seconds: number, errorCode?: string): void;
+  /** Also counts aws-iam-authenticator's `sts_responses_total`, `sts_throttling_total`, `sts_connection_failures_total`. */
+  stsCall(call: StsCallRecord): void;
+  /** One EC2 DescribeInstances request sent (a `{{EC2PrivateDNSName}}` lookup that missed the cache). */
+  ec2DescribeInstancesCall(): void;
+  /** A failed watch or list of the aws-auth ConfigMap (counted by {@link ServerMetrics.mappingSourceError} too). */
+  configMapWatchFailure(): void;
+  /** A failed load of the backend-mode dynamic file. */
+  dynamicFileFailure(): void;
+  /** How long a dynamic-file change took to be served, by the reference's `type` label. */
+  dynamicFileLatency(type: string, seconds: number): void;
+  dynamicFileMode(mode: DynamicFileMode): void;
   cacheLookup(result: CacheResult): void;
   cacheSize(entries: number): void;
   mappingSource(state: MappingSourceState): void;
   mappingSourceError(source: string, kind: 'invalid' | 'watch' | 'read'): void;
+  /** A part of an accepted version that was skipped: a near-miss ConfigMap key, a row that failed validation. */
+  mappingSkipped(source: string, kind: MappingProblemKind): void;
   connections(listener: ListenerName, open: number): void;
   connectionClosed(listener: ListenerName, reason: ConnectionCloseReason): void;
   /** STS calls in flight now; `waited` when this one started with every STS connection already in use. */
@@ -77,6 +109,81 @@ function createConnectionMetrics(prom: PromClient, registers: Registry[]): Pick<
   return {
     connections: (listener, count) => open.set({ listener }, count),
     connectionClosed: (listener, reason) => closed.inc({ listener, reason }),
+  };
+}
+
+/**
+ * aws-iam-authenticator's `result` label for each outcome, so dashboards and alerts built on
+ * `aws_iam_authenticator_authenticate_latency_seconds` keep working. `uknown_user` is the reference's spelling. STS
+ * failures of any kind, and STS answers no mapping can read (a malformed ARN or UserId), are its `sts_error`.
+ */
+export const REFERENCE_RESULTS: Readonly<Record<ReviewOutcome, string>> = {
+  authenticated: 'success',
+  invalid_token: 'invalid_token',
+  malformed_request: 'malformed_request',
+  sts_rejected: 'sts_error',
+  sts_unavailable: 'sts_error',
+  sts_bad_response: 'sts_error',
+  timeout: 'sts_error',
+  sts_throttled: 'sts_throttling',
+  unmapped: 'uknown_user',
+  not_ready: 'uknown_user',
+  error: 'uknown_user',
+};
+
+const REFERENCE_PREFIX = 'aws_iam_authenticator_';
+
+/** The reference's `StsRegion` label: the host's region, or `global` for sts.amazonaws.com. */
+function stsRegionLabel(host: string): string {
+  return host === 'sts.amazonaws.com' ? 'global' : (host.split('.')[1] ?? 'unknown');
+}
+
+type ReferenceMetrics = Pick<ServerMetrics, 'ec2DescribeInstancesCall' | 'configMapWatchFailure' | 'dynamicFileFailure' | 'dynamicFileLatency' | 'dynamicFileMode'> & {
+  review(outcome: ReviewOutcome, seconds: number): void;
+  stsCall(call: StsCallRecord): void;
+};
+
+/** aws-iam-authenticator's metrics (pkg/metrics), same names, labels, help and buckets. */
+function createReferenceMetrics(prom: PromClient, registers: Registry[]): ReferenceMetrics {
+  const counter = (name: string, help: string) => new prom.Counter({ name: REFERENCE_PREFIX + name, help, registers });
+  const gauge = (name: string, help: string) => new prom.Gauge({ name: REFERENCE_PREFIX + name, help, registers });
+  const latency: Histogram<'result'> = new prom.Histogram({
+    name: `${REFERENCE_PREFIX}authenticate_latency_seconds`, help: 'Authenticate call latency', labelNames: ['result'], registers,
+  });
+  const responses: Counter<'ResponseCode' | 'StsRegion'> = new prom.Counter({
+    name: `${REFERENCE_PREFIX}sts_responses_total`, help: 'Sts responses with error code label', labelNames: ['ResponseCode', 'StsRegion'], registers,
+  });
+  const throttling: Counter<'StsRegion'> = new prom.Counter({
+    name: `${REFERENCE_PREFIX}sts_throttling_total`, help: 'Sts call got throttled', labelNames: ['StsRegion'], registers,
+  });
+  const connectionFailures: Counter<'StsRegion'> = new prom.Counter({
+    name: `${REFERENCE_PREFIX}sts_connection_failures_total`, help: 'Sts call could not succeed or timedout', labelNames: ['StsRegion'], registers,
+  });
+  const e2eLatency: Histogram<'type'> = new prom.Histogram({
+    name: `${REFERENCE_PREFIX}dynamic_e2e_latency_seconds`, help: 'End to end latency in seconds partitioned by type.',
+    labelNames: ['type'], buckets: [1, 3, 5, 10, 15, 20, 30, 60], registers,
+  });
+  const ec2Calls = counter('ec2_describe_instances_calls_total', 'Number of EC2 describe instances calls.');
+  const configMapFailures = counter('configmap_watch_failures_total', 'EKS Configmap watch failures');
+  const dynamicFileFailures = counter('dynamicfile_failures_total', 'Dynamic file failures');
+  const dynamicFileEnabled = gauge('dynamic_file_enabled', 'Dynamic file in backend mode is enabled');
+  const dynamicFileOnly = gauge('dynamic_file_only', 'Only dynamic file in backend mode is enabled');
+  return {
+    review: (outcome, seconds) => latency.observe({ result: REFERENCE_RESULTS[outcome] }, seconds),
+    stsCall: ({ host, status, errorCode }) => {
+      const StsRegion = stsRegionLabel(host);
+      if (status !== undefined) responses.inc({ ResponseCode: String(status), StsRegion });
+      if (errorCode === 'ERR_STS_THROTTLED') throttling.inc({ StsRegion });
+      else if (errorCode !== undefined && status === undefined) connectionFailures.inc({ StsRegion });
+    },
+    ec2DescribeInstancesCall: () => ec2Calls.inc(),
+    configMapWatchFailure: () => configMapFailures.inc(),
+    dynamicFileFailure: () => dynamicFileFailures.inc(),
+    dynamicFileLatency: (type, seconds) => e2eLatency.observe({ type }, seconds),
+    dynamicFileMode: ({ enabled, only }) => {
+      dynamicFileEnabled.set(enabled ? 1 : 0);
+      dynamicFileOnly.set(only ? 1 : 0);
+    },
   };
 }
 
@@ -132,6 +239,11 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
     name: 'eksauth_mapping_source_errors_total', help: 'Mapping source failures: invalid content, watch/list failures, unreadable files',
     labelNames: ['source', 'kind'], registers,
   });
+  const skipped: Counter<'source' | 'kind'> = new prom.Counter({
+    name: 'eksauth_mapping_skipped_total',
+    help: 'Parts of loaded mapping versions that map nobody: near-miss-key (e.g. maproles), unknown-key, invalid-row, feature-gate-off',
+    labelNames: ['source', 'kind'], registers,
+  });
   const sourceUpdated: Gauge<'source'> = new prom.Gauge({
     name: 'eksauth_mapping_source_last_success_timestamp_seconds', help: 'When the mapping source last loaded successfully',
     labelNames: ['source'], registers,
@@ -143,8 +255,10 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
   const stsWaits: Counter = new prom.Counter({
     name: 'eksauth_sts_pool_waits_total', help: 'GetCallerIdentity calls that started with every STS connection in use, so waited for one (raise stsMaxSockets)', registers,
   });
+  const reference = createReferenceMetrics(prom, registers);
   return {
     ...connections,
+    ...reference,
     stsInFlight: (calls, waited) => {
       stsInFlight.set(calls);
       if (waited === true) stsWaits.inc();
@@ -152,10 +266,12 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
     review: (outcome, seconds) => {
       reviews.inc({ outcome });
       reviewSeconds.observe({ outcome }, seconds);
+      reference.review(outcome, seconds);
     },
-    stsCall: (host, seconds, errorCode) => {
-      stsSeconds.observe({ host }, seconds);
-      if (errorCode !== undefined) stsErrors.inc({ host, code: errorCode });
+    stsCall: (call) => {
+      stsSeconds.observe({ host: call.host }, call.seconds);
+      if (call.errorCode !== undefined) stsErrors.inc({ host: call.host, code: call.errorCode });
+      reference.stsCall(call);
     },
     cacheLookup: (result) => cache.inc({ result }),
     cacheSize: (entries) => cacheEntries.set(entries),
@@ -165,7 +281,12 @@ export async function createServerMetrics(options: { processMetrics?: boolean } 
       sourceRows.set({ source: state.source }, state.rows);
       if (state.healthy) sourceUpdated.set({ source: state.source }, Date.now() / 1000);
     },
-    mappingSourceError: (source, kind) => sourceErrors.inc({ source, kind }),
+    mappingSourceError: (source, kind) => {
+      sourceErrors.inc({ source, kind });
+      // The reference counts the aws-auth ConfigMap's watch failures on their own.
+      if (kind === 'watch' && source.startsWith('configmap:')) reference.configMapWatchFailure();
+    },
+    mappingSkipped: (source, kind) => skipped.inc({ source, kind }),
     render: () => registry.metrics(),
     contentType: registry.contentType,
   };

@@ -9,11 +9,11 @@
  */
 import type { StsIdentity } from '../authn/arn.js';
 import { mapIdentity } from '../authn/mapping/map-identity.js';
-import type { KubernetesUser, MapOptions, MappingRow } from '../authn/mapping/types.js';
+import type { KubernetesUser, MapOptions, MappingRow, MappingSource } from '../authn/mapping/types.js';
 import { verifyToken, type VerifyTokenOptions } from '../authn/verify.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { decodeToken } from '../token/format.js';
-import type { ServerConfig } from './config.js';
+import type { BackendMode, ServerConfig } from './config.js';
 import { withDeadline } from './deadline.js';
 import type { ServerMappings } from './mappings.js';
 import type { CacheResult, ReviewOutcome, ServerMetrics } from './metrics.js';
@@ -37,6 +37,8 @@ export interface ReviewResult {
   cache?: CacheResult;
   /** For `error` outcomes: what went wrong inside, for the log only. */
   detail?: string;
+  /** The identity's account is in `scrubbedAccounts`: logs name neither its ARN nor its ids. */
+  scrubbed?: boolean;
 }
 
 export type TokenReviewer = (token: string) => Promise<ReviewResult>;
@@ -59,9 +61,9 @@ const FAILURES: Partial<Record<ErrorCode, { status: number; outcome: ReviewOutco
   ERR_STS_THROTTLED: { status: 429, outcome: 'sts_throttled' },
   ERR_STS_UNAVAILABLE: { status: 503, outcome: 'sts_unavailable' },
   ERR_STS_RESPONSE: { status: 502, outcome: 'sts_bad_response' },
-  // STS answered, but with a principal no mapping can name.
-  ERR_INVALID_ARN: { status: 403, outcome: 'unmapped' },
-  ERR_INVALID_IDENTITY: { status: 403, outcome: 'unmapped' },
+  // STS answered with a principal no mapping can name, or a malformed UserId: an STS error, as the reference says.
+  ERR_INVALID_ARN: { status: 403, outcome: 'sts_bad_response' },
+  ERR_INVALID_IDENTITY: { status: 403, outcome: 'sts_bad_response' },
 };
 
 /**
@@ -79,6 +81,7 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
   const { config } = deps;
   const mapOptions: MapOptions = {
     reservedPrefixAllowList: config.reservedPrefixAllowList,
+    reservedUsernamePrefixesOf: reservedUsernamePrefixesOf(config),
     ...(config.allowedAccounts === undefined ? {} : { allowedAccounts: config.allowedAccounts }),
     ...(deps.ec2PrivateDnsName === undefined ? {} : { ec2PrivateDnsName: deps.ec2PrivateDnsName }),
   };
@@ -93,11 +96,12 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
     }
     deps.metrics.cacheLookup(cache);
     const mapped = await mapIdentity(identity, deps.mappings.sources(), mapOptions);
-    if (!mapped.mapped) {
-      return { status: 403, outcome: 'unmapped', reason: mapped.reason, ...(mapped.hint === undefined ? {} : { hint: mapped.hint }), identity, cache };
-    }
-    return { status: 200, outcome: 'authenticated', user: mapped.user, row: mapped.row, identity, cache };
+    const result: ReviewResult = mapped.mapped
+      ? { status: 200, outcome: 'authenticated', user: mapped.user, row: mapped.row, identity, cache }
+      : { status: 403, outcome: 'unmapped', reason: mapped.reason, ...(mapped.hint === undefined ? {} : { hint: mapped.hint }), identity, cache };
+    return scrubbedAccounts.has(identity.accountId) ? scrub(result) : result;
   };
+  const scrubbedAccounts = new Set(config.scrubbedAccounts);
   return (token) => {
     if (!deps.mappings.ready()) {
       return Promise.resolve({ status: 503, outcome: 'not_ready', reason: 'the mapping sources are still loading; retry shortly' });
@@ -108,6 +112,37 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
       reason: `no answer within ${config.reviewTimeoutMs} ms (STS or a mapping lookup is slow); the review fails closed`,
     }));
   };
+}
+
+/**
+ * The backend a server's source comes from, as the reference's reservedPrefixConfig names it: CRD and DynamicFile
+ * sources are `file` sources like the mapping file's, so they are told apart by name (see crd-source.ts, dynamic-file.ts).
+ */
+function backendOf(source: MappingSource): BackendMode | undefined {
+  if (source.name.startsWith('crd:')) return 'CRD';
+  if (source.name.startsWith('dynamicfile:')) return 'DynamicFile';
+  if (source.kind === 'file') return 'MountedFile';
+  return source.kind === 'aws-auth' ? 'EKSConfigMap' : undefined;
+}
+
+function reservedUsernamePrefixesOf(config: ServerConfig): NonNullable<MapOptions['reservedUsernamePrefixesOf']> {
+  return (source) => {
+    const backend = backendOf(source);
+    return backend === undefined ? undefined : config.reservedPrefixConfig[backend];
+  };
+}
+
+/**
+ * aws-iam-authenticator's `scrubbedAccounts`: the answer's uid names the username instead of the account and principal
+ * id, `extra` is empty, and the reason and logs name no ARN.
+ */
+function scrub(result: ReviewResult): ReviewResult {
+  const { identity: _identity, hint: _hint, ...rest } = result;
+  if (result.user === undefined) {
+    return { ...rest, scrubbed: true, reason: 'the identity is not mapped to a Kubernetes user (its account is scrubbed from logs; eksauth verify names it)' };
+  }
+  const user = { ...result.user, uid: `aws-iam-authenticator:administrative:${result.user.username}`, extra: {} };
+  return { ...rest, user, scrubbed: true };
 }
 
 /** The verifier's options (which the cache keys on) and a verification under them, timing the STS call per host. */
@@ -127,14 +162,19 @@ function verifierFor(deps: TokenReviewerDeps) {
   const track = deps.sts?.track ?? (<T>(call: () => Promise<T>) => call());
   const run = async (token: string, verifyOptions: VerifyTokenOptions) => {
     const started = performance.now();
+    let status: number | undefined;
+    const onStsResponse = (answered: number): void => {
+      status = answered;
+    };
+    const record = (host: string, errorCode?: string): void => deps.metrics.stsCall({
+      host, seconds: (performance.now() - started) / 1000, ...(status === undefined ? {} : { status }), ...(errorCode === undefined ? {} : { errorCode }),
+    });
     try {
-      const { token: validated, identity } = await track(() => verifyToken(token, verifyOptions));
-      deps.metrics.stsCall(validated.host, (performance.now() - started) / 1000);
+      const { token: validated, identity } = await track(() => verifyToken(token, { ...verifyOptions, onStsResponse }));
+      record(validated.host);
       return { value: identity, validUntil: validated.validUntil.getTime() };
     } catch (err) {
-      if (err instanceof EksAuthError && err.code.startsWith('ERR_STS_')) {
-        deps.metrics.stsCall(stsHostOf(token), (performance.now() - started) / 1000, err.code);
-      }
+      if (err instanceof EksAuthError && (err.code.startsWith('ERR_STS_') || status !== undefined)) record(stsHostOf(token), err.code);
       throw err;
     }
   };

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StsIdentity } from '../authn/arn.js';
-import { createEc2PrivateDnsResolver } from '../authn/mapping/ec2-private-dns.js';
+import { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from '../authn/mapping/ec2-private-dns.js';
 import type { MapOptions } from '../authn/mapping/types.js';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
 import type { KubernetesAccess } from './kube-access.js';
@@ -142,7 +142,7 @@ function createRoutes(config: ServerConfig, parts: Parts, drain: Drain): { webho
   const { log, metrics, mappings } = parts;
   const cache = createReviewCache<StsIdentity>({ ttlMs: config.cacheTtlMs, maxEntries: config.cacheMaxEntries });
   const ec2PrivateDnsName = parts.options.ec2PrivateDnsName
-    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver({ region: config.region }));
+    ?? (config.region === undefined ? undefined : createEc2PrivateDnsResolver(ec2ResolverOptions(config, config.region, metrics)));
   const review = createTokenReviewer({ config, mappings, metrics, cache, sts: parts.sts, ...(ec2PrivateDnsName ? { ec2PrivateDnsName } : {}) });
   const authenticate = createWebhookHandler({ review, log, metrics, maxRequestBytes: config.maxRequestBytes });
   const ops = createOpsHandler({
@@ -232,4 +232,16 @@ async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: 
   if (config.generateKubeconfig === undefined) return undefined;
   if (!config.kubeconfigPregenerated) await writeWebhookKubeconfig(config.generateKubeconfig, { url, caPem });
   return config.generateKubeconfig;
+}
+
+/** The reference's EC2 settings: the role to assume (with its source ARN) and the DescribeInstances rate. */
+function ec2ResolverOptions(config: ServerConfig, region: string, metrics: ServerMetrics): Ec2PrivateDnsResolverOptions {
+  return {
+    region,
+    onDescribeInstances: () => metrics.ec2DescribeInstancesCall(),
+    qps: config.ec2DescribeInstancesQps,
+    burst: config.ec2DescribeInstancesBurst,
+    ...(config.ec2DescribeInstancesRoleArn === undefined ? {} : { roleArn: config.ec2DescribeInstancesRoleArn }),
+    ...(config.sourceArn === undefined ? {} : { sourceArn: config.sourceArn }),
+  };
 }

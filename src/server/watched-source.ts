@@ -122,24 +122,26 @@ export class SourceHolder {
     this.offered = digest;
   }
 
-  /**
-   * Serves `source` from now on. With `leftOut`, the source was built without some of its entries (a resource that
-   * does not parse among others that do): it is served, and reported unhealthy until a version without one arrives.
-   */
-  accept(source: MappingSource, why: string, leftOut?: Rejection): void {
-    const recovered = this.problem !== undefined && leftOut === undefined;
+  /** Serves `source` from now on; what it left out (its `problems`) is reported as warnings, and it is healthy. */
+  accept(source: MappingSource, why: string): void {
+    const recovered = this.problem !== undefined;
     this.served = source;
     this.loaded = true;
-    this.problem = leftOut?.summary;
+    this.problem = undefined;
     this.offered = undefined;
     this.report();
     this.reporter.log.info({ source: this.name, rows: source.candidates().length, recovered }, `mapping source loaded: ${why}`);
-    if (leftOut !== undefined) {
-      this.reporter.metrics.mappingSourceError(this.name, 'invalid');
-      this.reporter.log.error({ source: this.name, kind: 'invalid', error: leftOut.summary }, 'mapping source loaded without the entries that do not parse');
-      this.reporter.log.debug({ source: this.name, kind: 'invalid', detail: leftOut.detail }, 'mapping source entries left out: the full message');
-    }
+    this.reportSkipped(source);
     this.reporter.onChange();
+  }
+
+  /** What the accepted version left out: one warning and one count each; the written values at debug level only. */
+  private reportSkipped(source: MappingSource): void {
+    for (const problem of source.problems ?? []) {
+      this.reporter.metrics.mappingSkipped(this.name, problem.kind);
+      this.reporter.log.warn({ source: this.name, kind: problem.kind, problem: problem.summary }, 'mapping source: part skipped, the rest applies');
+      this.reporter.log.debug({ source: this.name, kind: problem.kind, detail: problem.detail }, 'mapping source: part skipped: the full message');
+    }
   }
 
   /**

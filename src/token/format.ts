@@ -17,6 +17,36 @@ export const TOKEN_LIFETIME_MS = 14 * 60_000;
 export const STS_API_VERSION = '2011-06-15';
 
 /**
+ * botocore's and aws-iam-authenticator's query order, which a token matches byte for byte: the signer's parameters as
+ * it adds them, the signature last. (The smithy signer sorts by name, which puts X-Amz-Signature before
+ * X-Amz-SignedHeaders.)
+ */
+const PRESIGNED_QUERY_ORDER = [
+  'action', 'version', 'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders',
+  'x-amz-security-token', 'x-amz-signature',
+];
+
+/**
+ * Orders presigned query parameter names as botocore writes them (names compared without case); a name it does not
+ * write goes just before the signature.
+ *
+ * @example
+ * ```ts
+ * import { compareQueryNames } from 'eksauth';
+ * ['X-Amz-Signature', 'X-Amz-SignedHeaders', 'Action'].sort(compareQueryNames);
+ * // ['Action', 'X-Amz-SignedHeaders', 'X-Amz-Signature']
+ * ```
+ */
+export function compareQueryNames(a: string, b: string): number {
+  return queryRank(a) - queryRank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+function queryRank(name: string): number {
+  const index = PRESIGNED_QUERY_ORDER.indexOf(name.toLowerCase());
+  return index === -1 ? PRESIGNED_QUERY_ORDER.length - 1.5 : index;
+}
+
+/**
  * Turns a presigned GetCallerIdentity URL into a bearer token.
  *
  * @example

@@ -2,7 +2,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import { assertRoleArn, assertSessionName, assumeRole } from '../aws/assume-role.js';
 import { resolveBaseCredentials, type CredentialStore } from '../aws/credentials.js';
 import { resolveAwsSettings, type AwsSettings } from '../aws/settings.js';
-import { resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
+import { configuredStsEndpoint, resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError } from '../errors.js';
 import { encodeToken, TOKEN_LIFETIME_MS } from './format.js';
 import { presignGetCallerIdentity } from './presign.js';
@@ -107,7 +107,7 @@ async function callerSessionName(
 ): Promise<string | undefined> {
   const { getCallerIdentity } = await import('../authn/get-caller-identity.js');
   const url = await presignGetCallerIdentity({ credentials, clusterId: 'eksauth-forward-session-name', endpoint });
-  const stsEndpoint = env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL;
+  const stsEndpoint = configuredStsEndpoint(env);
   const identity = await getCallerIdentity(new URL(url), {
     clusterId: 'eksauth-forward-session-name',
     ...(stsEndpoint ? { stsEndpoint } : {}),

@@ -4,7 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { StsEndpoint } from '../aws/sts-endpoint.js';
 import { formatTimestamp } from '../exec/exec-credential.js';
-import { CLUSTER_ID_HEADER, PRESIGN_EXPIRES_SECONDS, STS_API_VERSION } from './format.js';
+import { CLUSTER_ID_HEADER, compareQueryNames, PRESIGN_EXPIRES_SECONDS, STS_API_VERSION } from './format.js';
 import { Sha256 } from './sha256.js';
 
 // Keeps x-k8s-aws-id a signed header instead of moving it into the query: its value must not be in the URL.
@@ -18,6 +18,11 @@ class SigningDate extends Date {
   override toISOString(): string {
     return formatTimestamp(this);
   }
+}
+
+/** The presigned query in botocore's order ({@link compareQueryNames}), so the URL is byte-identical to its. */
+function orderedQueryString(query: Record<string, string | string[] | null>): string {
+  return Object.keys(query).sort(compareQueryNames).map((name) => buildQueryString({ [name]: query[name] ?? null })).join('&');
 }
 
 export interface PresignOptions {
@@ -59,5 +64,5 @@ export async function presignGetCallerIdentity(options: PresignOptions): Promise
     unhoistableHeaders: UNHOISTABLE,
     signingDate: new SigningDate((options.signingDate ?? new Date()).getTime()),
   });
-  return `https://${endpoint.hostname}/?${buildQueryString(signed.query ?? {})}`;
+  return `https://${endpoint.hostname}/?${orderedQueryString(signed.query ?? {})}`;
 }

@@ -18,9 +18,9 @@
 // @aws-sdk/util-endpoints re-exports partition() from @aws-sdk/core (as src/aws/sts-endpoint.ts imports it).
 import { partition } from '@aws-sdk/core/client';
 import type { EndpointPartition } from '@smithy/types';
-import { isRegionName, stsHostsForRegion } from '../aws/sts-endpoint.js';
+import { isRegionName, stsHostsForOperatorRegion, stsHostsForRegion } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
-import { CLUSTER_ID_HEADER, PRESIGNED_URL_LIFETIME_MS, STS_API_VERSION, TOKEN_PREFIX } from './format.js';
+import { CLUSTER_ID_HEADER, compareQueryNames, PRESIGNED_URL_LIFETIME_MS, STS_API_VERSION, TOKEN_PREFIX } from './format.js';
 
 /** Longest token accepted, in characters; aws-iam-authenticator's limit (4 KiB). */
 export const MAX_TOKEN_LENGTH = 4096;
@@ -45,7 +45,7 @@ export interface TokenValidationOptions {
 
 export interface ValidatedToken {
   /**
-   * `https://<host>/?<validated query, parameters sorted by name>`, rebuilt from the validated parts and re-encoded
+   * `https://<host>/?<validated query, in botocore's parameter order>`, rebuilt from the validated parts and re-encoded
    * the SigV4 way. This is the only thing a verifier may send to STS; never forward the decoded token.
    */
   url: URL;
@@ -193,9 +193,7 @@ interface StsHost {
 /** The host allow-set for one (partitions, regions) configuration, filled as hosts are accepted. */
 interface HostPolicy {
   partitions: ReadonlySet<string>;
-  /** options.regions, with the partition the SDK's region patterns put each in. */
-  extraRegions: ReadonlyMap<string, EndpointPartition>;
-  /** Accepted host → where it belongs. Bounded: only hosts built from listed regions ever get in. */
+  /** Accepted host → where it belongs: first the hosts of options.regions, then listed-region hosts as seen. Bounded. */
   accepted: Map<string, StsHost>;
   description: string;
 }
@@ -233,19 +231,24 @@ function buildHostPolicy(partitionNames: string[], regions: string[]): HostPolic
     }
   }
   const partitions = new Set(partitionNames);
-  const extraRegions = new Map<string, EndpointPartition>();
+  return { partitions, accepted: operatorRegionHosts(partitionNames, regions), description: [...partitions].join(', ') };
+}
+
+/**
+ * The hosts of the regions the operator named, under each accepted partition's domains, as given: a region newer
+ * than the SDK's data, or named unlike today's regions, still verifies (aws-iam-authenticator accepts its configured
+ * region the same way). The first partition listed owns a domain two partitions share (aws and aws-us-gov).
+ */
+function operatorRegionHosts(partitionNames: string[], regions: string[]): Map<string, StsHost> {
+  const hosts = new Map<string, StsHost>();
   for (const region of regions) {
-    if (!isRegionName(region)) {
-      fail('ERR_INVALID_CONFIG', `token validation: "${region.slice(0, 40)}" in regions is not a region name such as eu-west-1`);
+    const known = partitionNames.flatMap((name) => stsHostsForOperatorRegion(region, name).map((host) => [host, name] as const));
+    if (known.length === 0) {
+      fail('ERR_INVALID_CONFIG', `token validation: region ${region} has no STS host in partitions ${partitionNames.join(', ')}; list a partition the SDK knows, e.g. aws`);
     }
-    const owner = partition(region);
-    if (!partitions.has(owner.name)) {
-      fail('ERR_INVALID_CONFIG', `token validation: region ${region} is in partition ${owner.name}; ` +
-        `add ${owner.name} to partitions or remove the region`);
-    }
-    extraRegions.set(region, owner);
+    for (const [host, name] of known) if (!hosts.has(host)) hosts.set(host, { partition: name, signingRegion: region });
   }
-  return { partitions, extraRegions, accepted: new Map(), description: [...partitions].join(', ') };
+  return hosts;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -363,7 +366,7 @@ function matchStsHost(host: string, policy: HostPolicy): StsHost {
   if (firstDot === -1 || secondDot === -1 || (label !== 'sts' && label !== 'sts-fips') || !isRegionName(region)) {
     fail('ERR_TOKEN_HOST', notSts);
   }
-  const owner = policy.extraRegions.get(region) ?? sdkListedRegion(region);
+  const owner = sdkListedRegion(region);
   if (owner === undefined) {
     fail('ERR_TOKEN_HOST', `the STS host ${shown} names region ${region}, which is not in the SDK's region list; ` +
       'if it is a new region, add it to the verifier\'s accepted regions');
@@ -603,11 +606,11 @@ function checkSessionToken(sessionToken: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // the URL a verifier sends
 
-// Parameters sorted by name (SigV4's canonical order, which is also the order the JS SDK writes), values re-encoded
-// the SigV4 way; the signature stays valid because STS canonicalises the query the same way.
+// Parameters in botocore's order (the order eksauth token writes too), values re-encoded the SigV4 way; the signature
+// stays valid because STS canonicalises (sorts and re-encodes) the query before checking it.
 function rebuildUrl(host: string, params: Map<string, QueryParameter>): URL {
   const query = [...params.values()]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .sort((a, b) => compareQueryNames(a.name, b.name))
     .map(({ name, value: text }) => `${name}=${sigV4Encode(text)}`)
     .join('&');
   return new URL(`https://${host}/?${query}`);

@@ -22,6 +22,15 @@ describe('canonicalizeArn', () => {
   });
 
   describe.each(IDENTITY_ARN_PARTITIONS)('in partition %s', (p) => {
+    it('takes a role part with slashes as a path and its role, as aws-iam-authenticator does', () => {
+      expect(canonicalizeArn(`arn:${p}:sts::123456789012:assumed-role/Org/Team/Admin/Session`)).toMatchObject({
+        canonicalArn: `arn:${p}:iam::123456789012:role/Admin`,
+        kind: 'assumed-role',
+        name: 'Admin',
+        sessionName: 'Session',
+      });
+    });
+
     it('turns an assumed-role session into its role', () => {
       expect(canonicalizeArn(`arn:${p}:sts::111122223333:assumed-role/Admin/alice@example.com`)).toEqual({
         canonicalArn: `arn:${p}:iam::111122223333:role/Admin`,
@@ -73,6 +82,7 @@ describe('canonicalizeArn', () => {
     ['arn:aws:iam::111122223333:role/Admin*', 'role name'],
     ['arn:aws:iam::111122223333:role/teams//Admin', 'IAM path'],
     ['arn:aws:sts::111122223333:assumed-role/Admin', 'assumed-role/<role name>/<session name>'],
+    ['arn:aws:sts::111122223333:assumed-role/Org//Admin/alice', 'IAM path'],
     ['arn:aws:sts::111122223333:assumed-role/Admin/a', 'session name'],
     ['arn:aws:sts::111122223333:session/x', "'session'"],
     ['arn:aws:iam::111122223333:user/alice:bob', 'arn:<partition>'],
@@ -126,6 +136,17 @@ describe('toStsIdentity', () => {
     expect(identity.partition).toBe('aws-us-gov');
   });
 
+  // aws-iam-authenticator v0.6.30 (getIdentityFromSTSResponse): the whole UserId for users, root and federated users.
+  it.each([
+    ['arn:aws:sts::111122223333:federated-user/Alice', '111122223333:Alice'],
+    ['arn:aws:iam::111122223333:root', '111122223333'],
+    ['arn:aws:iam::111122223333:user/alice', 'AIDAEXAMPLEUSERID001'],
+  ])('keeps the UserId of %s whole, with no session name', (arn, userId) => {
+    const identity = toStsIdentity({ arn, account: '111122223333', userId }, 'AKIA1');
+    expect(identity.principalId).toBe(userId);
+    expect(identity).not.toHaveProperty('sessionName');
+  });
+
   it('refuses an account that is not the ARN’s', () => {
     expectCode(
       () => toStsIdentity({ arn: 'arn:aws:iam::111122223333:user/bob', account: '444455556666', userId: 'AIDA1' }, 'AKIA1'),
@@ -134,9 +155,10 @@ describe('toStsIdentity', () => {
     );
   });
 
-  it.each(['', 'AROA:a:b', ':session', 'AROA:'])('refuses the malformed UserId %j', (userId) => {
+  it.each(['', 'AROA', 'AROA:a:b', ':session', 'AROA:'])('refuses the malformed role session UserId %j', (userId) => {
+    const arn = 'arn:aws:sts::111122223333:assumed-role/Admin/alice';
     expectCode(
-      () => toStsIdentity({ arn: 'arn:aws:iam::111122223333:user/bob', account: '111122223333', userId }, 'AKIA1'),
+      () => toStsIdentity({ arn, account: '111122223333', userId }, 'AKIA1'),
       'ERR_INVALID_IDENTITY',
       'UserId',
     );

@@ -223,6 +223,9 @@ describe('getCallerIdentity: STS errors', () => {
     ['HTTP 400 Throttling', 400, stsError('Throttling', 'Rate exceeded')],
     ['HTTP 429', 429, ''],
     ['HTTP 503 with a throttling code', 503, stsError('RequestLimitExceeded', 'slow down')],
+    // aws-iam-authenticator's TestVerifyHTTPThrottling body: the JSON with its quotes backslash-escaped.
+    ['HTTP 400 Throttling, quotes escaped', 400, stsError('Throttling', 'Rate exceeded').replaceAll('"', '\\"')],
+    ['HTTP 400 Throttling, as a JSON string', 400, JSON.stringify(stsError('Throttling', 'Rate exceeded'))],
   ])('%s is ERR_STS_THROTTLED', async (_name, status, body) => {
     const stub = await startStub(reply(status, body));
     const err = await expectFailure(call(stub), 'ERR_STS_THROTTLED');

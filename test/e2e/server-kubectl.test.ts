@@ -118,6 +118,7 @@ describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server →
           sessionName: [''],
           accessKeyId: [ALICE.accessKeyId],
           principalId: ['AIDAEKSAUTHDEMOALICE1'],
+          'sigs.k8s.io/aws-iam-authenticator/principalId': ['AIDAEKSAUTHDEMOALICE1'],
         },
       });
       const raw = await kubectl(api(), execUser(), ['get', '--raw', '/api']);

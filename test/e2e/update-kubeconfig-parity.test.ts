@@ -151,5 +151,7 @@ describe.skipIf(!HAS_AWS || !HAS_MOTO)('update-kubeconfig --exec-command aws equ
       expect(ours.clusters).toContainEqual(single.clusters[0]);
       expect(ours.users).toContainEqual(single.users[0]);
     }
-  });
+    // --all asks moto in every region, then the aws CLI (a Python start each) runs twice: on a busy 2-core machine
+    // that passed the default 30 s.
+  }, 120_000);
 });

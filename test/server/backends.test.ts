@@ -16,18 +16,25 @@ const modeFile = (backendMode: string, version: string) => JSON.stringify({ back
 describe('DynamicFile, CRD and backend-mode switching', () => {
   const { env, start } = useMappingServers();
 
-  it('DynamicFile: absent maps nobody (and is ready), written maps, invalid keeps the last good, deleted maps nobody', async () => {
+  it('DynamicFile: absent maps nobody (and is ready), written maps, a bad row is skipped, invalid keeps the last good, deleted maps nobody', async () => {
     const file = join(tempDir(), 'dynamic.json');
-    const server = await start({ backendMode: ['DynamicFile'], dynamicFilePath: file });
+    const log = logSink();
+    const server = await start({ backendMode: ['DynamicFile'], dynamicFilePath: file }, log);
     expect(server.ready()).toBe(true);
     expect((await review(server, env.tokens.alice)).status).toBe(403);
 
     writeFileSync(file, dynamicFile([{ userarn: ALICE.arn, username: 'alice-dyn', groups: ['g'], userid: ALICE.userId }]));
     await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-dyn', 'the written file');
 
-    writeFileSync(file, '{"mapUsers": [{"userarn": "not-an-arn", "username": "x"}]}');
+    // A row that fails validation is skipped with a warning; the other rows apply, as for aws-auth.
+    writeFileSync(file, dynamicFile([{ userarn: 'not-an-arn', username: 'x' }, { userarn: ALICE.arn, username: 'alice-dyn-2' }], '2'));
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-dyn-2', 'the version with a bad row');
+    expect(log.entries().filter((e) => e.msg === 'mapping source: part skipped, the rest applies').map((e) => [e.level, e.kind])).toEqual([['warn', 'invalid-row']]);
+    expect((await readyz(server)).text).not.toContain('latest version rejected');
+
+    writeFileSync(file, '{"mapUsers": [{"userarn": "not-an-arn", "username": "x"}');
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the invalid version reported');
-    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dyn');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dyn-2');
     expect((await readyz(server)).text).not.toContain('not-an-arn');
 
     rmSync(file);
@@ -46,8 +53,9 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     expect((await review(server, env.tokens.bob)).status).toBe(403);
   });
 
-  it('CRD: IAMIdentityMapping resources map while watched; a bad one is left out and reported, the others served', async () => {
-    const server = await start({ backendMode: ['CRD'] });
+  it('CRD: IAMIdentityMapping resources map while watched; a bad one is skipped with a warning, the others served', async () => {
+    const log = logSink();
+    const server = await start({ backendMode: ['CRD'] }, log);
     await eventually(() => server.ready(), 'the first list');
     expect((await review(server, env.tokens.alice)).status).toBe(403);
 
@@ -56,8 +64,11 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     expect((await review(server, env.tokens.alice)).body.status?.user?.groups).toEqual(['system:masters']);
 
     env.api.identityMappings.put('', 'broken', { arn: 'arn:aws:iam::111122223333:user/carol', username: '{{Nope}}' });
-    await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad resource reported');
-    expect((await readyz(server)).text).not.toContain('{{Nope}}');
+    const skipped = () => log.entries().filter((e) => e.msg === 'mapping source: part skipped, the rest applies');
+    await eventually(() => skipped().length > 0, 'the bad resource reported');
+    expect(skipped()[0]).toMatchObject({ level: 'warn', kind: 'invalid-row' });
+    expect((await readyz(server)).text).not.toContain('latest version rejected');
+    expect(log.entries().filter((e) => e.level !== 'debug' && JSON.stringify(e).includes('{{Nope}}'))).toEqual([]);
     expect(await usernameOf(server, env.tokens.alice)).toBe('alice-crd');
 
     env.api.identityMappings.delete('', 'alice');

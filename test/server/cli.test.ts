@@ -23,7 +23,10 @@ const configWith = (username: string) => `
 clusterID: ${CLUSTER}
 server:
   port: 1
-  ec2DescribeInstancesQps: 15
+  master: https://127.0.0.1:6443
+  mapRoles:
+  - sso: {permissionSetName: Dev, accountID: "111122223333"}
+    username: dev:{{SessionName}}
   mapUsers:
   - userARN: ${ALICE.arn}
     username: ${username}
@@ -45,6 +48,7 @@ describe('eksauth server with a config file', () => {
     const port = await freePort();
     const child = spawnServer([
       '--config', configFile, '--port', String(port), '--ops-port', 'off', '--state-dir', join(dir, 'state'), '--sts-endpoint', emulator.url,
+      '--feature-gates', 'SSORoleMatch=true', '--ec2-describeInstances-qps', '20',
     ]);
     const output = (): string => child.output();
     try {
@@ -52,7 +56,10 @@ describe('eksauth server with a config file', () => {
       const server = { url: `https://127.0.0.1:${port}/authenticate`, caPem: readFileSync(join(dir, 'state', 'cert.pem'), 'utf8') };
       const token = await mintToken(ALICE, CLUSTER);
       expect((await review(server, token)).body.status?.user?.username).toBe('alice-v1');
-      expect(output()).toContain('server.ec2describeinstancesqps is an aws-iam-authenticator setting eksauth does not have; ignored');
+      // Every reference setting in the file (server.master among them) is one eksauth reads: none is ignored.
+      expect(output()).not.toContain('eksauth does not have; ignored');
+      // SSORoleMatch is on: the sso row loads instead of being skipped.
+      expect(output()).not.toContain('part skipped');
 
       writeFileSync(configFile, configWith('alice-v2'));
       await eventually(async () => (await review(server, token)).body.status?.user?.username === 'alice-v2', 'the edited config file');

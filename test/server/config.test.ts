@@ -35,7 +35,7 @@ server:
 `;
 
 describe('server config file', () => {
-  it('reads an aws-iam-authenticator config.yaml, warning about the settings eksauth does not have', () => {
+  it('reads an aws-iam-authenticator config.yaml unchanged', () => {
     const { settings, warnings } = parseServerConfigFile(REFERENCE_CONFIG, '/etc/config.yaml');
     expect(settings).toEqual({
       clusterId: 'my-dev-cluster.example.com',
@@ -44,9 +44,37 @@ describe('server config file', () => {
       generateKubeconfig: '/etc/kubernetes/aws-iam-authenticator/kubeconfig.yaml',
       kubeconfigPregenerated: true,
       backendMode: ['EKSConfigMap', 'MountedFile'],
+      ec2DescribeInstancesQps: 15,
       embeddedMappings: { path: '/etc/config.yaml' },
     });
-    expect(warnings).toEqual([expect.stringContaining('server.ec2describeinstancesqps is an aws-iam-authenticator setting')]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('reads the reference settings eksauth used to ignore: scrubbedAccounts, reservedPrefixConfig, EC2 lookups', () => {
+    const { settings, warnings } = parseServerConfigFile(`
+clusterID: prod
+server:
+  scrubbedAccounts: ["012345678901"]
+  reservedPrefixConfig:
+    - backendMode: EKSConfigMap
+      usernamePrefixReserveList: ["admin:", "ops:"]
+    - backendMode: MountedFile
+  ec2DescribeInstancesRoleARN: arn:aws:iam::111122223333:role/DescribeInstances
+  sourceARN: arn:aws:eks:eu-west-1:444455556666:cluster/prod
+  ec2DescribeInstancesQps: 20
+  ec2DescribeInstancesBurst: 10
+`, 'c.yaml');
+    expect(warnings).toEqual([]);
+    expect(resolveServerConfig(settings)).toMatchObject({
+      scrubbedAccounts: ['012345678901'],
+      reservedPrefixConfig: { EKSConfigMap: ['admin:', 'ops:'], MountedFile: [] },
+      ec2DescribeInstancesRoleArn: 'arn:aws:iam::111122223333:role/DescribeInstances',
+      sourceArn: 'arn:aws:eks:eu-west-1:444455556666:cluster/prod',
+      ec2DescribeInstancesQps: 20,
+      ec2DescribeInstancesBurst: 10,
+    });
+    expect(() => resolveServerConfig({ ...settings, scrubbedAccounts: ['123'] })).toThrow('Server setting scrubbedAccounts must list 12-digit AWS account ids.');
+    expect(() => resolveServerConfig({ ...settings, sourceArn: 'cluster/prod' })).toThrow(/Server setting sourceARN must be an ARN/);
   });
 
   it('serves the embedded mapRoles/mapUsers/mapAccounts as a file source', () => {

@@ -124,7 +124,7 @@ describe('conformance with aws-iam-authenticator: backends', () => {
       observe: async () => {
         const file = dynamic({ mapUsers: [aliceRow()] });
         const server = await start({ backendMode: ['DynamicFile'], dynamicFilePath: file });
-        writeFileSync(file, '{"mapUsers": [{"username": "no-arn"}]}');
+        writeFileSync(file, '{"mapUsers": [{"username": "no-arn"}');
         await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the new version refused');
         return answerFor(server);
       },

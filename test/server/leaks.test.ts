@@ -63,22 +63,28 @@ describe('what an unmapped caller and /readyz reveal', () => {
     expect(entries.filter((e) => e.level !== 'debug').map((e) => JSON.stringify(e)).join('\n')).not.toContain('alicia');
   });
 
-  it('names the source, the row and the kind of problem on /readyz, and the rejected content only at debug', async () => {
+  it('names the source, the row and the kind of problem for a skipped row and a rejected version, the content only at debug', async () => {
     const log = logSink();
     const { server, file } = await start(LEAK_MAPPING, { logLevel: 'debug' }, log);
+    const readyz = async () => (await request(`${server.opsUrl}/readyz`)).text;
+    const aboveDebug = () => log.entries().filter((e) => e.level !== 'debug').map((e) => JSON.stringify(e)).join('\n');
+
+    // A row that fails validation is skipped, as aws-iam-authenticator does; the warning says where and what, not what was written.
     const rejected = `arn:aws:iam::${ACCOUNT_B}:user/*`;
     writeFileSync(file, `${LEAK_MAPPING}  - userarn: ${rejected}\n    username: wildcard-operator\n`);
-    const readyz = async () => (await request(`${server.opsUrl}/readyz`)).text;
-    await eventually(async () => (await readyz()).includes('latest version rejected'), 'the bad edit rejected');
+    await eventually(() => aboveDebug().includes('mapUsers[2].userarn is not a usable IAM ARN; row skipped'), 'the bad row skipped');
+    expect(aboveDebug()).not.toMatch(/wildcard-operator|\/\*/);
+    expect(log.entries().find((e) => e.level === 'debug' && String(e.detail).includes(rejected))).toBeDefined();
+    expect(await readyz()).not.toMatch(/arn:aws|wildcard-operator|444455556666/);
 
+    // A version that does not parse is rejected whole: /readyz names the source and the place, never the content.
+    writeFileSync(file, `${LEAK_MAPPING}  - userarn: [${rejected}\n`);
+    await eventually(async () => (await readyz()).includes('latest version rejected'), 'the bad edit rejected');
     const text = await readyz();
+    expect(text).toContain(`(latest version rejected: file:${file} is not valid YAML at line`);
     expect(text).not.toMatch(/arn:aws|wildcard-operator|444455556666/);
-    expect(text).toContain(`(latest version rejected: file:${file}: mapUsers[2].userarn is not a usable IAM ARN)`);
     const metrics = (await request(`${server.opsUrl}/metrics`)).text;
     expect(metrics).not.toMatch(/arn:aws|wildcard-operator/);
-    const aboveDebug = log.entries().filter((e) => e.level !== 'debug').map((e) => JSON.stringify(e)).join('\n');
-    expect(aboveDebug).toContain('mapUsers[2].userarn is not a usable IAM ARN');
-    expect(aboveDebug).not.toContain(rejected);
-    expect(log.entries().find((e) => e.level === 'debug' && String(e.detail).includes(rejected))).toBeDefined();
+    expect(aboveDebug()).not.toContain(rejected);
   });
 });

@@ -27,7 +27,7 @@ describe('mapping sources while the server runs', () => {
     writeFileSync(file, `mapUsers:\n${userRow(ALICE.arn, 'alice-v2').replace(/^/gm, '  ')}`);
     await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-v2', 'the new file version');
 
-    writeFileSync(file, 'mapUsers:\n  - userarn: not-an-arn\n    username: broken\n');
+    writeFileSync(file, 'mapUsers: [unclosed\n');
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the invalid version reported');
     expect(await usernameOf(server, env.tokens.alice)).toBe('alice-v2');
     expect(await metrics(server)).toMatch(/eksauth_mapping_source_healthy\{source="file:[^"]+"\} 0/);
@@ -61,6 +61,31 @@ describe('mapping sources while the server runs', () => {
     await eventually(async () => (await review(server, env.tokens.bob)).status === 403, 'the deletion');
   });
 
+  it('serves a version with a bad row without that row: the others apply, with a warning and a count', async () => {
+    const log = logSink();
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice') });
+    const server = await start({ backendMode: ['EKSConfigMap'] }, log);
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice', 'the first version');
+
+    env.api.configMaps.put('kube-system', 'aws-auth', {
+      mapUsers: `- userarn: not-an-arn\n  username: broken\n${userRow(BOB.arn, 'bob')}`,
+      maproles: '- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: admin\n',
+    });
+    await eventually(async () => (await usernameOf(server, env.tokens.bob)) === 'bob', 'the version with a bad row');
+    expect((await review(server, env.tokens.alice)).status).toBe(403);
+    const text = await metrics(server);
+    expect(text).toContain('eksauth_mapping_source_healthy{source="configmap:kube-system/aws-auth"} 1');
+    expect(text).toContain('eksauth_mapping_skipped_total{source="configmap:kube-system/aws-auth",kind="invalid-row"} 1');
+    expect(text).toContain('eksauth_mapping_skipped_total{source="configmap:kube-system/aws-auth",kind="near-miss-key"} 1');
+    const warnings = log.entries().filter((e) => e.msg === 'mapping source: part skipped, the rest applies');
+    expect(warnings.map((e) => [e.level, e.problem])).toEqual([
+      ['warn', 'configmap:kube-system/aws-auth: data.maproles is not read (keys are case-sensitive): EKS reads mapRoles; rename the key'],
+      ['warn', 'configmap:kube-system/aws-auth: data.mapUsers[0].userarn is not a usable IAM ARN; row skipped'],
+    ]);
+    // Above debug, nothing written in the row is logged.
+    expect(log.lines().filter((line) => line.includes('not-an-arn'))).toEqual([]);
+  });
+
   // A bad edit reverted to the last good content: nothing new to serve, but the source is healthy again.
   const healthy = async (server: RunningServer, source: string) => {
     const [ready, text] = [await readyz(server), await metrics(server)];
@@ -72,7 +97,7 @@ describe('mapping sources while the server runs', () => {
     const good = `mapUsers:\n${userRow(ALICE.arn, 'alice-good').replace(/^/gm, '  ')}`;
     writeFileSync(file, good);
     const server = await start({ mappingFile: file });
-    writeFileSync(file, 'mapUsers:\n  - userarn: not-an-arn\n    username: broken\n');
+    writeFileSync(file, 'mapUsers: [unclosed\n');
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
     writeFileSync(file, good);
     await eventually(() => healthy(server, `file:${file}`), 'healthy after the revert', 3_000);

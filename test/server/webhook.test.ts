@@ -60,6 +60,7 @@ describe('eksauth server webhook', () => {
             sessionName: [''],
             accessKeyId: [ALICE.accessKeyId],
             principalId: ['AIDAEKSAUTHDEMOALICE1'],
+            'sigs.k8s.io/aws-iam-authenticator/principalId': ['AIDAEKSAUTHDEMOALICE1'],
           },
         },
       },

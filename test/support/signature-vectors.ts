@@ -27,3 +27,12 @@ export const SIGNATURE_VECTORS: readonly SignatureVector[] = [
     signature: '9d3d59fee699450224b7099bb6dce5bca0a7677870232a3c17301613f0012615',
   },
 ];
+
+/**
+ * Whole presigned URLs for two of the vectors, printed by botocore's generate_presigned_url (aws-cli's get-token) with
+ * its clock set to VECTOR_SIGNED_AT: the parameter order is part of "byte for byte".
+ */
+export const BOTOCORE_URLS = {
+  'us-west-2': 'https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20200930%2Fus-west-2%2Fsts%2Faws4_request&X-Amz-Date=20200930T093726Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=ff1c89c16f25275f8a4c7311678f447722646d643588854a114d168b062c4bf0',
+  'us-west-2 with a session token': 'https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20200930%2Fus-west-2%2Fsts%2Faws4_request&X-Amz-Date=20200930T093726Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Security-Token=FwoGZXIvYXdzEMP%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDLuLD7I1gA6LW1mZcSKxAZWj_trunc&X-Amz-Signature=9d3d59fee699450224b7099bb6dce5bca0a7677870232a3c17301613f0012615',
+} as const;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveStsEndpoint } from '../../src/aws/sts-endpoint.js';
 import { decodeToken, encodeToken, TOKEN_PREFIX } from '../../src/token/format.js';
 import { presignGetCallerIdentity } from '../../src/token/presign.js';
-import { SIGNATURE_VECTORS, VECTOR_CLUSTER, VECTOR_CREDENTIALS, VECTOR_SESSION_TOKEN, VECTOR_SIGNED_AT } from '../support/signature-vectors.js';
+import { BOTOCORE_URLS, SIGNATURE_VECTORS, VECTOR_CLUSTER, VECTOR_CREDENTIALS, VECTOR_SESSION_TOKEN, VECTOR_SIGNED_AT } from '../support/signature-vectors.js';
 
 const signingDate = VECTOR_SIGNED_AT;
 const credentials = VECTOR_CREDENTIALS;
@@ -30,6 +30,11 @@ describe('presignGetCallerIdentity reproduces the reference signature vectors', 
     const url = await presign('us-west-2', SESSION_TOKEN);
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe(SESSION_TOKEN);
     expect(url.searchParams.get('X-Amz-Signature')).toBe(SIGNATURE_VECTORS.find((v) => v.sessionToken)?.signature);
+  });
+
+  it('is byte-identical to botocore’s URL, X-Amz-Signature last', async () => {
+    expect((await presign('us-west-2')).href).toBe(BOTOCORE_URLS['us-west-2']);
+    expect((await presign('us-west-2', SESSION_TOKEN)).href).toBe(BOTOCORE_URLS['us-west-2 with a session token']);
   });
 
   it('has the shape aws-cli produces, with the cluster id signed but not in the URL', async () => {

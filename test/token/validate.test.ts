@@ -291,7 +291,8 @@ describe('validateToken refuses each malformed token with its own code', () => {
     expect(codeOf(() => validateToken(token, { now: NOW, partitions: [] }))).toBe('ERR_INVALID_CONFIG');
     expect(codeOf(() => validateToken(token, { now: NOW, partitions: ['AWS'] }))).toBe('ERR_INVALID_CONFIG');
     expect(codeOf(() => validateToken(token, { now: NOW, regions: ['not a region'] }))).toBe('ERR_INVALID_CONFIG');
-    expect(codeOf(() => validateToken(token, { now: NOW, regions: ['cn-north-9'] }))).toBe('ERR_INVALID_CONFIG');
+    expect(codeOf(() => validateToken(token, { now: NOW, regions: ['Eu_West'] }))).toBe('ERR_INVALID_CONFIG');
+    expect(codeOf(() => validateToken(token, { now: NOW, regions: ['-west-1'] }))).toBe('ERR_INVALID_CONFIG');
     expect(codeOf(() => validateToken(token, { now: new Date(Number.NaN) }))).toBe('ERR_INVALID_CONFIG');
     expect(codeOf(() => validateToken(token, { now: NOW, maxClockSkewSeconds: -1 }))).toBe('ERR_INVALID_CONFIG');
   });
@@ -381,6 +382,23 @@ describe('validateToken accepts real presigned GetCallerIdentity tokens', () => 
     }
   });
 
+  // aws-iam-authenticator's TestVerifyHostnames rows with a configured region: the region is taken as given, under the
+  // partition's own domain and its dual-stack domain; unconfigured unknown regions stay refused outside aws.
+  it.each([
+    ['aws-cn', 'sts.not-a-region4.amazonaws.com.cn', ['not-a-region4'], 'accepted'],
+    ['aws-cn', 'sts.not-a-region4.api.amazonwebservices.com.cn', ['not-a-region4'], 'accepted'],
+    ['aws-cn', 'sts.not-a-region3.amazonaws.com.cn', [], 'ERR_TOKEN_HOST'],
+    ['aws-cn', 'sts.not-a-region5.amazonaws.com.cn', ['us-west-2'], 'ERR_TOKEN_HOST'],
+    ['aws', 'sts.not-a-region.amazonaws.com', ['not-a-region'], 'accepted'],
+    ['aws', 'sts.cn-north-9.amazonaws.com', ['cn-north-9'], 'accepted'],
+    ['aws-cn', 'sts.not-a-region.amazonaws.com', ['not-a-region'], 'ERR_TOKEN_HOST'],
+    ['aws-iso', 'sts.newregion1.c2s.ic.gov', ['newregion1'], 'accepted'],
+  ])('partition %s: %s with regions %j is %s', async (part, host, regions, expected) => {
+    const region = host.split('.')[1]!;
+    const url = await presign(endpoint(host, region, part));
+    expect(codeOf(() => validateToken(encodeToken(url), { now: NOW, partitions: [part], regions }))).toBe(expected);
+  });
+
   it('reads the region list from the SDK: listed regions pass, pattern-only ones only when configured', async () => {
     const listed = await presign(resolveStsEndpoint({ region: 'ap-southeast-7' }));
     expect(codeOf(() => validateToken(encodeToken(listed), { now: NOW }))).toBe('accepted');
@@ -391,13 +409,13 @@ describe('validateToken accepts real presigned GetCallerIdentity tokens', () => 
     }
   });
 
-  it('keeps parameter spelling, sorts parameters and re-encodes values canonically', () => {
+  it('keeps parameter spelling, puts parameters in botocore’s order and re-encodes values canonically', () => {
     let url = base.replace('Action=', 'action=');
     url = setRaw(url, 'X-Amz-Credential', rawParam(url, 'X-Amz-Credential').replace(/%2F/g, '%2f'));
     url = setRaw(url, 'Version', '%32011-06-15');
     const result = validateToken(encodeToken(url), { now: NOW });
-    const expected = splitQuery(base).segments.map((s) => (s.startsWith('Action=') ? s.replace('Action=', 'action=') : s))
-      .sort((a, b) => (a.split('=')[0]! < b.split('=')[0]! ? -1 : 1));
+    // base is eksauth's own presigned URL, already in botocore's order.
+    const expected = splitQuery(base).segments.map((s) => (s.startsWith('Action=') ? s.replace('Action=', 'action=') : s));
     expect(result.url.href).toBe(joinQuery('https://sts.us-west-2.amazonaws.com/', expected));
     expect(validateToken(encodeToken(result.url.href), { now: NOW }).url.href).toBe(result.url.href);
   });

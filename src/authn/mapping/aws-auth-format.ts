@@ -14,14 +14,19 @@
  * ```
  *
  * Each section is a list, or (as in the ConfigMap's `data`) a string holding that list as YAML. Field names are
- * matched case-insensitively, as aws-iam-authenticator does; unknown fields are errors. Role ARNs may carry a path:
+ * matched case-insensitively, as aws-iam-authenticator does; a row with an unknown field is skipped (a typo such as
+ * `grups` must not silently grant a row without its groups). A `mapRoles` row may instead carry
+ * `sso: {permissionSetName, accountID, partition?}`, matching that permission set's role whatever its suffix, when
+ * the `SSORoleMatch` feature gate is on. Role ARNs may carry a path:
  * it is stripped before matching, because sessions of a role never show it (EKS's own aws-auth requires rows without
  * a path; here both forms work). A row's username and groups are templates, see `templates.ts`.
  */
+import { IDENTITY_ARN_PARTITIONS } from '../arn.js';
 import type { CanonicalArn } from '../arn.js';
+import { isEksAuthError } from '../../errors.js';
 import type { LocatedRow } from './lookup-source.js';
 import { createLookupSource } from './lookup-source.js';
-import type { MappingSource } from './types.js';
+import type { AwsAuthParseOptions, MappingProblem, MappingSource, SsoRoleMatch } from './types.js';
 import {
   describeShape,
   invalidMapping,
@@ -42,6 +47,8 @@ export interface AwsAuthSourceInit {
   kind: 'aws-auth' | 'file';
   /** Prefix for error locations, followed by the section name: e.g. `aws-auth: data.` or `file:/etc/mapping.yaml: `. */
   where: string;
+  /** Problems found before the sections were read (near-miss ConfigMap keys); the source reports them too. */
+  problems?: readonly MappingProblem[];
 }
 
 /**
@@ -52,14 +59,24 @@ export type UserIdField = 'absent' | 'optional' | 'required';
 
 /** The rows of the three sections, parsed, before they become a source. */
 export interface AwsAuthRows {
+  /** Rows with an ARN (or, with a `userid` field, a principal id). */
   principals: LocatedRow[];
+  /** `mapRoles` rows with an `sso` match (read only with the `SSORoleMatch` gate on). */
+  sso: LocatedRow[];
   accounts: LocatedRow[];
+  /** Rows left out, and the problems of `init.problems`. */
+  problems: MappingProblem[];
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
+// AWS's rule for permission set names (the reference checks the same).
+const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
 
 /**
- * Builds a source from the three aws-auth sections (lists, YAML strings, or absent).
+ * Builds a source from the three aws-auth sections (lists, YAML strings, or absent). A section that does not parse
+ * (bad YAML, not a list) throws `ERR_INVALID_MAPPING`, so a watcher keeps the last good version; a row that fails
+ * validation is left out and reported in the source's `problems`, and the other rows apply, as in
+ * aws-iam-authenticator.
  *
  * @example
  * ```ts
@@ -71,14 +88,15 @@ const ACCOUNT_ID = /^\d{12}$/;
  * source.candidates()[0]?.username; // 'admin'
  * ```
  */
-export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourceInit): MappingSource {
-  const { principals, accounts } = readAwsAuthRows(sections, init);
-  return createLookupSource({ name: init.name, kind: init.kind, principals, accounts });
+export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourceInit, options: AwsAuthParseOptions = {}): MappingSource {
+  const { principals, sso, accounts, problems } = readAwsAuthRows(sections, init, 'absent', options);
+  return createLookupSource({ name: init.name, kind: init.kind, principals, sso, accounts, problems });
 }
 
 /**
  * Parses the three sections into rows (what {@link buildAwsAuthSource} indexes), for sources that index them
- * differently, such as DynamicFile rows matched on `userid`.
+ * differently, such as DynamicFile rows matched on `userid`. A section that does not parse throws
+ * `ERR_INVALID_MAPPING`; a row that fails validation is left out and reported in `problems`.
  *
  * @example
  * ```ts
@@ -91,18 +109,45 @@ export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourc
  * rows.principals[0]?.row.principalId; // 'AROAEXAMPLE'
  * ```
  */
-export function readAwsAuthRows(sections: AwsAuthSections, init: AwsAuthSourceInit, userId: UserIdField = 'absent'): AwsAuthRows {
+export function readAwsAuthRows(
+  sections: AwsAuthSections,
+  init: AwsAuthSourceInit,
+  userId: UserIdField = 'absent',
+  options: AwsAuthParseOptions = {},
+): AwsAuthRows {
   const at = (section: string): string => `${init.where}${section}`;
-  const roles = readSection(sections.mapRoles, at('mapRoles')).map((item, i) =>
-    readRoleRow(item, `${at('mapRoles')}[${i}]`, init.name, userId),
-  );
-  const users = readSection(sections.mapUsers, at('mapUsers')).map((item, i) =>
-    readUserRow(item, `${at('mapUsers')}[${i}]`, init.name, userId),
-  );
-  const accounts = readSection(sections.mapAccounts, at('mapAccounts')).map((item, i) =>
-    readAccountRow(item, `${at('mapAccounts')}[${i}]`, init.name),
-  );
-  return { principals: [...roles, ...users], accounts };
+  const problems: MappingProblem[] = [...(init.problems ?? [])];
+  const roles = readRows(sections.mapRoles, at('mapRoles'), problems, (item, where) => readRoleRow(item, where, init.name, userId, options));
+  const users = readRows(sections.mapUsers, at('mapUsers'), problems, (item, where) => readUserRow(item, where, init.name, userId));
+  const accounts = readRows(sections.mapAccounts, at('mapAccounts'), problems, (item, where) => readAccountRow(item, where, init.name));
+  return {
+    principals: [...roles, ...users].filter((located) => located.row.sso === undefined),
+    sso: roles.filter((located) => located.row.sso !== undefined),
+    accounts,
+    problems,
+  };
+}
+
+/** Reads a section's rows; a row that throws `ERR_INVALID_MAPPING` (or is an `sso` row with the gate off) is skipped. */
+function readRows(
+  value: unknown,
+  where: string,
+  problems: MappingProblem[],
+  readRow: (item: unknown, where: string) => LocatedRow | MappingProblem,
+): LocatedRow[] {
+  const rows: LocatedRow[] = [];
+  readSection(value, where).forEach((item, index) => {
+    const at = `${where}[${index}]`;
+    try {
+      const row = readRow(item, at);
+      if ('row' in row) rows.push(row);
+      else problems.push(row);
+    } catch (err) {
+      if (!isEksAuthError(err, 'ERR_INVALID_MAPPING')) throw err;
+      problems.push({ kind: 'invalid-row', summary: `${err.summary ?? at}; row skipped`, detail: `${err.message}; row skipped` });
+    }
+  });
+  return rows;
 }
 
 function readSection(value: unknown, where: string): unknown[] {
@@ -112,14 +157,42 @@ function readSection(value: unknown, where: string): unknown[] {
   return list;
 }
 
-function readRoleRow(item: unknown, where: string, source: string, userId: UserIdField): LocatedRow {
-  const fields = readFields(item, where, ['rolearn', 'username', 'groups', ...userIdFields(userId)]);
-  const principal = readPrincipal(fields, where, userId, 'rolearn', (value) => readPrincipalArn(value, `${where}.rolearn`, ['role'], roleFix).arn);
-  return { where, row: { source, ...principal, ...readUsernameAndGroups(fields, where) } };
+// `userid` is the reference's DynamicFile-only field; aws-auth rows may carry it and it changes nothing there.
+const IGNORED_ROW_FIELDS = ['userid'];
+
+/** The row fields besides the ARN, username and groups, and those accepted but ignored, for a {@link UserIdField}. */
+function rowFields(userId: UserIdField): { extra: string[]; ignored: string[] } {
+  return userId === 'absent' ? { extra: [], ignored: IGNORED_ROW_FIELDS } : { extra: ['userid'], ignored: [] };
 }
 
-function userIdFields(userId: UserIdField): string[] {
-  return userId === 'absent' ? [] : ['userid'];
+function readRoleRow(
+  item: unknown,
+  where: string,
+  source: string,
+  userId: UserIdField,
+  options: AwsAuthParseOptions,
+): LocatedRow | MappingProblem {
+  const { extra, ignored } = rowFields(userId);
+  const fields = readFields(item, where, ['rolearn', 'sso', 'username', 'groups', ...extra], ignored);
+  // With a required userid the row's ARN may be left out: the row is then matched on its principal id alone.
+  const hasArn = userId === 'required' ? !isBlank(fields.rolearn) : fields.rolearn !== undefined;
+  const hasSso = fields.sso !== undefined;
+  if (hasArn ? hasSso : !hasSso && userId !== 'required') {
+    throw invalidMapping(where, 'needs exactly one of rolearn and sso', undefined, { summary: 'needs exactly one of rolearn and sso' });
+  }
+  const names = readUsernameAndGroups(fields, where);
+  if (fields.sso === undefined) {
+    // An assumed-role ARN names its role (the reference canonicalises it the same way); the row matches every session.
+    const principal = readPrincipal(fields, where, userId, 'rolearn', (value) =>
+      readPrincipalArn(value, `${where}.rolearn`, ['role', 'assumed-role'], roleFix).arn);
+    return { where, row: { source, ...principal, ...names } };
+  }
+  const sso = readSsoMatch(fields.sso, `${where}.sso`);
+  if (options.ssoRoleMatch !== true) {
+    const problem = 'is an sso row, which needs --feature-gates=SSORoleMatch=true; row skipped';
+    return { kind: 'feature-gate-off', summary: `${where} ${problem}`, detail: `${where} ${problem}` };
+  }
+  return { where, row: { source, sso, ...names } };
 }
 
 /** The row's ARN and principal id; with a required `userid` the ARN may be left out (it is then not checked). */
@@ -141,14 +214,31 @@ function isBlank(value: unknown): boolean {
   return value === undefined || value === null || value === '';
 }
 
+function readSsoMatch(value: unknown, where: string): SsoRoleMatch {
+  const fields = readFields(value, where, ['permissionSetName', 'accountID', 'partition']);
+  const permissionSetName = readString(fields.permissionSetName, `${where}.permissionSetName`);
+  if (!PERMISSION_SET_NAME.test(permissionSetName)) {
+    throw invalidMapping(`${where}.permissionSetName`, `('${permissionSetName.slice(0, 40)}') is not a permission set name`,
+      'use 1 to 32 letters, digits and +=,.@_-', { summary: 'is not a permission set name' });
+  }
+  const accountId = readAccountId(fields.accountID, `${where}.accountID`);
+  const partition = fields.partition === undefined ? 'aws' : readString(fields.partition, `${where}.partition`);
+  if (!IDENTITY_ARN_PARTITIONS.includes(partition)) {
+    throw invalidMapping(`${where}.partition`, `('${partition.slice(0, 20)}') is not an AWS partition`,
+      `use one of ${IDENTITY_ARN_PARTITIONS.join(', ')}`, { summary: 'is not an AWS partition' });
+  }
+  return { permissionSetName, accountId, partition };
+}
+
 function roleFix(parsed: CanonicalArn): string {
-  return parsed.kind === 'assumed-role'
-    ? `use the role's ARN, ${parsed.canonicalArn}`
-    : 'mapRoles takes role ARNs; put users in mapUsers (userarn)';
+  return parsed.kind === 'user' || parsed.kind === 'root' || parsed.kind === 'federated-user'
+    ? 'mapRoles takes role ARNs; put users in mapUsers (userarn)'
+    : 'use a role ARN';
 }
 
 function readUserRow(item: unknown, where: string, source: string, userId: UserIdField): LocatedRow {
-  const fields = readFields(item, where, ['userarn', 'username', 'groups', ...userIdFields(userId)]);
+  const { extra, ignored } = rowFields(userId);
+  const fields = readFields(item, where, ['userarn', 'username', 'groups', ...extra], ignored);
   const principal = readPrincipal(fields, where, userId, 'userarn', (value) => readPrincipalArn(
     value,
     `${where}.userarn`,
@@ -166,9 +256,13 @@ function readUsernameAndGroups(fields: Record<string, unknown>, where: string): 
 }
 
 function readAccountRow(item: unknown, where: string, source: string): LocatedRow {
-  const account = readString(item, where);
+  return { where, row: { source, account: readAccountId(item, where), username: '', groups: [] } };
+}
+
+function readAccountId(value: unknown, where: string): string {
+  const account = readString(value, where);
   if (!ACCOUNT_ID.test(account)) {
     throw invalidMapping(where, `('${account.slice(0, 40)}') is not a 12-digit AWS account id`, undefined, { summary: 'is not a 12-digit AWS account id' });
   }
-  return { where, row: { source, account, username: '', groups: [] } };
+  return account;
 }

@@ -5,8 +5,10 @@
  * `@aws-sdk/client-ec2` is loaded on first use only, so servers that never render the template never load it.
  */
 import type { DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { HttpRequest } from '@smithy/protocol-http';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, BuildMiddleware, Pluggable } from '@smithy/types';
 import { EksAuthError } from '../../errors.js';
+import { createBatchedDescribe, createRateLimiter, type BatchOptions } from './ec2-batch.js';
 import { isEc2InstanceId } from './templates.js';
 import { createExpiringCache } from '../../lib/expiring-cache.js';
 
@@ -25,6 +27,25 @@ export interface Ec2PrivateDnsResolverOptions {
   timeoutMs?: number;
   /** Clock for cache expiry; default `Date.now`. */
   now?: () => number;
+  /**
+   * Role to assume for the lookups (aws-iam-authenticator's `ec2DescribeInstancesRoleARN`), e.g. when the instances
+   * live in another account. Default: call EC2 with `credentials` directly.
+   */
+  roleArn?: string;
+  /**
+   * Sent with that AssumeRole as the reference sends it: headers `x-amz-source-arn` and `x-amz-source-account` (the
+   * ARN's account), for trust policies that check `aws:SourceArn` / `aws:SourceAccount` (the confused deputy).
+   */
+  sourceArn?: string;
+  /** STS endpoint URL for that AssumeRole (a VPC endpoint, or an emulator in tests). */
+  stsEndpoint?: string;
+  /** Most DescribeInstances calls a second (0: no limit) and the burst above it. Default 15 and 5, as the reference. */
+  qps?: number;
+  burst?: number;
+  /** How lookups are batched; see {@link createBatchedDescribe}. */
+  batch?: BatchOptions;
+  /** Called for each DescribeInstances request sent (the server counts them as the reference does). */
+  onDescribeInstances?: () => void;
 }
 
 export interface CachedLookupOptions {
@@ -36,6 +57,11 @@ export interface CachedLookupOptions {
 const DEFAULT_MAX_ENTRIES = 1000;
 const DEFAULT_TTL_MS = 15 * 60 * 1000;
 const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_QPS = 15;
+const DEFAULT_BURST = 5;
+const ROLE_SESSION_NAME = 'eksauth-ec2-describe-instances';
+// As the reference: the assumed role's credentials last an hour, and are renewed before they run out.
+const ROLE_SESSION_SECONDS = 3600;
 
 /**
  * Wraps an async lookup with a bounded LRU cache whose entries expire after `ttlMs`, and makes concurrent lookups of
@@ -61,8 +87,9 @@ export function createCachedLookup<V>(
 
 /**
  * Creates the `{{EC2PrivateDNSName}}` resolver for {@link MapOptions}: instance id → private DNS name, via EC2
- * DescribeInstances, cached (see {@link createCachedLookup}). Rejects with `ERR_EC2_PRIVATE_DNS` for a malformed
- * instance id, an unknown instance, one without a private DNS name, or a failed call.
+ * DescribeInstances (optionally as `roleArn`), rate-limited, batched as aws-iam-authenticator batches (see
+ * {@link createBatchedDescribe}) and cached (see {@link createCachedLookup}). Rejects with `ERR_EC2_PRIVATE_DNS` for
+ * a malformed instance id, an unknown instance, one without a private DNS name, or a failed call.
  *
  * @example
  * ```ts
@@ -94,48 +121,83 @@ export function createEc2PrivateDnsResolver(options: Ec2PrivateDnsResolverOption
   };
 }
 
-type DescribeInstances = (instanceId: string) => Promise<DescribeInstancesCommandOutput>;
+type DescribeInstances = (instanceIds: readonly string[]) => Promise<DescribeInstancesCommandOutput>;
 
 function describeInstancesFor(options: Ec2PrivateDnsResolverOptions): (instanceId: string) => Promise<string> {
   const { region } = options;
   let describe: Promise<DescribeInstances> | undefined;
-  return async (instanceId) => {
+  const limit = createRateLimiter(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST, options.now);
+  const batched = createBatchedDescribe(async (instanceIds) => {
     describe ??= loadDescribeInstances(options);
-    let answer: DescribeInstancesCommandOutput;
+    const call = await describe;
+    await limit();
+    options.onDescribeInstances?.();
+    return privateDnsNamesOf(await call(instanceIds));
+  }, options.batch);
+  return async (instanceId) => {
+    let name: string | undefined;
     try {
-      answer = await (await describe)(instanceId);
+      name = await batched(instanceId);
     } catch (err) {
       throw describeFailure(err, instanceId, region);
     }
-    return privateDnsNameOf(answer, instanceId, region);
+    if (name === undefined) throw new EksAuthError('ERR_EC2_PRIVATE_DNS', `instance ${instanceId} was not found in ${region}`);
+    if (name === '') throw new EksAuthError('ERR_EC2_PRIVATE_DNS', `instance ${instanceId} has no private DNS name (is it terminated?)`);
+    return name;
   };
 }
 
 async function loadDescribeInstances(options: Ec2PrivateDnsResolverOptions): Promise<DescribeInstances> {
   const { EC2Client, DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const credentials = options.roleArn === undefined ? options.credentials : await assumedRoleCredentials(options, options.roleArn);
   const client = new EC2Client({
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(credentials === undefined ? {} : { credentials }),
     requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
   });
-  return (instanceId) => client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  return (instanceIds) => client.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds] }));
 }
 
-function privateDnsNameOf(answer: DescribeInstancesCommandOutput, instanceId: string, region: string): string {
+/** Credentials of `roleArn`, assumed with the server's own and renewed by the SDK before they expire. */
+async function assumedRoleCredentials(options: Ec2PrivateDnsResolverOptions, roleArn: string): Promise<AwsCredentialIdentityProvider> {
+  const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+  return fromTemporaryCredentials({
+    ...(options.credentials === undefined ? {} : { masterCredentials: options.credentials }),
+    params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: ROLE_SESSION_SECONDS },
+    clientConfig: { region: options.region, ...(options.stsEndpoint === undefined ? {} : { endpoint: options.stsEndpoint }) },
+    ...(options.sourceArn === undefined ? {} : { clientPlugins: [sourceArnHeaders(options.sourceArn)] }),
+  });
+}
+
+/**
+ * Adds `x-amz-source-arn` and `x-amz-source-account` to the AssumeRole request before it is signed, exactly as the
+ * reference's STS middleware does.
+ */
+function sourceArnHeaders(sourceArn: string): Pluggable<object, object> {
+  const account = sourceArn.split(':')[4] ?? '';
+  if (!/^\d{12}$/.test(account)) {
+    throw new EksAuthError('ERR_INVALID_CONFIG', `sourceARN "${sourceArn.slice(0, 120)}" has no account id; give an ARN such as arn:aws:eks:eu-west-1:111122223333:cluster/prod.`);
+  }
+  const addHeaders: BuildMiddleware<object, object> = (next) => async (args) => {
+    if (HttpRequest.isInstance(args.request)) {
+      args.request.headers['x-amz-source-arn'] = sourceArn;
+      args.request.headers['x-amz-source-account'] = account;
+    }
+    return next(args);
+  };
+  return { applyToStack: (stack) => stack.add(addHeaders, { step: 'build', name: 'eksauthSourceArnHeaders' }) };
+}
+
+/** Every instance of the answer: id → private DNS name ('' for an instance without one). */
+function privateDnsNamesOf(answer: DescribeInstancesCommandOutput): Map<string, string> {
   const instances = (answer.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
-  const instance = instances.find((candidate) => candidate.InstanceId === instanceId);
-  if (instance === undefined) {
-    throw new EksAuthError('ERR_EC2_PRIVATE_DNS', `instance ${instanceId} was not found in ${region}`);
-  }
-  if (instance.PrivateDnsName === undefined || instance.PrivateDnsName === '') {
-    throw new EksAuthError('ERR_EC2_PRIVATE_DNS', `instance ${instanceId} has no private DNS name (is it terminated?)`);
-  }
-  return instance.PrivateDnsName;
+  return new Map(instances.filter((instance) => instance.InstanceId !== undefined).map((instance) => [instance.InstanceId ?? '', instance.PrivateDnsName ?? '']));
 }
 
 function describeFailure(err: unknown, instanceId: string, region: string): EksAuthError {
+  if (err instanceof EksAuthError) return err;
   const name = err instanceof Error ? err.name : 'Error';
   if (name.startsWith('InvalidInstanceID')) {
     return new EksAuthError('ERR_EC2_PRIVATE_DNS', `instance ${instanceId} was not found in ${region}`, { cause: err });
@@ -143,7 +205,8 @@ function describeFailure(err: unknown, instanceId: string, region: string): EksA
   const detail = err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200);
   return new EksAuthError(
     'ERR_EC2_PRIVATE_DNS',
-    `EC2 DescribeInstances for ${instanceId} in ${region} failed (${name}: ${detail}); check the server's ec2:DescribeInstances permission and EC2 endpoint`,
+    `EC2 DescribeInstances for ${instanceId} in ${region} failed (${name}: ${detail}); check the server's ec2:DescribeInstances permission ` +
+      '(and sts:AssumeRole of ec2DescribeInstancesRoleARN, when set) and the EC2 endpoint',
     { cause: err },
   );
 }

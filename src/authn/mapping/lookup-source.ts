@@ -1,11 +1,11 @@
 /**
  * The one {@link MappingSource} implementation the built-in parsers share: an immutable table keyed by the lower-cased
  * canonical ARN (path stripped on the row side too, so rows for SSO roles under `aws-reserved/sso.amazonaws.com/…`
- * match their sessions), plus optional whole-account rows consulted only when no principal row matches.
+ * match their sessions), then `sso` rows (a permission set's role, whatever its suffix), then whole-account rows.
  */
 import { canonicalizeArn } from '../arn.js';
 import type { StsIdentity } from '../arn.js';
-import type { MappingRow, MappingSource, MappingSourceKind } from './types.js';
+import type { MappingProblem, MappingRow, MappingSource, MappingSourceKind, SsoRoleMatch } from './types.js';
 
 /** A parsed row and where it was written, for duplicate errors. */
 export interface LocatedRow {
@@ -19,6 +19,8 @@ export interface LookupSourceInit {
   kind: MappingSourceKind;
   /** Rows with an `arn`. Of two rows for the same principal (after canonicalisation) the later wins, with a warning. */
   principals: readonly LocatedRow[];
+  /** Rows with an `sso` match, consulted when no principal row matches. */
+  sso?: readonly LocatedRow[];
   /** Rows with an `account` (aws-auth `mapAccounts`). */
   accounts?: readonly LocatedRow[];
   /**
@@ -26,6 +28,8 @@ export interface LookupSourceInit {
    * aws-iam-authenticator's `dynamicfileUserIDStrict`; a row that also has an ARN must then name the caller's too.
    */
   matchOn?: 'arn' | 'principalId';
+  /** What was skipped while reading the rows, reported by the source. */
+  problems?: readonly MappingProblem[];
 }
 
 /**
@@ -48,16 +52,20 @@ export function createLookupSource(init: LookupSourceInit): MappingSource {
   const warnings: string[] = [];
   const byId = init.matchOn === 'principalId';
   const byPrincipal = indexRows(init.principals, byId ? (row) => row.principalId ?? '' : (row) => canonicalArnKey(row.arn ?? ''), warnings);
+  const bySso = indexRows(init.sso ?? [], (row) => ssoKey(row.sso), warnings);
   const byAccount = indexRows(init.accounts ?? [], (row) => row.account ?? '', warnings);
-  const candidates = Object.freeze([...byPrincipal.values(), ...byAccount.values()]);
+  const candidates = Object.freeze([...byPrincipal.values(), ...bySso.values(), ...byAccount.values()]);
   const exactRow = byId ? (identity: StsIdentity) => matchPrincipalId(byPrincipal, identity) : (identity: StsIdentity) => byPrincipal.get(identity.canonicalArn.toLowerCase());
   return {
     name: init.name,
     kind: init.kind,
     warnings: Object.freeze(warnings),
+    problems: Object.freeze([...(init.problems ?? [])]),
     match(identity: StsIdentity): MappingRow | undefined {
       const exact = exactRow(identity);
       if (exact !== undefined) return exact;
+      const sso = bySso.size === 0 ? undefined : bySso.get(ssoKeyOf(identity.canonicalArn));
+      if (sso !== undefined) return sso;
       const account = byAccount.get(identity.accountId);
       // mapAccounts: the caller's own canonical ARN is its username, with no groups (as aws-iam-authenticator).
       return account === undefined ? undefined : freezeRow({ ...account, username: identity.canonicalArn, groups: [] });
@@ -77,6 +85,28 @@ function matchPrincipalId(rows: Map<string, MappingRow>, identity: StsIdentity):
   return row.arn === undefined || canonicalArnKey(row.arn) === identity.canonicalArn.toLowerCase() ? row : undefined;
 }
 
+/**
+ * `partition:account:permission set`, lower-cased. Two rows for the same permission set are one key, so the later wins
+ * as for ARN rows.
+ */
+function ssoKey(sso: SsoRoleMatch | undefined): string {
+  return sso === undefined ? '' : `${sso.partition}:${sso.accountId}:${sso.permissionSetName}`.toLowerCase();
+}
+
+// AWS names a permission set's role in each account AWSReservedSSO_<permission set>_<random suffix>.
+const SSO_ROLE_NAME = /^awsreservedsso_(.+)_([^_]+)$/;
+
+/**
+ * The {@link ssoKey} an identity's canonical ARN would match, or '' when it is not an SSO role. The suffix is what
+ * follows the last `_`, so a row for permission set `Dev` does not match the role of permission set `Dev_Admins`.
+ */
+function ssoKeyOf(canonicalArn: string): string {
+  const parsed = canonicalizeArn(canonicalArn);
+  const name = SSO_ROLE_NAME.exec(parsed.name.toLowerCase());
+  if (parsed.kind !== 'role' || name === null) return '';
+  return `${parsed.partition}:${parsed.accountId}:${name[1] ?? ''}`;
+}
+
 function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => string, warnings: string[]): Map<string, MappingRow> {
   const index = new Map<string, MappingRow>();
   const lastWhere = new Map<string, string>();
@@ -84,7 +114,7 @@ function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => stri
     const key = keyOf(row);
     const earlier = lastWhere.get(key);
     if (earlier !== undefined) {
-      const what = row.account !== undefined ? `account ${row.account}` : `principal (${row.arn ?? row.principalId ?? ''})`;
+      const what = row.account !== undefined ? `account ${row.account}` : row.sso !== undefined ? 'SSO permission set' : `principal (${row.arn ?? row.principalId ?? ''})`;
       warnings.push(`${where} maps the same ${what} as ${earlier}; the later row wins: remove one of them`);
       index.delete(key); // so the winner also takes the later position among candidates
     }

@@ -24,6 +24,9 @@ export const RESERVED_USERNAME_PREFIXES: readonly string[] = ['system:', 'eks:',
 const MAX_NAME_LENGTH = 256;
 // Whitespace, separators and "other" code points (controls, format characters such as zero-width joiners, unassigned).
 const UNSAFE_CHARACTERS = /[\s\p{Z}\p{C}]/u;
+// Group names may hold plain spaces: aws-iam-authenticator passes `groups: ["Dev Team"]` through and RBAC bindings
+// name such groups. Other whitespace and invisible characters stay refused.
+const UNSAFE_GROUP_CHARACTERS = /(?! )[\s\p{Z}\p{C}]/u;
 // Source kinds whose rows may grant `system:` groups, as the aws-auth ConfigMap grants system:masters.
 const SYSTEM_GROUP_KINDS: ReadonlySet<MappingSourceKind | undefined> = new Set(['aws-auth', 'file']);
 
@@ -145,6 +148,11 @@ function findUserProblem(
 ): string | undefined {
   const nameProblem = [username, ...groups].map(findNameProblem).find((p) => p !== undefined);
   if (nameProblem !== undefined) return nameProblem;
+  const sourceReserved = findSourceReservedPrefix(username, source, options);
+  if (sourceReserved !== undefined) {
+    return `its username template '${row.username}' gives a name with the prefix '${sourceReserved}', which the server reserves ` +
+      `for ${source.kind ?? 'this'} sources (reservedPrefixConfig)`;
+  }
   if (isBuiltInNodeIdentity(username, row, source)) return undefined;
   const reserved = RESERVED_USERNAME_PREFIXES.find((prefix) => username.toLowerCase().startsWith(prefix));
   const allowListed = (options.reservedPrefixAllowList ?? []).some((prefix) => username.startsWith(prefix));
@@ -161,11 +169,23 @@ function findUserProblem(
   return undefined;
 }
 
+/**
+ * aws-iam-authenticator's `reservedPrefixConfig`: per backend, extra username prefixes its rows may not produce. Checked
+ * before the built-in rules and never allow-listed, as in the reference.
+ */
+function findSourceReservedPrefix(username: string, source: MappingSource, options: MapOptions): string | undefined {
+  const prefixes = options.reservedUsernamePrefixesOf !== undefined
+    ? options.reservedUsernamePrefixesOf(source)
+    : source.kind === undefined ? undefined : options.reservedUsernamePrefixes?.[source.kind];
+  return prefixes?.find((prefix) => prefix !== '' && username.startsWith(prefix));
+}
+
 function findNameProblem(name: string, index: number): string | undefined {
   const what = index === 0 ? 'the username' : `group ${index}`;
   if (name === '') return `${what} renders empty`;
   if (name.length > MAX_NAME_LENGTH) return `${what} renders longer than ${MAX_NAME_LENGTH} characters`;
-  if (UNSAFE_CHARACTERS.test(name)) return `${what} renders with whitespace or control characters`;
+  if (index === 0 && UNSAFE_CHARACTERS.test(name)) return `${what} renders with whitespace or control characters`;
+  if (index > 0 && UNSAFE_GROUP_CHARACTERS.test(name)) return `${what} renders with whitespace other than spaces, or control characters`;
   return undefined;
 }
 
@@ -203,6 +223,8 @@ function buildKubernetesUser(identity: StsIdentity, username: string, groups: re
       sessionName: [identity.sessionName ?? ''],
       accessKeyId: [identity.accessKeyId],
       principalId: [identity.principalId],
+      // The reference's domain-prefixed key (v0.6.30 on), which Kubernetes prefers for extra keys; both are kept.
+      'sigs.k8s.io/aws-iam-authenticator/principalId': [identity.principalId],
     },
   };
 }
@@ -220,6 +242,7 @@ function explainUnmapped(identity: StsIdentity, sources: readonly MappingSource[
 /** How a row is named in hints (for the operator, never in a reason): `role arn:…`, `user arn:…`, `account 111122223333 (mapAccounts)`. */
 function describeRow(row: MappingRow): string {
   if (row.account !== undefined) return `account ${row.account} (mapAccounts)`;
+  if (row.sso !== undefined) return `SSO permission set ${row.sso.permissionSetName} of account ${row.sso.accountId}`;
   const parsed = row.arn === undefined ? undefined : tryCanonicalize(row.arn);
   if (parsed === undefined) return `a row for ${row.arn ?? 'an unnamed principal'}`;
   const kind = parsed.kind === 'root' ? 'account root' : parsed.kind;

@@ -10,7 +10,8 @@ export interface KubernetesUser {
   /** `aws-iam-authenticator:<account>:<principal id>`, as the reference server, so RBAC/audit see the same uid. */
   uid: string;
   groups: string[];
-  /** Exactly the keys aws-iam-authenticator sets: `arn`, `canonicalArn`, `sessionName`, `accessKeyId`, `principalId`. */
+  /** Exactly the keys aws-iam-authenticator sets: `arn`, `canonicalArn`, `sessionName`, `accessKeyId`, `principalId`,
+   * `sigs.k8s.io/aws-iam-authenticator/principalId`. */
   extra: Record<string, string[]>;
 }
 
@@ -50,6 +51,37 @@ export interface MappingRow {
   groups: string[];
   /** Set by access-entry sources: node types get EKS's built-in node username and groups. */
   accessEntryType?: AccessEntryType;
+  /** Set for aws-auth `sso` rows: matches the permission set's `AWSReservedSSO_<name>_<suffix>` role, any suffix. */
+  sso?: SsoRoleMatch;
+}
+
+/** An aws-auth `mapRoles` row's `sso` field (aws-iam-authenticator's `SSORoleMatch` feature gate). */
+export interface SsoRoleMatch {
+  permissionSetName: string;
+  accountId: string;
+  /** Default `aws`. */
+  partition: string;
+}
+
+/** Why part of a source was left out while the rest loaded. */
+export type MappingProblemKind = 'near-miss-key' | 'unknown-key' | 'invalid-row' | 'feature-gate-off';
+
+/**
+ * A part of a source that was skipped while the rest of it loaded: a near-miss ConfigMap key, a row that fails
+ * validation, an `sso` row with its feature gate off.
+ */
+export interface MappingProblem {
+  kind: MappingProblemKind;
+  /** Source, key or row index and the kind of problem, never what was written there: for logs above debug. */
+  summary: string;
+  /** The same with the written values, for the debug log and `eksauth verify`. */
+  detail: string;
+}
+
+/** How the aws-auth format is read. */
+export interface AwsAuthParseOptions {
+  /** aws-iam-authenticator's `--feature-gates=SSORoleMatch=true`: `sso` rows match. Off: they are skipped. */
+  ssoRoleMatch?: boolean;
 }
 
 /** Which format a source reads; decides the reserved names its rows may produce and the default precedence. */
@@ -69,6 +101,8 @@ export interface MappingSource {
   candidates(): readonly MappingRow[];
   /** Problems that did not stop the source from loading (e.g. a principal mapped twice), for logs. */
   readonly warnings?: readonly string[];
+  /** Parts of the source that were skipped while the rest loaded (a bad row, a near-miss key), for logs and metrics. */
+  readonly problems?: readonly MappingProblem[];
 }
 
 /**
@@ -91,6 +125,16 @@ export interface MapOptions {
    * start with a reserved prefix.
    */
   reservedPrefixAllowList?: string[];
+  /**
+   * aws-iam-authenticator's `reservedPrefixConfig`: per source kind, username prefixes its rows may not produce (compared
+   * case-sensitively), e.g. `{ 'aws-auth': ['admin:'] }`. On top of the reserved prefixes above; no allow-list applies.
+   */
+  reservedUsernamePrefixes?: Partial<Record<MappingSourceKind, readonly string[]>>;
+  /**
+   * The same per source, where sources of one kind come from different backends (a server's CRD and DynamicFile
+   * sources are `file` sources, as the mapping file is). When given, it replaces `reservedUsernamePrefixes`.
+   */
+  reservedUsernamePrefixesOf?: (source: MappingSource) => readonly string[] | undefined;
   /** Resolves `{{EC2PrivateDNSName}}`: instance id → private DNS name. See `createEc2PrivateDnsResolver`. */
   ec2PrivateDnsName?: (instanceId: string) => Promise<string>;
 }

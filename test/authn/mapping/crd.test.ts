@@ -1,7 +1,7 @@
 /**
  * IAMIdentityMapping resources (aws-iam-authenticator's CRD backend): spec.arn canonicalised as the reference's
- * controller does (a session's ARN is its role's), templates as in aws-auth, and a resource that does not parse left
- * out without affecting the others.
+ * controller does (a session's ARN is its role's), templates as in aws-auth, and a resource that does not parse
+ * skipped (reported in the source's `problems`) without affecting the others.
  */
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,10 @@ describe('parseIdentityMappings', () => {
     const { source, rejected } = parseIdentityMappings(resources);
     expect(source.candidates()).toHaveLength(2);
     expect(rejected.map((err) => err.summary)).toEqual(['crd:iamidentitymappings: broken: spec.username has an unknown or unbalanced template']);
+    expect(source.problems).toEqual([expect.objectContaining({
+      kind: 'invalid-row',
+      summary: 'crd:iamidentitymappings: broken: spec.username has an unknown or unbalanced template; resource skipped',
+    })]);
   });
 
   it('orders resources by name, so that of two for the same principal the later name wins whatever the list order', () => {

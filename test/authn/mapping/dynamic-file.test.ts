@@ -1,7 +1,8 @@
 /**
  * The DynamicFile backend's document, case for case with aws-iam-authenticator's pkg/mapper/dynamicfile: rows keyed on
  * the ARN, or with `dynamicfileUserIDStrict` on `userid` (the ARN, when given, must match too); bookkeeping and
- * unknown top-level fields ignored; a row without its key refuses the whole file.
+ * unknown top-level fields ignored; a row without its key (or with an unknown field) is skipped and reported in the
+ * source's `problems` while the other rows apply, as for aws-auth.
  */
 import { describe, expect, it } from 'vitest';
 import { parseDynamicFile } from '../../../src/authn/mapping/dynamic-file/dynamic-file.js';
@@ -35,22 +36,28 @@ describe('parseDynamicFile', () => {
     expect(source.match(assumedRole('AnyName', 'session', { principalId: ADMIN_ID }))?.username).toBe('by-id-only');
   });
 
-  it('with userid strictness, a row without userid refuses the file, naming the row', () => {
-    const error = errorOf(() => parseDynamicFile(fixture('dynamic-file', 'invalid-missing-userid.json'), PATH, { userIdStrict: true }));
-    expect(error.code).toBe('ERR_INVALID_MAPPING');
-    expect(error.message).toBe(`dynamicfile:${PATH}: mapRoles[0].userid is missing or empty; dynamicfileUserIDStrict matches rows on the principal id: set userid (e.g. AROA…)`);
+  it('with userid strictness, a row without userid is skipped, naming the row; the others apply', () => {
+    const source = parseDynamicFile(fixture('dynamic-file', 'invalid-missing-userid.json'), PATH, { userIdStrict: true });
+    expect(source.problems?.map((p) => [p.kind, p.detail])).toEqual([[
+      'invalid-row',
+      `dynamicfile:${PATH}: mapRoles[0].userid is missing or empty; dynamicfileUserIDStrict matches rows on the principal id: set userid (e.g. AROA…); row skipped`,
+    ]]);
+    expect(source.candidates().some((row) => row.principalId === undefined && row.arn === undefined)).toBe(false);
   });
 
-  it('without userid strictness, a row without its ARN refuses the file', () => {
-    const error = errorOf(() => parseDynamicFile(fixture('dynamic-file', 'userid-only.json'), PATH, { userIdStrict: false }));
-    expect(error.message).toMatch(/mapRoles\[0\]\.rolearn is missing or empty/);
+  it('without userid strictness, a row without its ARN is skipped', () => {
+    const source = parseDynamicFile(fixture('dynamic-file', 'userid-only.json'), PATH, { userIdStrict: false });
+    expect(source.problems?.map((p) => p.detail)).toEqual([`dynamicfile:${PATH}: mapRoles[0] needs exactly one of rolearn and sso; row skipped`]);
   });
 
   it('ignores unknown top-level fields (as Go\'s JSON decoding) but not unknown row fields; an empty file maps nobody', () => {
     const text = '{"Version":"9","SomethingNew":{"a":1},"mapUsers":[{"userarn":"arn:aws:iam::111122223333:user/alice","username":"alice"}]}';
     expect(parseDynamicFile(text, PATH, { userIdStrict: false }).candidates()).toHaveLength(1);
     const typo = '{"mapUsers":[{"userarn":"arn:aws:iam::111122223333:user/alice","usename":"alice"}]}';
-    expect(errorOf(() => parseDynamicFile(typo, PATH, { userIdStrict: false })).message).toMatch(/usename is not a known field/);
+    const skipped = parseDynamicFile(typo, PATH, { userIdStrict: false });
+    expect(skipped.candidates()).toEqual([]);
+    expect(skipped.problems?.map((p) => p.detail)).toEqual([expect.stringMatching(/usename is not a known field/)]);
+    expect(errorOf(() => parseDynamicFile('{"mapUsers": [', PATH, { userIdStrict: false })).code).toBe('ERR_INVALID_MAPPING');
     expect(parseDynamicFile('', PATH, { userIdStrict: true }).candidates()).toEqual([]);
   });
 });

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCachedLookup, createEc2PrivateDnsResolver } from '../../../src/authn/mapping/ec2-private-dns.js';
 import { parseAccessEntries } from '../../../src/authn/mapping/access-entries/access-entries.js';
 import { mapIdentity } from '../../../src/authn/mapping/map-identity.js';
+import { DEMO_EMULATOR_CONFIG } from '../../../src/emulator/config.js';
+import { startEmulator, type Emulator } from '../../../src/emulator/server.js';
+import { describeInstancesXml, forward, instanceIdsOf, startRecorder, type Recorder } from '../../support/aws-recorder.js';
 import { HAS_MOTO, startMoto, type Moto } from '../../support/moto.js';
 import { assumedRole } from './identities.js';
 
@@ -63,6 +66,55 @@ describe('createEc2PrivateDnsResolver', () => {
     expect(() => createEc2PrivateDnsResolver({ region: '' })).toThrow(expect.objectContaining({ code: 'ERR_NO_REGION' }));
     const resolve = createEc2PrivateDnsResolver({ region: REGION, credentials: DUMMY_CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
     await expect(resolve('alice')).rejects.toMatchObject({ code: 'ERR_EC2_PRIVATE_DNS' });
+  });
+});
+
+describe('createEc2PrivateDnsResolver with ec2DescribeInstancesRoleARN and sourceARN', () => {
+  const ROLE = 'arn:aws:iam::111122223333:role/eks-admin';
+  const SOURCE_ARN = 'arn:aws:eks:us-west-2:444455556666:cluster/prod';
+  let emulator: Emulator;
+  let sts: Recorder;
+  let ec2: Recorder;
+
+  beforeAll(async () => {
+    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
+    // STS requests go through a recorder to the emulator, which checks their SigV4 signature and the role's trust.
+    sts = await startRecorder((request, body) => forward(emulator.url, request, body));
+    ec2 = await startRecorder(async (_request, body) => ({ status: 200, body: describeInstancesXml(instanceIdsOf(body)) }));
+  });
+  afterAll(async () => {
+    await Promise.all([sts?.close(), ec2?.close(), emulator?.close()]);
+  });
+
+  it('assumes the role with the source headers signed, then calls EC2 as the role', async () => {
+    const [alice] = DEMO_EMULATOR_CONFIG.identities;
+    const resolve = createEc2PrivateDnsResolver({
+      region: REGION, endpoint: ec2.url, stsEndpoint: sts.url, roleArn: ROLE, sourceArn: SOURCE_ARN,
+      credentials: { accessKeyId: alice?.accessKeyId ?? '', secretAccessKey: alice?.secretAccessKey ?? '' },
+    });
+    expect(await resolve('i-0123456789abcdef0')).toBe('ip-i-0123456789abcdef0.us-west-2.compute.internal');
+    const [assume] = sts.requests;
+    expect(assume?.body).toContain('Action=AssumeRole');
+    expect(assume?.body).toContain(`RoleArn=${encodeURIComponent(ROLE)}`);
+    expect(assume?.body).toContain('DurationSeconds=3600');
+    expect(assume?.headers['x-amz-source-arn']).toBe(SOURCE_ARN);
+    expect(assume?.headers['x-amz-source-account']).toBe('444455556666');
+    expect(assume?.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-source-account;x-amz-source-arn/);
+    expect(assume?.status).toBe(200);
+    // EC2 is called with the emulator's temporary credentials for the role, not alice's key.
+    expect(ec2.requests[0]?.headers.authorization).not.toContain(alice?.accessKeyId ?? '');
+    expect(ec2.requests[0]?.headers['x-amz-security-token']).toBeDefined();
+  });
+
+  it('batches a flood of lookups into few DescribeInstances calls', async () => {
+    const before = ec2.requests.length;
+    const resolve = createEc2PrivateDnsResolver({ region: REGION, endpoint: ec2.url, credentials: DUMMY_CREDENTIALS, qps: 0 });
+    const flood = Array.from({ length: 150 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    const names = await Promise.all(flood.map((id) => resolve(id)));
+    expect(names[149]).toBe(`ip-${flood[149]}.us-west-2.compute.internal`);
+    const calls = ec2.requests.slice(before).map((request) => instanceIdsOf(request.body).length);
+    expect(calls.reduce((sum, n) => sum + n, 0)).toBe(150);
+    expect(calls.length).toBeLessThanOrEqual(5 + 2);
   });
 });
 

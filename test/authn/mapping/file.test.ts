@@ -30,25 +30,28 @@ describe('parseMappingFile', () => {
     expect(parseMappingFile('# only a comment\n', '/empty.yaml').candidates()).toEqual([]);
   });
 
-  it('names the file, row and field in errors', () => {
+  it('names the file, row and field of a skipped row, and the section of a refused file', () => {
     const at = `file:${fixturePath('file', 'x').replace(/x$/, '')}`;
+    const skipped = (name: string): string[] =>
+      (parseMappingFile(fixture('file', name), fixturePath('file', name)).problems ?? []).map((problem) => problem.detail);
     expect(parseError('invalid-section.yaml').message).toBe(
       `${at}invalid-section.yaml: mapRole is not a known field; use mapRoles, mapUsers, mapAccounts`,
     );
-    expect(parseError('invalid-user-in-roles.yaml').message).toBe(
-      `${at}invalid-user-in-roles.yaml: mapRoles[0].rolearn is a user ARN; mapRoles takes role ARNs; put users in mapUsers (userarn)`,
-    );
-    expect(parseError('invalid-missing-username.yaml').message).toBe(
-      `${at}invalid-missing-username.yaml: mapUsers[0].username is missing or empty`,
-    );
-    expect(parseError('invalid-user-in-roles.yaml').code).toBe('ERR_INVALID_MAPPING');
+    expect(parseError('invalid-section.yaml').code).toBe('ERR_INVALID_MAPPING');
+    expect(skipped('invalid-user-in-roles.yaml')).toEqual([
+      `${at}invalid-user-in-roles.yaml: mapRoles[0].rolearn is a user ARN; mapRoles takes role ARNs; put users in mapUsers (userarn); row skipped`,
+    ]);
+    expect(skipped('invalid-missing-username.yaml')).toEqual([
+      `${at}invalid-missing-username.yaml: mapUsers[0].username is missing or empty; row skipped`,
+    ]);
   });
 
-  it('refuses broken YAML and ARNs it cannot use', () => {
+  it('refuses broken YAML and skips ARNs it cannot use', () => {
     expect(() => parseMappingFile('mapRoles: [', '/m.yaml')).toThrow(/^file:\/m\.yaml is not valid YAML at line 1/);
     expect(() => parseMappingFile('mapRoles: {}', '/m.yaml')).toThrow('file:/m.yaml: mapRoles must be a list, not a map');
-    expect(() =>
-      parseMappingFile('mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/*\n    username: x\n', '/m.yaml'),
-    ).toThrow(/^file:\/m\.yaml: mapUsers\[0\]\.userarn is not usable: 'arn:aws:iam::111122223333:user\/\*' is not a valid IAM identity ARN/);
+    const wildcard = parseMappingFile('mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/*\n    username: x\n', '/m.yaml');
+    expect(wildcard.candidates()).toEqual([]);
+    expect(wildcard.problems?.[0]?.summary).toBe('file:/m.yaml: mapUsers[0].userarn is not a usable IAM ARN; row skipped');
+    expect(wildcard.problems?.[0]?.detail).toMatch(/^file:\/m\.yaml: mapUsers\[0\]\.userarn is not usable: 'arn:aws:iam::111122223333:user\/\*' is not a valid IAM identity ARN/);
   });
 });

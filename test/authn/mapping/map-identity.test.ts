@@ -48,6 +48,7 @@ describe('mapIdentity: the Kubernetes user', () => {
         sessionName: ['alice@example.com'],
         accessKeyId: [ACCESS_KEY_ID],
         principalId: ['AROAEXAMPLEROLEID001'],
+        'sigs.k8s.io/aws-iam-authenticator/principalId': ['AROAEXAMPLEROLEID001'],
       },
     });
     expect(result.row.source).toBe('aws-auth');
@@ -270,10 +271,24 @@ describe('mapIdentity: rendered names', () => {
     ['a'.repeat(257), [], 'the username renders longer than 256 characters'],
     ['alice smith', [], 'the username renders with whitespace or control characters'],
     ['alice\u200b', [], 'the username renders with whitespace or control characters'],
-    ['alice', ['ok', 'bad\tgroup'], 'group 2 renders with whitespace or control characters'],
+    ['alice', ['ok', 'bad\tgroup'], 'group 2 renders with whitespace other than spaces, or control characters'],
+    ['alice', ['bad\u200bgroup'], 'group 1 renders with whitespace other than spaces, or control characters'],
   ])('refuses the username %j with groups %j', async (username, groups, problem) => {
     const result = unmapped(await mapIdentity(iamUser('alice'), [row(username, groups)]));
     expect(result.hint).toContain(problem);
+  });
+
+  it('keeps a group with a space as written, as aws-iam-authenticator does', async () => {
+    expect(mapped(await mapIdentity(iamUser('alice'), [row('alice', ['Dev Team'])])).user.groups).toEqual(['Dev Team']);
+  });
+
+  it('refuses usernames with a prefix reservedPrefixConfig reserves for the source kind only', async () => {
+    const options = { reservedUsernamePrefixes: { file: ['admin:'] } };
+    expect(unmapped(await mapIdentity(iamUser('alice'), [row('admin:alice')], options)).hint).toContain(
+      "gives a name with the prefix 'admin:', which the server reserves for file sources (reservedPrefixConfig)",
+    );
+    const awsAuthOnly = { reservedUsernamePrefixes: { 'aws-auth': ['admin:'] } };
+    expect(mapped(await mapIdentity(iamUser('alice'), [row('admin:alice')], awsAuthOnly)).user.username).toBe('admin:alice');
   });
 
   it('accepts a 256-character username', async () => {

@@ -5,13 +5,14 @@
 import { buildAwsAuthSource } from '../aws-auth-format.js';
 import type { AwsAuthSections } from '../aws-auth-format.js';
 import { AWS_AUTH_SECTIONS } from '../aws-auth-format.js';
-import { describeShape, invalidMapping, parseYamlStrings, readFields } from '../fields.js';
-import type { MappingSource } from '../types.js';
+import { describeShape, invalidMapping, isPlainObject, parseYamlStrings, readFields } from '../fields.js';
+import type { AwsAuthParseOptions, MappingProblem, MappingSource } from '../types.js';
 
 /**
  * Parses an aws-auth ConfigMap — manifest text (YAML or JSON) or an object such as `@kubernetes/client-node`'s
- * `V1ConfigMap` — into a mapping source named `source`. Throws `ERR_INVALID_MAPPING` naming the section, row and field
- * on any problem; a ConfigMap without `data` maps nobody.
+ * `V1ConfigMap` — into a mapping source named `source`. Throws `ERR_INVALID_MAPPING` when the manifest or a section
+ * does not parse; a row that fails validation, or a `data` key EKS does not read, is skipped and listed in the
+ * source's `problems`. A ConfigMap without `data` maps nobody.
  *
  * @example
  * ```ts
@@ -25,30 +26,38 @@ import type { MappingSource } from '../types.js';
  * source.candidates()[0]?.username; // 'alice'
  * ```
  */
-export function parseAwsAuthConfigMap(input: string | object, source = 'aws-auth'): MappingSource {
+export function parseAwsAuthConfigMap(input: string | object, source = 'aws-auth', options: AwsAuthParseOptions = {}): MappingSource {
   const manifest = typeof input === 'string' ? parseYamlStrings(input, source) : input;
-  const sections = readConfigMapSections(manifest ?? {}, source);
-  return buildAwsAuthSource(sections, { name: source, kind: 'aws-auth', where: `${source}: data.` });
+  const { sections, problems } = readConfigMapSections(manifest ?? {}, source);
+  return buildAwsAuthSource(sections, { name: source, kind: 'aws-auth', where: `${source}: data.`, problems }, options);
 }
 
 /**
  * Reads the aws-auth sections out of a ConfigMap manifest, checking it is one (`kind: ConfigMap`, `apiVersion: v1`)
- * and that its `data` values are strings, as Kubernetes stores them.
+ * and that its `data` values are strings, as Kubernetes stores them. `data` keys are exact, as EKS reads them:
+ * `maproles` or `MapRoles` maps nobody, and is returned as a `near-miss-key` problem naming the key EKS reads.
  *
  * @example
  * ```ts
  * import { readConfigMapSections } from './configmap.js';
- * readConfigMapSections({ kind: 'ConfigMap', data: { mapAccounts: '- "111122223333"' } }, 'aws-auth');
- * // { mapAccounts: '- "111122223333"' }
+ * readConfigMapSections({ kind: 'ConfigMap', data: { mapAccounts: '- "111122223333"', MapRoles: '[]' } }, 'aws-auth');
+ * // { sections: { mapAccounts: '- "111122223333"' }, problems: [{ kind: 'near-miss-key', … }] }
  * ```
  */
-export function readConfigMapSections(manifest: unknown, where: string): AwsAuthSections {
+export function readConfigMapSections(manifest: unknown, where: string): { sections: AwsAuthSections; problems: MappingProblem[] } {
   const top = readFields(manifest, `${where}: `, ['apiVersion', 'kind', 'metadata', 'data'], ['binaryData', 'immutable']);
   expectValue(top.kind, 'ConfigMap', `${where}: kind`);
   expectValue(top.apiVersion, 'v1', `${where}: apiVersion`);
-  if (top.data === undefined || top.data === null || top.data === '') return {};
-  const data = readFields(top.data, `${where}: data`, AWS_AUTH_SECTIONS);
-  for (const [section, value] of Object.entries(data)) {
+  const sections: AwsAuthSections = {};
+  const problems: MappingProblem[] = [];
+  if (top.data === undefined || top.data === null || top.data === '') return { sections, problems };
+  if (!isPlainObject(top.data)) throw invalidMapping(`${where}: data`, `must be a map, not ${describeShape(top.data)}`, undefined, { summary: 'must be a map' });
+  for (const [key, value] of Object.entries(top.data)) {
+    const section = AWS_AUTH_SECTIONS.find((name) => name === key);
+    if (section === undefined) {
+      problems.push(ignoredKey(key, `${where}: data`));
+      continue;
+    }
     if (value !== undefined && typeof value !== 'string') {
       throw invalidMapping(
         `${where}: data.${section}`,
@@ -57,10 +66,25 @@ export function readConfigMapSections(manifest: unknown, where: string): AwsAuth
         { summary: 'must be a string' },
       );
     }
+    sections[section] = value;
   }
-  return data;
+  return { sections, problems };
 }
 
+/** A `data` key EKS does not read: a near miss of a section name (a common, silent typo) or something else. */
+function ignoredKey(key: string, where: string): MappingProblem {
+  const meant = AWS_AUTH_SECTIONS.find((name) => name.toLowerCase() === key.toLowerCase());
+  if (meant !== undefined) {
+    const problem = `.${key} is not read (keys are case-sensitive): EKS reads ${meant}; rename the key`;
+    return { kind: 'near-miss-key', summary: `${where}${problem}`, detail: `${where}${problem}` };
+  }
+  // Any other key may be anything; the summary does not quote it.
+  return {
+    kind: 'unknown-key',
+    summary: `${where} has a key EKS does not read (only ${AWS_AUTH_SECTIONS.join(', ')}); it is ignored`,
+    detail: `${where}.${key} is not a key EKS reads (only ${AWS_AUTH_SECTIONS.join(', ')}); it is ignored`,
+  };
+}
 function expectValue(value: unknown, expected: string, where: string): void {
   if (value !== undefined && value !== expected) {
     throw invalidMapping(where, `is ${describeShape(value)}`, `an aws-auth ConfigMap has ${expected} here`, { summary: `is not ${expected}` });

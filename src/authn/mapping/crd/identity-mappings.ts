@@ -12,18 +12,19 @@
  * `spec.arn` is any IAM identity ARN (a session's is taken as its role, as the reference canonicalises it); username
  * and groups are templates, as in aws-auth. The reference matches on `status.canonicalARN`, which its controller writes
  * back; here the canonical ARN is computed from `spec.arn` on read, so the server needs no write access. Each resource
- * stands alone: one that does not parse is left out (and reported) without affecting the others.
+ * stands alone: one that does not parse is skipped, reported in the source's `problems` as an aws-auth row that fails
+ * validation is, and the others apply.
  */
 import { EksAuthError } from '../../../errors.js';
 import { isPlainObject, readFields, readPrincipalArn, readTemplate, readTemplateList } from '../fields.js';
 import { createLookupSource, type LocatedRow } from '../lookup-source.js';
-import type { MappingSource } from '../types.js';
+import type { MappingProblem, MappingSource } from '../types.js';
 
 export const IAM_IDENTITY_MAPPING_GROUP = 'iamauthenticator.k8s.aws';
 export const IAM_IDENTITY_MAPPING_VERSION = 'v1alpha1';
 export const IAM_IDENTITY_MAPPING_PLURAL = 'iamidentitymappings';
 
-/** The source, and the errors of the resources left out of it. */
+/** The source (whose `problems` name the resources left out), and the errors of those resources. */
 export interface IdentityMappings {
   source: MappingSource;
   rejected: EksAuthError[];
@@ -56,7 +57,12 @@ export function parseIdentityMappings(objects: readonly unknown[], source = 'crd
     }
   }
   // 'file' kind: these rows are the cluster operator's own, and may grant system: groups as aws-auth rows do.
-  return { source: createLookupSource({ name: source, kind: 'file', principals: rows }), rejected };
+  const problems = rejected.map((err): MappingProblem => ({
+    kind: 'invalid-row',
+    summary: `${err.summary ?? 'an IAMIdentityMapping does not parse'}; resource skipped`,
+    detail: `${err.message}; resource skipped`,
+  }));
+  return { source: createLookupSource({ name: source, kind: 'file', principals: rows, problems }), rejected };
 }
 
 function readIdentityMapping(object: unknown, source: string): LocatedRow {

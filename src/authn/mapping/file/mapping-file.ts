@@ -6,11 +6,12 @@
 import { AWS_AUTH_SECTIONS, buildAwsAuthSource } from '../aws-auth-format.js';
 import { readConfigMapSections } from '../configmap/configmap.js';
 import { isPlainObject, parseYamlStrings, readFields } from '../fields.js';
-import type { MappingSource } from '../types.js';
+import type { AwsAuthParseOptions, MappingSource } from '../types.js';
 
 /**
- * Parses a mapping file's text into a source named `file:<path>`. Throws `ERR_INVALID_MAPPING` naming the file, row
- * and field on any problem. An empty file maps nobody.
+ * Parses a mapping file's text into a source named `file:<path>`. Throws `ERR_INVALID_MAPPING` naming the file and
+ * section when a section does not parse; rows that fail validation are skipped and listed in `problems`. An empty
+ * file maps nobody.
  *
  * @example
  * ```ts
@@ -20,14 +21,16 @@ import type { MappingSource } from '../types.js';
  * source.name; // 'file:/etc/eksauth/mapping.yaml'
  * ```
  */
-export function parseMappingFile(text: string, path: string): MappingSource {
+export function parseMappingFile(text: string, path: string, options: AwsAuthParseOptions = {}): MappingSource {
   const name = `file:${path}`;
   const doc = parseYamlStrings(text, name) ?? {};
   if (isConfigMapManifest(doc)) {
-    return buildAwsAuthSource(readConfigMapSections(doc, name), { name, kind: 'file', where: `${name}: data.` });
+    const { sections, problems } = readConfigMapSections(doc, name);
+    return buildAwsAuthSource(sections, { name, kind: 'file', where: `${name}: data.`, problems }, options);
   }
+  // Top-level keys of a plain mapping file are matched case-insensitively, as the reference's viper reads its config.
   const sections = readFields(doc, `${name}: `, AWS_AUTH_SECTIONS);
-  return buildAwsAuthSource(sections, { name, kind: 'file', where: `${name}: ` });
+  return buildAwsAuthSource(sections, { name, kind: 'file', where: `${name}: ` }, options);
 }
 
 function isConfigMapManifest(doc: unknown): boolean {
