@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tools.js';
 import { ALICE, BOB, eventually, logSink, review } from './helpers.js';
-import { CLUSTER, readyz, useMappingServers, usernameOf } from './mapping-servers.js';
+import { CLUSTER, metricsOf, readyz, useMappingServers, usernameOf } from './mapping-servers.js';
 
 const dynamicFile = (rows: object[], version = '1') => JSON.stringify({ Version: version, LastUpdatedDateTime: '1733130000', ClusterId: CLUSTER, mapUsers: rows });
 const modeFile = (backendMode: string, version: string) => JSON.stringify({ backendMode, Version: version, LastUpdatedDateTime: '1733130000' });
@@ -36,6 +36,12 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the invalid version reported');
     expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dyn-2');
     expect((await readyz(server)).text).not.toContain('not-an-arn');
+    // The reference's DynamicFile metrics: the failed load counted, the mode gauges, each served version's latency.
+    const metrics = await metricsOf(server);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamicfile_failures_total 1$/m);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_enabled 1$/m);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_only 1$/m);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_e2e_latency_seconds_count\{type="dynamicfile"\} 2$/m);
 
     rmSync(file);
     await eventually(async () => (await review(server, env.tokens.alice)).status === 403, 'the deletion');
@@ -76,6 +82,22 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     env.api.identityMappings.delete('', 'broken');
   });
 
+  it('reservedPrefixConfig applies to the CRD and DynamicFile backends by their own names', async () => {
+    const file = join(tempDir(), 'dynamic.json');
+    writeFileSync(file, dynamicFile([{ userarn: ALICE.arn, username: 'dyn:alice' }]));
+    env.api.identityMappings.put('', 'bob', { arn: BOB.arn, username: 'dyn:bob' });
+    const server = await start({
+      backendMode: ['CRD', 'DynamicFile'], dynamicFilePath: file, reservedPrefixConfig: { DynamicFile: ['dyn:'], CRD: ['crd:'] },
+    });
+    await eventually(async () => (await usernameOf(server, env.tokens.bob)) === 'dyn:bob', 'the CRD row, whose backend does not reserve dyn:');
+    expect((await review(server, env.tokens.alice)).status).toBe(403);
+    expect(await metricsOf(server)).toMatch(/^aws_iam_authenticator_dynamic_file_only 0$/m);
+
+    env.api.identityMappings.put('', 'bob', { arn: BOB.arn, username: 'crd:bob' });
+    await eventually(async () => (await review(server, env.tokens.bob)).status === 403, 'the CRD row with a prefix its backend reserves');
+    env.api.identityMappings.delete('', 'bob');
+  });
+
   it('backend-mode file: switches the chain while reviews are in flight, with no review failing', async () => {
     const dynamic = join(tempDir(), 'dynamic.json');
     writeFileSync(dynamic, dynamicFile([{ userarn: ALICE.arn, username: 'alice-dynamic' }]));
@@ -114,6 +136,10 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     expect(log.entries().filter((e) => e.msg === 'backend modes in service').map((e) => e.backendMode)).toEqual([
       ['DynamicFile'], ['EKSConfigMap'], ['CRD', 'DynamicFile'], ['DynamicFile'], ['EKSConfigMap', 'CRD'], ['MountedFile', 'DynamicFile'],
     ]);
+    // The reference's gauges follow the chain in service: DynamicFile among others now.
+    const metrics = await metricsOf(server);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_enabled 1$/m);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_only 0$/m);
   });
 
   it('backend-mode file: an invalid file, or a switch to DynamicFile without its path, keeps the current chain', async () => {
