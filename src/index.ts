@@ -75,6 +75,8 @@ export type {
 export { mapIdentity, orderByDefaultPrecedence, DEFAULT_PRECEDENCE, RESERVED_USERNAME_PREFIXES } from './authn/mapping/map-identity.js';
 export { parseAwsAuthConfigMap } from './authn/mapping/configmap/configmap.js';
 export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
+export { parseDynamicFile, type DynamicFileOptions } from './authn/mapping/dynamic-file/dynamic-file.js';
+export { parseIdentityMappings, type IdentityMappings } from './authn/mapping/crd/identity-mappings.js';
 export { parseFeatureGates, DEFAULT_FEATURE_GATES, type FeatureGates } from './authn/mapping/feature-gates.js';
 export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';
@@ -152,6 +154,9 @@ export {
   readEmbeddedMappings,
   parseDuration,
   parseBackendModes,
+  checkBackendModes,
+  backendModeWarnings,
+  BACKEND_MODES,
   parseConfigMapRef,
   DEFAULT_WEBHOOK_PORT,
   DEFAULT_OPS_PORT,
@@ -184,7 +189,8 @@ export { createTokenReviewer, type ReviewResult, type TokenReviewer, type TokenR
 export { createStsPool, type StsPool } from './server/sts-pool.js';
 export { createReviewCache, type ReviewCache, type ReviewCacheOptions, type Verified, type CacheAnswer } from './server/review-cache.js';
 export { startServerMappings, type ServerMappings, type ServerMappingsOptions } from './server/mappings.js';
-export type { KubernetesAccess } from './server/configmap-source.js';
+export type { KubernetesAccess } from './server/kube-access.js';
+export { parseBackendModeFile } from './server/backend-mode-file.js';
 export {
   createServerMetrics,
   type ServerMetrics,

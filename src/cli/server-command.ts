@@ -19,6 +19,10 @@ export interface ServerFlags {
   mappingFile?: string;
   configmap?: string;
   kubeconfig?: string;
+  master?: string;
+  dynamicfilePath?: string;
+  dynamicfileUserIdStrict?: boolean;
+  dynamicBackendModePath?: string;
   partition?: string[];
   stsRegion?: string[];
   ec2Region?: string;
@@ -66,10 +70,14 @@ export function addServerCommand(program: Command): void {
     ),
   )
     .option('--kubeconfig-pregenerated', 'the webhook kubeconfig was written by `eksauth server init`: leave it alone')
-    .option('--backend-mode <modes>', 'mapping backends in precedence order: MountedFile, EKSConfigMap (comma-separated)')
+    .option('--backend-mode <modes>', 'mapping backends in precedence order: MountedFile, EKSConfigMap, CRD, DynamicFile (comma-separated)')
     .option('--mapping-file <path>', 'MountedFile mapping (aws-auth format), reloaded on change; default: the config file\'s mapRoles/mapUsers/mapAccounts')
     .option('--configmap <namespace/name>', 'ConfigMap the EKSConfigMap backend watches (default kube-system/aws-auth)')
-    .option('--kubeconfig <path>', 'kubeconfig for reading the ConfigMap (default: the pod\'s service account)')
+    .option('--kubeconfig <path>', 'kubeconfig for the EKSConfigMap and CRD backends (default: the pod\'s service account, else KUBECONFIG or ~/.kube/config)')
+    .option('--master <url>', 'API server URL that replaces the kubeconfig\'s, for the EKSConfigMap and CRD backends')
+    .option('--dynamicfile-path <path>', 'the DynamicFile backend\'s JSON mapping file (server.dynamicfilepath)')
+    .option('--dynamicfile-user-id-strict', 'DynamicFile rows match on the principal id (userid), not the ARN (server.dynamicfileUserIDStrict)')
+    .option('--dynamic-backend-mode-path <path>', 'JSON file whose backendMode switches the backends while the server runs (server.dynamicBackendModePath)')
     .option('--ec2-region <region>', 'region for {{EC2PrivateDNSName}} lookups (default AWS_REGION)')
     .option('--ec2-describeInstances-qps <n>', 'most EC2 DescribeInstances calls a second for {{EC2PrivateDNSName}} (default 15; 0: no limit)')
     .option('--ec2-describeInstances-burst <n>', 'burst above that rate (default 5)')

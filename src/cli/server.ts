@@ -3,6 +3,7 @@
  * itself is `src/server/`.
  */
 import {
+  backendModeWarnings,
   loadServerConfigFile,
   parseBackendModes,
   parseConfigMapRef,
@@ -71,7 +72,7 @@ async function settingsFrom(flags: ServerFlags): Promise<{ settings: ServerConfi
   // As every AWS SDK: with no STS endpoint given, AWS_ENDPOINT_URL_STS (then AWS_ENDPOINT_URL) is the STS address.
   const envStsEndpoint = configuredStsEndpoint();
   if (settings.stsEndpoint === undefined && envStsEndpoint !== undefined) settings.stsEndpoint = envStsEndpoint;
-  return { settings, warnings: file.warnings };
+  return { settings, warnings: [...file.warnings, ...backendModeWarnings(flags.backendMode ?? [])] };
 }
 
 function definedOnly(settings: ServerConfigInput): ServerConfigInput {
@@ -88,6 +89,9 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
     generateKubeconfig: flags.generateKubeconfig,
     mappingFile: flags.mappingFile,
     kubeconfig: flags.kubeconfig,
+    master: flags.master,
+    dynamicFilePath: flags.dynamicfilePath,
+    dynamicBackendModePath: flags.dynamicBackendModePath,
     stsEndpoint: flags.stsEndpoint,
     region: flags.ec2Region,
     allowedAccounts: flags.allowedAccount,
@@ -96,6 +100,7 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
   };
   if (flags.port !== undefined) settings.port = integerFlag(flags.port, '--port');
   if (flags.kubeconfigPregenerated === true) settings.kubeconfigPregenerated = true;
+  if (flags.dynamicfileUserIdStrict === true) settings.dynamicFileUserIdStrict = true;
   if (flags.backendMode !== undefined) settings.backendMode = parseBackendModes(flags.backendMode);
   if (flags.configmap !== undefined) settings.configMap = parseConfigMapRef(flags.configmap);
   if (flags.partition !== undefined) settings.partitions = flags.partition;

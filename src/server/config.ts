@@ -19,7 +19,10 @@ import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.
 import { EksAuthError } from '../errors.js';
 
 /** Mapping backends, named as aws-iam-authenticator's `--backend-mode`; the order given is the precedence. */
-export type BackendMode = 'MountedFile' | 'EKSConfigMap';
+export type BackendMode = 'MountedFile' | 'EKSConfigMap' | 'CRD' | 'DynamicFile';
+
+/** Every backend, in the order the reference documents them. */
+export const BACKEND_MODES: readonly BackendMode[] = ['MountedFile', 'EKSConfigMap', 'CRD', 'DynamicFile'];
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -43,10 +46,21 @@ export interface ServerConfig {
   mappingFile?: string;
   /** Set when the config file holds `server.mapRoles/mapUsers/mapAccounts`. */
   embeddedMappings?: { path: string };
+  /** The DynamicFile backend's JSON mapping file (aws-iam-authenticator's `dynamicfilepath`). */
+  dynamicFilePath?: string;
+  /** DynamicFile rows match on the STS principal id (`userid`), not the ARN (`dynamicfileUserIDStrict`). */
+  dynamicFileUserIdStrict: boolean;
+  /** A JSON file whose `backendMode` replaces `backendMode` while the server runs (`dynamicBackendModePath`). */
+  dynamicBackendModePath?: string;
   /** The aws-auth ConfigMap the EKSConfigMap backend watches. */
   configMap: { namespace: string; name: string };
-  /** Kubeconfig for reading the ConfigMap; default: the in-cluster service account. */
+  /**
+   * Kubeconfig for the backends that read the Kubernetes API (EKSConfigMap, CRD); default: the pod's service account
+   * in a pod, else KUBECONFIG or ~/.kube/config (see kube-access.ts).
+   */
   kubeconfig?: string;
+  /** API server URL that replaces the kubeconfig's (aws-iam-authenticator's `--master`). */
+  master?: string;
   partitions: string[];
   regions: string[];
   /** Connect to this STS address instead of the token's host (VPC endpoint, emulator). */
@@ -122,6 +136,7 @@ const DEFAULTS: Omit<ServerConfig, 'clusterId' | 'hostname'> = {
   stateDir: '/var/eksauth',
   kubeconfigPregenerated: false,
   backendMode: ['MountedFile'],
+  dynamicFileUserIdStrict: false,
   configMap: { namespace: 'kube-system', name: 'aws-auth' },
   partitions: ['aws'],
   regions: [],
@@ -154,6 +169,8 @@ const BACKEND_ALIASES: Record<string, BackendMode> = {
   file: 'MountedFile',
   eksconfigmap: 'EKSConfigMap',
   configmap: 'EKSConfigMap',
+  crd: 'CRD',
+  dynamicfile: 'DynamicFile',
 };
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
@@ -177,8 +194,12 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
   check(/^[\x21-\x7e]{1,256}$/.test(clusterId), 'clusterID', 'must be 1 to 256 printable ASCII characters without spaces');
   check(isPort(merged.port), 'port', 'must be a whole number from 0 to 65535');
   check(merged.opsPort === null || isPort(merged.opsPort), 'opsPort', 'must be a whole number from 0 to 65535');
-  check(merged.backendMode.length > 0, 'backendMode', 'needs at least one of MountedFile, EKSConfigMap');
-  check(new Set(merged.backendMode).size === merged.backendMode.length, 'backendMode', 'lists a backend twice');
+  checkBackendModes(merged.backendMode, 'backendMode');
+  // As aws-iam-authenticator: the DynamicFile backend and its path come together or not at all.
+  check(!merged.backendMode.includes('DynamicFile') || merged.dynamicFilePath !== undefined, 'backendMode',
+    'includes DynamicFile but dynamicfilepath is not set; set server.dynamicfilepath (or --dynamicfile-path)');
+  check(merged.backendMode.includes('DynamicFile') || merged.dynamicFilePath === undefined, 'dynamicfilepath',
+    'is set but backendMode does not include DynamicFile; add DynamicFile or remove the path');
   check(merged.mappingFile === undefined || merged.embeddedMappings === undefined, 'mappingFile',
     'is set while the config file also embeds mapRoles/mapUsers/mapAccounts; keep the mappings in one place');
   check(merged.partitions.length > 0, 'partition', 'needs at least one partition, e.g. aws');
@@ -204,6 +225,20 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
   check(notReserved === undefined, 'reservedPrefixAllowList', `entry "${notReserved ?? ''}" does not start with a reserved prefix (${RESERVED_USERNAME_PREFIXES.join(', ')})`);
   const hostname = merged.hostname ?? (isWildcard(merged.address) ? '127.0.0.1' : merged.address);
   return { ...merged, clusterId, hostname };
+}
+
+/**
+ * Checks a backend list as aws-iam-authenticator's ValidateBackendMode does: at least one, none twice.
+ *
+ * @example
+ * ```ts
+ * import { checkBackendModes } from 'eksauth';
+ * checkBackendModes(['EKSConfigMap', 'MountedFile'], '--backend-mode'); // passes
+ * ```
+ */
+export function checkBackendModes(modes: readonly BackendMode[], key: string): void {
+  check(modes.length > 0, key, `needs at least one of ${BACKEND_MODES.join(', ')}`);
+  check(new Set(modes).size === modes.length, key, 'lists a backend twice');
 }
 
 /** The config file, parsed: settings for {@link resolveServerConfig} and warnings about ignored reference keys. */
@@ -256,6 +291,7 @@ export function parseServerConfigFile(text: string, path: string): ConfigFile {
     if (read === 'ignored') warnings.push(`${path}: server.${key} is an aws-iam-authenticator setting eksauth does not have; ignored`);
     else read(reader, value, settings);
   }
+  if (settings.backendMode !== undefined) warnings.push(...backendModeWarnings(reader.stringOrList(server.backendmode, 'server.backendMode')));
   // An empty `mapAccounts:` (as in the reference's example file) is no mapping.
   if (AWS_AUTH_SECTIONS.some((section) => server[section.toLowerCase()] != null)) settings.embeddedMappings = { path };
   return { settings, warnings };
@@ -303,25 +339,42 @@ export function parseDuration(text: string, what: string): number {
 }
 
 /**
- * Normalises backend names: aws-iam-authenticator's (`MountedFile`, `EKSConfigMap`, and their deprecated `File`,
- * `ConfigMap`) in any case, from a list or a comma-separated string.
+ * Normalises backend names: aws-iam-authenticator's (`MountedFile`, `EKSConfigMap`, `CRD`, `DynamicFile`, and the
+ * deprecated `File` and `ConfigMap`) in any case, from a list or one string separated by commas (the flag) or spaces
+ * (the backend-mode file, and viper's reading of a string in the config file).
  *
  * @example
  * ```ts
  * import { parseBackendModes } from 'eksauth';
  * parseBackendModes('EKSConfigMap,MountedFile'); // ['EKSConfigMap', 'MountedFile']
+ * parseBackendModes('DynamicFile CRD'); // ['DynamicFile', 'CRD']
  * ```
  */
 export function parseBackendModes(value: string | readonly string[]): BackendMode[] {
-  const names = (typeof value === 'string' ? value.split(',') : value).map((name) => name.trim()).filter((name) => name !== '');
+  const names = (typeof value === 'string' ? [value] : value).flatMap((item) => item.split(/[\s,]+/)).filter((name) => name !== '');
   return names.map((name) => {
     const mode = BACKEND_ALIASES[name.toLowerCase()];
     if (mode !== undefined) return mode;
-    const unsupported = ['crd', 'dynamicfile'].includes(name.toLowerCase());
-    throw new EksAuthError(
-      'ERR_INVALID_CONFIG',
-      `backend-mode "${name}" ${unsupported ? 'is an aws-iam-authenticator backend eksauth does not have' : 'is not a backend'}; use MountedFile and/or EKSConfigMap.`,
-    );
+    throw new EksAuthError('ERR_INVALID_CONFIG', `backend-mode "${name.slice(0, 60)}" is not a valid mode; use ${BACKEND_MODES.join(', ')}.`);
+  });
+}
+
+const DEPRECATED_BACKEND_MODES: Record<string, BackendMode> = { file: 'MountedFile', configmap: 'EKSConfigMap' };
+
+/**
+ * The warnings aws-iam-authenticator logs for its deprecated backend names, `File` and `ConfigMap`.
+ *
+ * @example
+ * ```ts
+ * import { backendModeWarnings } from 'eksauth';
+ * backendModeWarnings('File,EKSConfigMap'); // ['backend-mode "File" is deprecated, use "MountedFile" instead']
+ * ```
+ */
+export function backendModeWarnings(value: string | readonly string[]): string[] {
+  const names = (typeof value === 'string' ? [value] : value).flatMap((item) => item.split(/[\s,]+/));
+  return names.flatMap((name) => {
+    const replacement = DEPRECATED_BACKEND_MODES[name.toLowerCase()];
+    return replacement === undefined ? [] : [`backend-mode "${name}" is deprecated, use "${replacement}" instead`];
   });
 }
 
@@ -339,11 +392,15 @@ const SERVER_KEYS: Record<string, KeyReader> = {
   kubeconfigpregenerated: (r, v, s) => { s.kubeconfigPregenerated = r.boolean(v, 'server.kubeconfigPregenerated'); },
   backendmode: (r, v, s) => { s.backendMode = parseBackendModes(r.stringOrList(v, 'server.backendMode')); },
   kubeconfig: (r, v, s) => { s.kubeconfig = r.string(v, 'server.kubeconfig'); },
+  master: (r, v, s) => { s.master = r.string(v, 'server.master'); },
   partition: (r, v, s) => { s.partitions = r.stringOrList(v, 'server.partition'); },
   partitions: (r, v, s) => { s.partitions = r.stringOrList(v, 'server.partitions'); },
   regions: (r, v, s) => { s.regions = r.stringOrList(v, 'server.regions'); },
   region: (r, v, s) => { s.region = r.string(v, 'server.region'); },
   mappingfile: (r, v, s) => { s.mappingFile = r.string(v, 'server.mappingFile'); },
+  dynamicfilepath: (r, v, s) => { s.dynamicFilePath = r.string(v, 'server.dynamicfilepath'); },
+  dynamicfileuseridstrict: (r, v, s) => { s.dynamicFileUserIdStrict = r.boolean(v, 'server.dynamicfileUserIDStrict'); },
+  dynamicbackendmodepath: (r, v, s) => { s.dynamicBackendModePath = r.string(v, 'server.dynamicBackendModePath'); },
   configmap: (r, v, s) => { s.configMap = parseConfigMapRef(r.string(v, 'server.configMap')); },
   stsendpoint: (r, v, s) => { s.stsEndpoint = r.string(v, 'server.stsEndpoint'); },
   maxclockskew: (r, v, s) => { s.maxClockSkewSeconds = r.duration(v, 'server.maxClockSkew') / 1000; },
@@ -373,11 +430,6 @@ const SERVER_KEYS: Record<string, KeyReader> = {
   sourcearn: (r, v, s) => { s.sourceArn = r.string(v, 'server.sourceARN'); },
   scrubbedaccounts: (r, v, s) => { s.scrubbedAccounts = r.stringOrList(v, 'server.scrubbedAccounts'); },
   reservedprefixconfig: (r, v, s) => { s.reservedPrefixConfig = readReservedPrefixConfig(r, v); },
-  // aws-iam-authenticator features eksauth does not have.
-  master: 'ignored',
-  dynamicfilepath: 'ignored',
-  dynamicbackendmodepath: 'ignored',
-  dynamicfileuseridstrict: 'ignored',
 };
 
 /**

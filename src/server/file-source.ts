@@ -8,13 +8,18 @@ import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
-import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface FileSourceOptions {
   path: string;
   /** Turns the file's text into a source; throws `ERR_INVALID_MAPPING` (or any EksAuthError) for bad content. */
   parse: (text: string, path: string) => MappingSource;
   intervalMs: number;
+  /**
+   * Served while the file does not exist (at start, or once deleted) instead of failing the start or keeping the last
+   * version: DynamicFile's file is written by someone else, and its absence means nobody is mapped by it.
+   */
+  whenAbsent?: MappingSource;
 }
 
 /**
@@ -41,7 +46,12 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
       if (initial) judged = await stat(path);
       text = await readFile(path, 'utf8');
     } catch (err) {
-      const problem = `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && options.whenAbsent !== undefined) {
+        holder.accept(options.whenAbsent, 'no such file: nobody is mapped by it');
+        return;
+      }
+      const problem = `cannot read ${path} (${code ?? 'unreadable'})`;
       if (initial) throw new EksAuthError('ERR_INVALID_CONFIG', `The mapping file: ${problem}; check the path.`);
       holder.reject({ summary: problem, detail: problem }, 'read');
       return;
@@ -63,15 +73,10 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
   watchFile(path, { interval: options.intervalMs, persistent: false }, onStat);
   // An edit between the initial load and the watcher's first poll.
   void stat(path).then(onStat, () => undefined);
-  return {
-    name: holder.name,
-    current: () => holder.current(),
-    state: () => holder.state(),
-    close: async () => {
-      unwatchFile(path, onStat);
-      await queue;
-    },
-  };
+  return watchedSource(holder, async () => {
+    unwatchFile(path, onStat);
+    await queue;
+  });
 }
 
 function sameVersion(a: Stats, b: Stats): boolean {

@@ -1,15 +1,22 @@
 /**
- * The server's mapping sources, in the configured precedence (`backendMode` order): the mapping file (or the config
- * file's embedded mappings) and the aws-auth ConfigMap, each kept current while the server runs.
+ * The server's mapping backends, in the configured precedence (`backendMode` order): the mapping file (or the config
+ * file's embedded mappings), the aws-auth ConfigMap, the IAMIdentityMapping resources and the DynamicFile, each kept
+ * current while the server runs; and, with `dynamicBackendModePath`, a switch to another list of backends while it
+ * runs (see backend-mode-file.ts).
  */
+import { parseDynamicFile, type DynamicFileOptions } from '../authn/mapping/dynamic-file/dynamic-file.js';
 import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
 import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
-import { readEmbeddedMappings, type ServerConfig } from './config.js';
-import { watchAwsAuthConfigMap, type KubernetesAccess } from './configmap-source.js';
+import { EksAuthError } from '../errors.js';
+import { followBackendModeFile, reportDynamicFileMode } from './backend-mode-file.js';
+import { readEmbeddedMappings, type BackendMode, type ServerConfig } from './config.js';
+import { watchAwsAuthConfigMap } from './configmap-source.js';
+import { watchIdentityMappings } from './crd-source.js';
 import { watchMappingFile } from './file-source.js';
+import type { KubernetesAccess } from './kube-access.js';
 import type { Logger } from './logger.js';
 import type { MappingSourceState, ServerMetrics } from './metrics.js';
-import { SourceHolder, type SourceReporter, type WatchedSource } from './watched-source.js';
+import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface ServerMappings {
   /** The sources to map with, in precedence order; only those with a version loaded. */
@@ -20,16 +27,22 @@ export interface ServerMappings {
   close(): Promise<void>;
 }
 
+/** One list of running backends; a backend-mode switch replaces the whole chain. */
+export interface BackendChain extends ServerMappings {
+  readonly modes: readonly BackendMode[];
+}
+
 export interface ServerMappingsOptions {
   log: Logger;
   metrics: ServerMetrics;
-  /** For EKSConfigMap; default: `config.kubeconfig` when set, else the pod's service account. */
+  /** For EKSConfigMap and CRD; default: `config.kubeconfig` when set, else discovered (see kube-access.ts). */
   kubernetes?: KubernetesAccess;
 }
 
 /**
- * Starts every backend of `config.backendMode`. Rejects when the mapping file cannot be loaded (a server must not come
- * up without it); the ConfigMap loads in the background and `ready()` turns true when it has.
+ * Starts every backend of `config.backendMode` (or of the backend-mode file, when there is one). Rejects when a
+ * backend cannot start (a missing mapping file, no way to reach the Kubernetes API); the API-backed sources load in
+ * the background and `ready()` turns true when they have.
  *
  * @example
  * ```ts
@@ -38,6 +51,17 @@ export interface ServerMappingsOptions {
  * ```
  */
 export async function startServerMappings(config: ServerConfig, options: ServerMappingsOptions): Promise<ServerMappings> {
+  const start = (modes: readonly BackendMode[]): Promise<BackendChain> => startBackendChain(modes, config, options);
+  if (config.dynamicBackendModePath === undefined) {
+    const chain = await start(config.backendMode);
+    reportDynamicFileMode(options.metrics, chain.modes);
+    return chain;
+  }
+  return followBackendModeFile({ path: config.dynamicBackendModePath, config, start, log: options.log, metrics: options.metrics });
+}
+
+/** Starts the backends of `modes`, in that order; on failure stops those already started and rejects. */
+async function startBackendChain(modes: readonly BackendMode[], config: ServerConfig, options: ServerMappingsOptions): Promise<BackendChain> {
   let ordered: readonly MappingSource[] = [];
   const watched: WatchedSource[] = [];
   const rebuild = (): void => {
@@ -45,10 +69,8 @@ export async function startServerMappings(config: ServerConfig, options: ServerM
   };
   const reporter = { log: options.log, metrics: options.metrics, onChange: rebuild };
   try {
-    for (const mode of config.backendMode) {
-      watched.push(mode === 'MountedFile'
-        ? await startFileBackend(config, reporter)
-        : await watchAwsAuthConfigMap({ access: kubernetesAccess(config, options), ...config.configMap, parse: parseOptionsOf(config) }, reporter));
+    for (const mode of modes) {
+      watched.push(await startBackend(mode, config, options, reporter));
       rebuild();
     }
   } catch (err) {
@@ -56,6 +78,7 @@ export async function startServerMappings(config: ServerConfig, options: ServerM
     throw err;
   }
   return {
+    modes: [...modes],
     sources: () => ordered,
     ready: () => watched.every((source) => source.state().loaded),
     states: () => watched.map((source) => source.state()),
@@ -63,6 +86,20 @@ export async function startServerMappings(config: ServerConfig, options: ServerM
       await Promise.all(watched.map((source) => source.close()));
     },
   };
+}
+
+function startBackend(mode: BackendMode, config: ServerConfig, options: ServerMappingsOptions, reporter: SourceReporter): Promise<WatchedSource> {
+  const api = { access: kubernetesAccess(config, options), ...(config.master === undefined ? {} : { master: config.master }) };
+  switch (mode) {
+    case 'MountedFile':
+      return startFileBackend(config, reporter);
+    case 'EKSConfigMap':
+      return watchAwsAuthConfigMap({ ...api, ...config.configMap, parse: parseOptionsOf(config) }, reporter);
+    case 'CRD':
+      return watchIdentityMappings(api, reporter);
+    case 'DynamicFile':
+      return startDynamicFileBackend(config, reporter);
+  }
 }
 
 /** The mapping file, else the config file's embedded mappings, else (as aws-iam-authenticator) no rows at all. */
@@ -78,7 +115,33 @@ async function startFileBackend(config: ServerConfig, reporter: SourceReporter):
   reporter.log.warn('MountedFile backend without a mapping file or mappings in the config file: it maps nobody');
   const holder = new SourceHolder('file:(none)', reporter);
   holder.accept(parseMappingFile('', '(none)'), 'no mappings configured');
-  return { name: holder.name, current: () => holder.current(), state: () => holder.state(), close: async () => undefined };
+  return watchedSource(holder, async () => undefined);
+}
+
+/** The DynamicFile: maps nobody while the file is absent (EKS writes it), as the reference's waits for it. */
+function startDynamicFileBackend(config: ServerConfig, reporter: SourceReporter): Promise<WatchedSource> {
+  const path = config.dynamicFilePath;
+  if (path === undefined) {
+    // resolveServerConfig and the backend-mode file both refuse DynamicFile without a path; this is the last guard.
+    return Promise.reject(new EksAuthError('ERR_INVALID_CONFIG', 'The DynamicFile backend needs its file: set server.dynamicfilepath (or --dynamicfile-path).'));
+  }
+  const { metrics } = reporter;
+  const options: DynamicFileOptions = {
+    userIdStrict: config.dynamicFileUserIdStrict,
+    ...parseOptionsOf(config),
+    // As the reference: how long after EKS wrote a version (its LastUpdatedDateTime) it was served.
+    onUpdatedAt: (seconds) => metrics.dynamicFileLatency('dynamicfile', Math.max(0, Date.now() / 1000 - seconds)),
+  };
+  const parse = (text: string, file: string): MappingSource => parseDynamicFile(text, file, options);
+  // The reference counts the DynamicFile's failed loads on their own, besides the per-source error count.
+  const counting: ServerMetrics = Object.assign(Object.create(metrics) as ServerMetrics, {
+    mappingSourceError: (source: string, kind: 'invalid' | 'watch' | 'read'): void => {
+      metrics.mappingSourceError(source, kind);
+      metrics.dynamicFileFailure();
+    },
+  });
+  const whenAbsent = parseDynamicFile('', path, { ...options, onUpdatedAt: () => undefined });
+  return watchMappingFile({ path, parse, intervalMs: config.mappingReloadIntervalMs, whenAbsent }, { ...reporter, metrics: counting });
 }
 
 function parseOptionsOf(config: ServerConfig): AwsAuthParseOptions {
@@ -87,5 +150,5 @@ function parseOptionsOf(config: ServerConfig): AwsAuthParseOptions {
 
 function kubernetesAccess(config: ServerConfig, options: ServerMappingsOptions): KubernetesAccess {
   if (options.kubernetes !== undefined) return options.kubernetes;
-  return config.kubeconfig === undefined ? { inCluster: true } : { kubeconfigPath: config.kubeconfig };
+  return config.kubeconfig === undefined ? { discover: true } : { kubeconfigPath: config.kubeconfig };
 }

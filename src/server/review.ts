@@ -9,7 +9,7 @@
  */
 import type { StsIdentity } from '../authn/arn.js';
 import { mapIdentity } from '../authn/mapping/map-identity.js';
-import type { KubernetesUser, MapOptions, MappingRow, MappingSourceKind } from '../authn/mapping/types.js';
+import type { KubernetesUser, MapOptions, MappingRow, MappingSource } from '../authn/mapping/types.js';
 import { verifyToken, type VerifyTokenOptions } from '../authn/verify.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { decodeToken } from '../token/format.js';
@@ -81,7 +81,7 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
   const { config } = deps;
   const mapOptions: MapOptions = {
     reservedPrefixAllowList: config.reservedPrefixAllowList,
-    reservedUsernamePrefixes: reservedUsernamePrefixesOf(config),
+    reservedUsernamePrefixesOf: reservedUsernamePrefixesOf(config),
     ...(config.allowedAccounts === undefined ? {} : { allowedAccounts: config.allowedAccounts }),
     ...(deps.ec2PrivateDnsName === undefined ? {} : { ec2PrivateDnsName: deps.ec2PrivateDnsName }),
   };
@@ -114,16 +114,22 @@ export function createTokenReviewer(deps: TokenReviewerDeps): TokenReviewer {
   };
 }
 
-// The backends the reference's reservedPrefixConfig names, and the kind of source each one serves.
-const SOURCE_KIND_OF_BACKEND: Partial<Record<BackendMode, MappingSourceKind>> = { MountedFile: 'file', EKSConfigMap: 'aws-auth' };
+/**
+ * The backend a server's source comes from, as the reference's reservedPrefixConfig names it: CRD and DynamicFile
+ * sources are `file` sources like the mapping file's, so they are told apart by name (see crd-source.ts, dynamic-file.ts).
+ */
+function backendOf(source: MappingSource): BackendMode | undefined {
+  if (source.name.startsWith('crd:')) return 'CRD';
+  if (source.name.startsWith('dynamicfile:')) return 'DynamicFile';
+  if (source.kind === 'file') return 'MountedFile';
+  return source.kind === 'aws-auth' ? 'EKSConfigMap' : undefined;
+}
 
-function reservedUsernamePrefixesOf(config: ServerConfig): NonNullable<MapOptions['reservedUsernamePrefixes']> {
-  const bySourceKind: NonNullable<MapOptions['reservedUsernamePrefixes']> = {};
-  for (const [backend, prefixes] of Object.entries(config.reservedPrefixConfig) as [BackendMode, string[]][]) {
-    const kind = SOURCE_KIND_OF_BACKEND[backend];
-    if (kind !== undefined) bySourceKind[kind] = prefixes;
-  }
-  return bySourceKind;
+function reservedUsernamePrefixesOf(config: ServerConfig): NonNullable<MapOptions['reservedUsernamePrefixesOf']> {
+  return (source) => {
+    const backend = backendOf(source);
+    return backend === undefined ? undefined : config.reservedPrefixConfig[backend];
+  };
 }
 
 /**

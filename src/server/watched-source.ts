@@ -29,6 +29,18 @@ export interface SourceReporter {
   onChange: () => void;
 }
 
+/**
+ * The {@link WatchedSource} of a holder, stopped by `close`.
+ *
+ * @example
+ * ```ts
+ * return watchedSource(holder, () => supervisor.stop(informer));
+ * ```
+ */
+export function watchedSource(holder: SourceHolder, close: () => Promise<void>): WatchedSource {
+  return { name: holder.name, current: () => holder.current(), state: () => holder.state(), close };
+}
+
 /** Why a new version was refused: `summary` for `/readyz`, metrics and the error log; `detail` for the debug log. */
 export interface Rejection {
   summary: string;
@@ -110,7 +122,7 @@ export class SourceHolder {
     this.offered = digest;
   }
 
-  /** Serves `source` from now on. */
+  /** Serves `source` from now on; what it left out (its `problems`) is reported as warnings, and it is healthy. */
   accept(source: MappingSource, why: string): void {
     const recovered = this.problem !== undefined;
     this.served = source;

@@ -3,8 +3,8 @@
  *
  * It serves just enough for `kubectl get --raw`, `kubectl version`, `kubectl api-resources`, `kubectl auth whoami`
  * and `kubectl get namespaces`: legacy discovery (`/api`, `/apis`, the `authentication.k8s.io` group), `/version`,
- * SelfSubjectReview and a read-only `default` namespace, plus ConfigMaps with list and watch (see `configmaps.ts`) for
- * informers such as eksauth server's aws-auth watch. Every request needs a bearer token that a static token (as
+ * SelfSubjectReview and a read-only `default` namespace, plus ConfigMaps and aws-iam-authenticator's IAMIdentityMapping
+ * resources with list and watch (see `resources.ts`) for informers such as eksauth server's aws-auth and CRD watches. Every request needs a bearer token that a static token (as
  * `--token-auth-file`) or the pluggable authenticator accepts (`webhook-client.ts` makes it kube-apiserver's webhook
  * token authenticator); otherwise the answer is the same 401 `Status` kube-apiserver sends, which is what makes
  * client-go run its exec plugin again.
@@ -16,7 +16,7 @@ import { getCallerIdentity } from '../authn/get-caller-identity.js';
 import { EksAuthError } from '../errors.js';
 import { createSelfSignedCertificate } from '../server/tls.js';
 import { decodeToken } from '../token/format.js';
-import { ConfigMapStore } from './configmaps.js';
+import { CONFIGMAPS, IAM_IDENTITY_MAPPINGS, ResourceStore } from './resources.js';
 import { bracketHost, failureStatus, listen, readBody, sendJson } from '../lib/http.js';
 
 /** The user a request is made as, shaped like Kubernetes' `UserInfo`. */
@@ -50,7 +50,9 @@ export interface TestApiServer {
   /** Every request answered so far, oldest first. */
   requests(): RecordedRequest[];
   /** The ConfigMaps served under `/api/v1/namespaces/<ns>/configmaps`; change them while clients watch. */
-  configMaps: ConfigMapStore;
+  configMaps: ResourceStore<Record<string, string>>;
+  /** The IAMIdentityMapping resources (namespace `''`: cluster-scoped) served for the CRD backend. */
+  identityMappings: ResourceStore<{ arn: string; username: string; groups?: string[] }>;
 }
 
 export interface TestApiServerOptions {
@@ -98,10 +100,10 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
     days: 2,
   });
   const log: RecordedRequest[] = [];
-  const configMaps = new ConfigMapStore();
+  const stores = { configMaps: new ResourceStore(CONFIGMAPS), identityMappings: new ResourceStore(IAM_IDENTITY_MAPPINGS) };
   const authenticate = withStaticTokens(options.authenticate, options.staticTokens ?? {});
   const server = https.createServer({ cert: certPem, key: keyPem }, (req, res) => {
-    handleRequest(req, res, authenticate, configMaps).then(
+    handleRequest(req, res, authenticate, Object.values(stores)).then(
       (entry) => log.push(entry),
       () => res.destroy(),
     );
@@ -111,7 +113,7 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
     url: `https://${bracketHost(host)}:${port}`,
     caPem: certPem,
     requests: () => log.map((entry) => ({ ...entry })),
-    configMaps,
+    ...stores,
     close: () => closeServer(server),
   };
 }
@@ -162,7 +164,7 @@ async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
   authenticate: BearerAuthenticator,
-  configMaps: ConfigMapStore,
+  stores: readonly ResourceStore<never>[],
 ): Promise<RecordedRequest> {
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'https://apiserver.invalid');
@@ -173,8 +175,16 @@ async function handleRequest(
     sendJson(res, 401, failureStatus(401, 'Unauthorized', 'Unauthorized'));
     return { method, path, status: 401, authError: auth.error };
   }
-  const status = configMaps.handle(method, url, res) ?? route(method, path, auth.user, res);
+  const status = handledByStore(stores, method, url, res) ?? route(method, path, auth.user, res);
   return { method, path, status, username: auth.user.username };
+}
+
+function handledByStore(stores: readonly ResourceStore<never>[], method: string, url: URL, res: ServerResponse): number | undefined {
+  for (const store of stores) {
+    const status = store.handle(method, url, res);
+    if (status !== undefined) return status;
+  }
+  return undefined;
 }
 
 type AuthOutcome = { user: AuthenticatedUser } | { error: string };

@@ -109,7 +109,8 @@ server:
   it.each([
     ['server:\n  prot: 1\n', /c.yaml: server.prot is not a setting eksauth knows/],
     ['server:\n  port: eighty\n', /server.port must be a whole number/],
-    ['server:\n  backendMode: CRD\n', /backend-mode "CRD" is an aws-iam-authenticator backend eksauth does not have/],
+    ['server:\n  backendMode: LDAP\n', /backend-mode "LDAP" is not a valid mode; use MountedFile, EKSConfigMap, CRD, DynamicFile/],
+    ['server:\n  dynamicfileUserIDStrict: maybe\n', /server.dynamicfileUserIDStrict must be true or false/],
     ['server:\n  port: 1\n  PORT: 2\n', /server.PORT is set twice/],
     ['server: [1, 2]\n', /server must be a mapping/],
     ['clusterID: [a\n', /c.yaml is not valid YAML/],
@@ -149,6 +150,9 @@ describe('resolveServerConfig', () => {
     [{ clusterId: 'p', opsMaxConnections: 1.5 }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', idleTimeoutMs: 0 }, 'ERR_INVALID_CONFIG'],
     [{ clusterId: 'p', reservedPrefixAllowList: ['sys'] }, 'ERR_INVALID_CONFIG'],
+    // As aws-iam-authenticator: DynamicFile and dynamicfilepath come together.
+    [{ clusterId: 'p', backendMode: ['DynamicFile'] }, 'ERR_INVALID_CONFIG'],
+    [{ clusterId: 'p', dynamicFilePath: '/d.json' }, 'ERR_INVALID_CONFIG'],
   ] as const)('refuses %j', (input, code) => {
     expect(() => resolveServerConfig(input as Parameters<typeof resolveServerConfig>[0])).toThrow(expect.objectContaining({ code }));
   });
@@ -165,6 +169,23 @@ describe('config values', () => {
 
   it('accepts the backend names and deprecated aliases of aws-iam-authenticator', () => {
     expect(parseBackendModes('ConfigMap, file')).toEqual(['EKSConfigMap', 'MountedFile']);
+  });
+
+  it.each([
+    ['the flag (comma-separated)', 'MountedFile,EKSConfigMap,CRD,DynamicFile', ['MountedFile', 'EKSConfigMap', 'CRD', 'DynamicFile']],
+    ['the backend-mode file (space-separated)', 'DynamicFile EKSConfigMap', ['DynamicFile', 'EKSConfigMap']],
+    ['a config file list', ['CRD', 'File'], ['CRD', 'MountedFile']],
+  ] as const)('reads every reference backend mode from %s', (_, value, modes) => {
+    expect(parseBackendModes(value)).toEqual(modes);
+  });
+
+  it('reads the DynamicFile and backend-mode settings under their reference keys', () => {
+    const { settings } = parseServerConfigFile(
+      'server:\n  backendMode: [DynamicFile, CRD]\n  dynamicfilepath: /d.json\n  dynamicfileUserIDStrict: "true"\n  dynamicBackendModePath: /m.json\n  master: https://127.0.0.1:6443\n', 'c.yaml');
+    expect(settings).toEqual({
+      backendMode: ['DynamicFile', 'CRD'], dynamicFilePath: '/d.json', dynamicFileUserIdStrict: true, dynamicBackendModePath: '/m.json', master: 'https://127.0.0.1:6443',
+    });
+    expect(resolveServerConfig({ clusterId: 'p', ...settings }).backendMode).toEqual(['DynamicFile', 'CRD']);
   });
 
   it('reads namespace/name, defaulting the namespace to kube-system', () => {

@@ -1,13 +1,16 @@
 /**
  * Helpers for eksauth server tests: tokens minted in-process for the demo identities, TokenReview requests over real
- * HTTPS, and a log sink that keeps every line the server writes.
+ * HTTPS, a log sink that keeps every line the server writes, and the CLI server in a process of its own.
  */
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { resolveStsEndpoint } from '../../src/aws/sts-endpoint.js';
 import { DEMO_EMULATOR_CONFIG, type EmulatorIdentity } from '../../src/emulator/config.js';
 import { encodeToken } from '../../src/token/format.js';
 import { presignGetCallerIdentity } from '../../src/token/presign.js';
+import { EKSAUTH_CLI } from '../support/eksauth.js';
+import { cleanEnv } from '../support/tools.js';
 
 export const [ALICE, BOB] = DEMO_EMULATOR_CONFIG.identities as [EmulatorIdentity, EmulatorIdentity];
 export const REGION = 'eu-west-1';
@@ -126,3 +129,24 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
 }
 
+
+/** `eksauth server` (the built CLI) running in its own process, with its stdout and stderr collected. */
+export interface ServerProcess {
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop(): void;
+}
+
+/** Spawns `eksauth server ARGS` in the clean test environment plus `env`. */
+export function spawnServer(args: string[], env: Record<string, string | undefined> = {}): ServerProcess {
+  const child = spawn(process.execPath, [EKSAUTH_CLI, 'server', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString('utf8'); });
+  return {
+    output: () => output,
+    exited: new Promise((resolve) => child.once('exit', resolve)),
+    stop: () => child.kill('SIGTERM'),
+  };
+}

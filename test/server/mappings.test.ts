@@ -5,107 +5,74 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
-import { startEmulator, type Emulator } from '../../src/emulator/server.js';
-import type { ServerConfigInput } from '../../src/server/config.js';
-import { startServer, type RunningServer } from '../../src/server/run.js';
-import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningServer } from '../../src/server/run.js';
 import { tempDir } from '../support/tools.js';
-import { ALICE, BOB, eventually, logSink, mintToken, request, review } from './helpers.js';
+import { ALICE, BOB, eventually, logSink, review } from './helpers.js';
+import { metricsOf, readyz, useMappingServers, usernameOf } from './mapping-servers.js';
 
-const CLUSTER = 'prod-eu';
-const SERVICE_ACCOUNT_TOKEN = 'eksauth-server-service-account-token';
 const userRow = (arn: string, username: string) => `- userarn: ${arn}\n  username: ${username}\n  groups: [from-configmap]\n`;
 
 describe('mapping sources while the server runs', () => {
-  let emulator: Emulator;
-  let api: TestApiServer;
-  let tokens: { alice: string; bob: string };
-  const running: RunningServer[] = [];
-
-  beforeAll(async () => {
-    emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
-    api = await startTestApiServer({
-      authenticate: async () => undefined,
-      staticTokens: { [SERVICE_ACCOUNT_TOKEN]: { username: 'system:serviceaccount:kube-system:eksauth' } },
-    });
-    tokens = { alice: await mintToken(ALICE, CLUSTER), bob: await mintToken(BOB, CLUSTER) };
-  });
-  afterAll(async () => {
-    await Promise.all(running.map((server) => server.close()));
-    await api?.close();
-    await emulator?.close();
-  });
-
-  async function start(settings: ServerConfigInput, log = logSink()): Promise<RunningServer> {
-    const server = await startServer({
-      clusterId: CLUSTER, port: 0, opsPort: null, stateDir: join(tempDir(), 'state'), stsEndpoint: emulator.url,
-      mappingReloadIntervalMs: 50, ...settings,
-    }, { logDestination: log, kubernetes: { server: api.url, caPem: api.caPem, token: SERVICE_ACCOUNT_TOKEN } });
-    running.push(server);
-    return server;
-  }
-  const usernameOf = async (server: RunningServer, token: string) => (await review(server, token)).body.status?.user?.username;
-  const readyz = async (server: RunningServer) => request(server.url.replace('/authenticate', '/readyz'), { caPem: server.caPem });
-  const metrics = async (server: RunningServer) => (await request(server.url.replace('/authenticate', '/metrics'), { caPem: server.caPem })).text;
+  const { env, start, accessTo } = useMappingServers();
+  const metrics = metricsOf;
 
   it('reloads the mapping file on change, keeping the last good version while it is invalid', async () => {
     const file = join(tempDir(), 'mapping.yaml');
     writeFileSync(file, `mapUsers:\n${userRow(ALICE.arn, 'alice-v1').replace(/^/gm, '  ')}`);
     const log = logSink();
     const server = await start({ mappingFile: file }, log);
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-v1');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-v1');
 
     writeFileSync(file, `mapUsers:\n${userRow(ALICE.arn, 'alice-v2').replace(/^/gm, '  ')}`);
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-v2', 'the new file version');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-v2', 'the new file version');
 
     writeFileSync(file, 'mapUsers: [unclosed\n');
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the invalid version reported');
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-v2');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-v2');
     expect(await metrics(server)).toMatch(/eksauth_mapping_source_healthy\{source="file:[^"]+"\} 0/);
     expect(log.entries().find((e) => e.msg === 'mapping source not updated (keeping the last good version)')).toMatchObject({ level: 'error' });
     expect((await readyz(server)).status).toBe(200);
 
     writeFileSync(file, `mapUsers:\n${userRow(ALICE.arn, 'alice-v3').replace(/^/gm, '  ')}`);
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-v3', 'the fixed version');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-v3', 'the fixed version');
     expect(await metrics(server)).toMatch(/eksauth_mapping_source_healthy\{source="file:[^"]+"\} 1/);
   });
 
   it('follows the aws-auth ConfigMap: created, edited, invalid (last good kept), deleted', async () => {
-    api.configMaps.delete('kube-system', 'aws-auth');
+    env.api.configMaps.delete('kube-system', 'aws-auth');
     const log = logSink();
     const server = await start({ backendMode: ['EKSConfigMap'] }, log);
     await eventually(() => server.ready(), 'the first list');
-    expect((await review(server, tokens.bob)).status).toBe(403);
+    expect((await review(server, env.tokens.bob)).status).toBe(403);
 
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(BOB.arn, 'bob') });
-    await eventually(async () => (await usernameOf(server, tokens.bob)) === 'bob', 'the created ConfigMap');
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(BOB.arn, 'bob') });
+    await eventually(async () => (await usernameOf(server, env.tokens.bob)) === 'bob', 'the created ConfigMap');
 
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(BOB.arn, 'bob-renamed') });
-    await eventually(async () => (await usernameOf(server, tokens.bob)) === 'bob-renamed', 'the edit');
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(BOB.arn, 'bob-renamed') });
+    await eventually(async () => (await usernameOf(server, env.tokens.bob)) === 'bob-renamed', 'the edit');
 
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: [unclosed' });
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: [unclosed' });
     await eventually(async () => /eksauth_mapping_source_healthy\{source="configmap:kube-system\/aws-auth"\} 0/.test(await metrics(server)), 'the invalid version reported');
-    expect(await usernameOf(server, tokens.bob)).toBe('bob-renamed');
+    expect(await usernameOf(server, env.tokens.bob)).toBe('bob-renamed');
     expect(log.entries().find((e) => e.source === 'configmap:kube-system/aws-auth' && e.kind === 'invalid')).toMatchObject({ level: 'error' });
 
-    api.configMaps.delete('kube-system', 'aws-auth');
-    await eventually(async () => (await review(server, tokens.bob)).status === 403, 'the deletion');
+    env.api.configMaps.delete('kube-system', 'aws-auth');
+    await eventually(async () => (await review(server, env.tokens.bob)).status === 403, 'the deletion');
   });
 
   it('serves a version with a bad row without that row: the others apply, with a warning and a count', async () => {
     const log = logSink();
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice') });
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice') });
     const server = await start({ backendMode: ['EKSConfigMap'] }, log);
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice', 'the first version');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice', 'the first version');
 
-    api.configMaps.put('kube-system', 'aws-auth', {
+    env.api.configMaps.put('kube-system', 'aws-auth', {
       mapUsers: `- userarn: not-an-arn\n  username: broken\n${userRow(BOB.arn, 'bob')}`,
       maproles: '- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: admin\n',
     });
-    await eventually(async () => (await usernameOf(server, tokens.bob)) === 'bob', 'the version with a bad row');
-    expect((await review(server, tokens.alice)).status).toBe(403);
+    await eventually(async () => (await usernameOf(server, env.tokens.bob)) === 'bob', 'the version with a bad row');
+    expect((await review(server, env.tokens.alice)).status).toBe(403);
     const text = await metrics(server);
     expect(text).toContain('eksauth_mapping_source_healthy{source="configmap:kube-system/aws-auth"} 1');
     expect(text).toContain('eksauth_mapping_skipped_total{source="configmap:kube-system/aws-auth",kind="invalid-row"} 1');
@@ -134,64 +101,61 @@ describe('mapping sources while the server runs', () => {
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
     writeFileSync(file, good);
     await eventually(() => healthy(server, `file:${file}`), 'healthy after the revert', 3_000);
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-good');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-good');
   });
 
   it('is healthy again when a rejected aws-auth ConfigMap is put back to the last good content', async () => {
     const good = { mapUsers: userRow(ALICE.arn, 'alice-good') };
-    api.configMaps.put('kube-system', 'aws-auth', good);
+    env.api.configMaps.put('kube-system', 'aws-auth', good);
     const server = await start({ backendMode: ['EKSConfigMap'] });
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-good', 'the first version');
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: [unclosed' });
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-good', 'the first version');
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: [unclosed' });
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
-    api.configMaps.put('kube-system', 'aws-auth', good);
+    env.api.configMaps.put('kube-system', 'aws-auth', good);
     await eventually(() => healthy(server, 'configmap:kube-system/aws-auth'), 'healthy after the revert', 3_000);
-    expect(await usernameOf(server, tokens.alice)).toBe('alice-good');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-good');
   });
 
   it('resumes a dropped watch from its resourceVersion, and relists when that version is gone', async () => {
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-a') });
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-a') });
     const server = await start({ backendMode: ['EKSConfigMap'] });
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-a', 'the first version');
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-a', 'the first version');
 
     // Lists and watches share a path; the store counts the watches, so the rest are lists.
-    const lists = () => api.requests().filter((r) => r.path === '/api/v1/namespaces/kube-system/configmaps').length - api.configMaps.watchCount();
-    const watches = api.configMaps.watchCount();
+    const lists = () => env.api.requests().filter((r) => r.path === '/api/v1/namespaces/kube-system/configmaps').length - env.api.configMaps.watchCount();
+    const watches = env.api.configMaps.watchCount();
     const listsBefore = lists();
-    api.configMaps.endWatches();
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-b') });
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-b', 'the edit made while the watch was down');
-    expect(api.configMaps.watchCount()).toBeGreaterThan(watches);
+    env.api.configMaps.endWatches();
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-b') });
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-b', 'the edit made while the watch was down');
+    expect(env.api.configMaps.watchCount()).toBeGreaterThan(watches);
     expect(lists()).toBe(listsBefore);
 
     // The edit is forgotten from the history before the informer can resume: its resourceVersion is now too old.
-    api.configMaps.endWatches();
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-c') });
-    api.configMaps.compact();
-    await eventually(async () => (await usernameOf(server, tokens.alice)) === 'alice-c', 'the edit after the history was compacted');
+    env.api.configMaps.endWatches();
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-c') });
+    env.api.configMaps.compact();
+    await eventually(async () => (await usernameOf(server, env.tokens.alice)) === 'alice-c', 'the edit after the history was compacted');
     expect(lists()).toBeGreaterThan(listsBefore);
   });
 
   it('applies the configured precedence between the ConfigMap and the file', async () => {
-    api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-from-configmap') });
+    env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: userRow(ALICE.arn, 'alice-from-configmap') });
     const file = join(tempDir(), 'mapping.yaml');
     writeFileSync(file, `mapUsers:\n${userRow(ALICE.arn, 'alice-from-file').replace(/^/gm, '  ')}`);
     const configMapFirst = await start({ backendMode: ['EKSConfigMap', 'MountedFile'], mappingFile: file });
     const fileFirst = await start({ backendMode: ['MountedFile', 'EKSConfigMap'], mappingFile: file });
     await eventually(() => configMapFirst.ready() && fileFirst.ready(), 'both servers ready');
-    expect(await usernameOf(configMapFirst, tokens.alice)).toBe('alice-from-configmap');
-    expect(await usernameOf(fileFirst, tokens.alice)).toBe('alice-from-file');
+    expect(await usernameOf(configMapFirst, env.tokens.alice)).toBe('alice-from-configmap');
+    expect(await usernameOf(fileFirst, env.tokens.alice)).toBe('alice-from-file');
   });
 
   it('is not ready, and fails reviews closed, until the ConfigMap has been listed', async () => {
-    const server = await startServer({
-      clusterId: CLUSTER, port: 0, opsPort: null, stateDir: join(tempDir(), 'state'), stsEndpoint: emulator.url, backendMode: ['EKSConfigMap'],
-    }, { logDestination: logSink(), kubernetes: { server: 'https://127.0.0.1:9', caPem: api.caPem, token: SERVICE_ACCOUNT_TOKEN } });
-    running.push(server);
+    const server = await start({ backendMode: ['EKSConfigMap'] }, logSink(), accessTo('https://127.0.0.1:9'));
     const ready = await readyz(server);
     expect(ready.status).toBe(503);
     expect(ready.text).toContain('[-]mapping configmap:kube-system/aws-auth: not loaded yet');
-    const answer = await review(server, tokens.alice);
+    const answer = await review(server, env.tokens.alice);
     expect(answer.status).toBe(503);
     expect(answer.body.status?.error).toMatch(/still loading/);
   });

@@ -51,6 +51,23 @@ export interface AwsAuthSourceInit {
   problems?: readonly MappingProblem[];
 }
 
+/**
+ * The rows' `userid` (the principal id, as EKS's DynamicFile rows carry it): not a field (aws-auth), `optional`, or
+ * `required` — then the row's ARN is optional, as in aws-iam-authenticator's `dynamicfileUserIDStrict`.
+ */
+export type UserIdField = 'absent' | 'optional' | 'required';
+
+/** The rows of the three sections, parsed, before they become a source. */
+export interface AwsAuthRows {
+  /** Rows with an ARN (or, with a `userid` field, a principal id). */
+  principals: LocatedRow[];
+  /** `mapRoles` rows with an `sso` match (read only with the `SSORoleMatch` gate on). */
+  sso: LocatedRow[];
+  accounts: LocatedRow[];
+  /** Rows left out, and the problems of `init.problems`. */
+  problems: MappingProblem[];
+}
+
 const ACCOUNT_ID = /^\d{12}$/;
 // AWS's rule for permission set names (the reference checks the same).
 const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
@@ -72,19 +89,43 @@ const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
  * ```
  */
 export function buildAwsAuthSource(sections: AwsAuthSections, init: AwsAuthSourceInit, options: AwsAuthParseOptions = {}): MappingSource {
+  const { principals, sso, accounts, problems } = readAwsAuthRows(sections, init, 'absent', options);
+  return createLookupSource({ name: init.name, kind: init.kind, principals, sso, accounts, problems });
+}
+
+/**
+ * Parses the three sections into rows (what {@link buildAwsAuthSource} indexes), for sources that index them
+ * differently, such as DynamicFile rows matched on `userid`. A section that does not parse throws
+ * `ERR_INVALID_MAPPING`; a row that fails validation is left out and reported in `problems`.
+ *
+ * @example
+ * ```ts
+ * import { readAwsAuthRows } from './aws-auth-format.js';
+ * const rows = readAwsAuthRows(
+ *   { mapRoles: [{ userid: 'AROAEXAMPLE', username: 'admin', groups: [] }] },
+ *   { name: 'dynamicfile:/m.json', kind: 'file', where: 'dynamicfile:/m.json: ' },
+ *   'required',
+ * );
+ * rows.principals[0]?.row.principalId; // 'AROAEXAMPLE'
+ * ```
+ */
+export function readAwsAuthRows(
+  sections: AwsAuthSections,
+  init: AwsAuthSourceInit,
+  userId: UserIdField = 'absent',
+  options: AwsAuthParseOptions = {},
+): AwsAuthRows {
   const at = (section: string): string => `${init.where}${section}`;
   const problems: MappingProblem[] = [...(init.problems ?? [])];
-  const roles = readRows(sections.mapRoles, at('mapRoles'), problems, (item, where) => readRoleRow(item, where, init.name, options));
-  const users = readRows(sections.mapUsers, at('mapUsers'), problems, (item, where) => readUserRow(item, where, init.name));
+  const roles = readRows(sections.mapRoles, at('mapRoles'), problems, (item, where) => readRoleRow(item, where, init.name, userId, options));
+  const users = readRows(sections.mapUsers, at('mapUsers'), problems, (item, where) => readUserRow(item, where, init.name, userId));
   const accounts = readRows(sections.mapAccounts, at('mapAccounts'), problems, (item, where) => readAccountRow(item, where, init.name));
-  return createLookupSource({
-    name: init.name,
-    kind: init.kind,
+  return {
     principals: [...roles, ...users].filter((located) => located.row.sso === undefined),
     sso: roles.filter((located) => located.row.sso !== undefined),
     accounts,
     problems,
-  });
+  };
 }
 
 /** Reads a section's rows; a row that throws `ERR_INVALID_MAPPING` (or is an `sso` row with the gate off) is skipped. */
@@ -116,19 +157,35 @@ function readSection(value: unknown, where: string): unknown[] {
   return list;
 }
 
-// `userid` is the reference's DynamicFile-only field; aws-auth rows may carry it and it changes nothing here.
+// `userid` is the reference's DynamicFile-only field; aws-auth rows may carry it and it changes nothing there.
 const IGNORED_ROW_FIELDS = ['userid'];
 
-function readRoleRow(item: unknown, where: string, source: string, options: AwsAuthParseOptions): LocatedRow | MappingProblem {
-  const fields = readFields(item, where, ['rolearn', 'sso', 'username', 'groups'], IGNORED_ROW_FIELDS);
-  if ((fields.rolearn === undefined) === (fields.sso === undefined)) {
+/** The row fields besides the ARN, username and groups, and those accepted but ignored, for a {@link UserIdField}. */
+function rowFields(userId: UserIdField): { extra: string[]; ignored: string[] } {
+  return userId === 'absent' ? { extra: [], ignored: IGNORED_ROW_FIELDS } : { extra: ['userid'], ignored: [] };
+}
+
+function readRoleRow(
+  item: unknown,
+  where: string,
+  source: string,
+  userId: UserIdField,
+  options: AwsAuthParseOptions,
+): LocatedRow | MappingProblem {
+  const { extra, ignored } = rowFields(userId);
+  const fields = readFields(item, where, ['rolearn', 'sso', 'username', 'groups', ...extra], ignored);
+  // With a required userid the row's ARN may be left out: the row is then matched on its principal id alone.
+  const hasArn = userId === 'required' ? !isBlank(fields.rolearn) : fields.rolearn !== undefined;
+  const hasSso = fields.sso !== undefined;
+  if (hasArn ? hasSso : !hasSso && userId !== 'required') {
     throw invalidMapping(where, 'needs exactly one of rolearn and sso', undefined, { summary: 'needs exactly one of rolearn and sso' });
   }
   const names = readUsernameAndGroups(fields, where);
   if (fields.sso === undefined) {
     // An assumed-role ARN names its role (the reference canonicalises it the same way); the row matches every session.
-    const role = readPrincipalArn(fields.rolearn, `${where}.rolearn`, ['role', 'assumed-role'], roleFix);
-    return { where, row: { source, arn: role.arn, ...names } };
+    const principal = readPrincipal(fields, where, userId, 'rolearn', (value) =>
+      readPrincipalArn(value, `${where}.rolearn`, ['role', 'assumed-role'], roleFix).arn);
+    return { where, row: { source, ...principal, ...names } };
   }
   const sso = readSsoMatch(fields.sso, `${where}.sso`);
   if (options.ssoRoleMatch !== true) {
@@ -136,6 +193,25 @@ function readRoleRow(item: unknown, where: string, source: string, options: AwsA
     return { kind: 'feature-gate-off', summary: `${where} ${problem}`, detail: `${where} ${problem}` };
   }
   return { where, row: { source, sso, ...names } };
+}
+
+/** The row's ARN and principal id; with a required `userid` the ARN may be left out (it is then not checked). */
+function readPrincipal(
+  fields: Record<string, unknown>,
+  where: string,
+  userId: UserIdField,
+  arnField: string,
+  readArn: (value: unknown) => string,
+): { arn?: string; principalId?: string } {
+  const principalId = userId === 'absent' || (userId === 'optional' && isBlank(fields.userid))
+    ? undefined
+    : readString(fields.userid, `${where}.userid`, 'dynamicfileUserIDStrict matches rows on the principal id: set userid (e.g. AROA…)');
+  const arn = userId === 'required' && isBlank(fields[arnField]) ? undefined : readArn(fields[arnField]);
+  return { ...(arn === undefined ? {} : { arn }), ...(principalId === undefined ? {} : { principalId }) };
+}
+
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
 }
 
 function readSsoMatch(value: unknown, where: string): SsoRoleMatch {
@@ -160,15 +236,16 @@ function roleFix(parsed: CanonicalArn): string {
     : 'use a role ARN';
 }
 
-function readUserRow(item: unknown, where: string, source: string): LocatedRow {
-  const fields = readFields(item, where, ['userarn', 'username', 'groups'], IGNORED_ROW_FIELDS);
-  const user = readPrincipalArn(
-    fields.userarn,
+function readUserRow(item: unknown, where: string, source: string, userId: UserIdField): LocatedRow {
+  const { extra, ignored } = rowFields(userId);
+  const fields = readFields(item, where, ['userarn', 'username', 'groups', ...extra], ignored);
+  const principal = readPrincipal(fields, where, userId, 'userarn', (value) => readPrincipalArn(
+    value,
     `${where}.userarn`,
     ['user', 'root', 'federated-user'],
     () => 'mapUsers takes IAM user ARNs; put roles in mapRoles (rolearn)',
-  );
-  return { where, row: { source, arn: user.arn, ...readUsernameAndGroups(fields, where) } };
+  ).arn);
+  return { where, row: { source, ...principal, ...readUsernameAndGroups(fields, where) } };
 }
 
 function readUsernameAndGroups(fields: Record<string, unknown>, where: string): { username: string; groups: string[] } {

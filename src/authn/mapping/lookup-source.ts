@@ -23,6 +23,11 @@ export interface LookupSourceInit {
   sso?: readonly LocatedRow[];
   /** Rows with an `account` (aws-auth `mapAccounts`). */
   accounts?: readonly LocatedRow[];
+  /**
+   * What principal rows are keyed on: the canonical ARN (default), or the STS principal id (`principalId`), as
+   * aws-iam-authenticator's `dynamicfileUserIDStrict`; a row that also has an ARN must then name the caller's too.
+   */
+  matchOn?: 'arn' | 'principalId';
   /** What was skipped while reading the rows, reported by the source. */
   problems?: readonly MappingProblem[];
 }
@@ -45,17 +50,19 @@ export interface LookupSourceInit {
  */
 export function createLookupSource(init: LookupSourceInit): MappingSource {
   const warnings: string[] = [];
-  const byArn = indexRows(init.principals, (row) => canonicalizeArn(row.arn ?? '').canonicalArn.toLowerCase(), warnings);
+  const byId = init.matchOn === 'principalId';
+  const byPrincipal = indexRows(init.principals, byId ? (row) => row.principalId ?? '' : (row) => canonicalArnKey(row.arn ?? ''), warnings);
   const bySso = indexRows(init.sso ?? [], (row) => ssoKey(row.sso), warnings);
   const byAccount = indexRows(init.accounts ?? [], (row) => row.account ?? '', warnings);
-  const candidates = Object.freeze([...byArn.values(), ...bySso.values(), ...byAccount.values()]);
+  const candidates = Object.freeze([...byPrincipal.values(), ...bySso.values(), ...byAccount.values()]);
+  const exactRow = byId ? (identity: StsIdentity) => matchPrincipalId(byPrincipal, identity) : (identity: StsIdentity) => byPrincipal.get(identity.canonicalArn.toLowerCase());
   return {
     name: init.name,
     kind: init.kind,
     warnings: Object.freeze(warnings),
     problems: Object.freeze([...(init.problems ?? [])]),
     match(identity: StsIdentity): MappingRow | undefined {
-      const exact = byArn.get(identity.canonicalArn.toLowerCase());
+      const exact = exactRow(identity);
       if (exact !== undefined) return exact;
       const sso = bySso.size === 0 ? undefined : bySso.get(ssoKeyOf(identity.canonicalArn));
       if (sso !== undefined) return sso;
@@ -65,6 +72,17 @@ export function createLookupSource(init: LookupSourceInit): MappingSource {
     },
     candidates: () => candidates,
   };
+}
+
+function canonicalArnKey(arn: string): string {
+  return canonicalizeArn(arn).canonicalArn.toLowerCase();
+}
+
+/** The row for the caller's principal id, unless it also names an ARN that is not the caller's (a renamed principal). */
+function matchPrincipalId(rows: Map<string, MappingRow>, identity: StsIdentity): MappingRow | undefined {
+  const row = rows.get(identity.principalId);
+  if (row === undefined) return undefined;
+  return row.arn === undefined || canonicalArnKey(row.arn) === identity.canonicalArn.toLowerCase() ? row : undefined;
 }
 
 /**
@@ -96,7 +114,7 @@ function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => stri
     const key = keyOf(row);
     const earlier = lastWhere.get(key);
     if (earlier !== undefined) {
-      const what = row.arn !== undefined ? `principal (${row.arn})` : row.sso !== undefined ? 'SSO permission set' : `account ${row.account}`;
+      const what = row.account !== undefined ? `account ${row.account}` : row.sso !== undefined ? 'SSO permission set' : `principal (${row.arn ?? row.principalId ?? ''})`;
       warnings.push(`${where} maps the same ${what} as ${earlier}; the later row wins: remove one of them`);
       index.delete(key); // so the winner also takes the later position among candidates
     }

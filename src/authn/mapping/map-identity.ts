@@ -174,7 +174,9 @@ function findUserProblem(
  * before the built-in rules and never allow-listed, as in the reference.
  */
 function findSourceReservedPrefix(username: string, source: MappingSource, options: MapOptions): string | undefined {
-  const prefixes = source.kind === undefined ? undefined : options.reservedUsernamePrefixes?.[source.kind];
+  const prefixes = options.reservedUsernamePrefixesOf !== undefined
+    ? options.reservedUsernamePrefixesOf(source)
+    : source.kind === undefined ? undefined : options.reservedUsernamePrefixes?.[source.kind];
   return prefixes?.find((prefix) => prefix !== '' && username.startsWith(prefix));
 }
 

@@ -32,8 +32,16 @@ export type AccessEntryType =
 export interface MappingRow {
   /** Name of the source it came from, e.g. `access-entries`, `aws-auth`, `file:/etc/eksauth/mapping.yaml`. */
   source: string;
-  /** The principal ARN as written in the source (path included). Absent for account rows. */
+  /**
+   * The principal ARN as written in the source (path included). Absent for account rows, and may be absent from rows
+   * matched on `principalId`.
+   */
   arn?: string;
+  /**
+   * The principal's unique id (`AROA…`, `AIDA…`; DynamicFile's `userid`). Sources that match on it refuse a caller
+   * whose id differs, so a role deleted and re-created under the same name is not the old role.
+   */
+  principalId?: string;
   /**
    * Set for `mapAccounts` rows: every principal of this account maps to its own canonical ARN, with no groups. In
    * `candidates()` such a row has an empty username; `match()` returns it with the caller's ARN filled in.
@@ -122,6 +130,11 @@ export interface MapOptions {
    * case-sensitively), e.g. `{ 'aws-auth': ['admin:'] }`. On top of the reserved prefixes above; no allow-list applies.
    */
   reservedUsernamePrefixes?: Partial<Record<MappingSourceKind, readonly string[]>>;
+  /**
+   * The same per source, where sources of one kind come from different backends (a server's CRD and DynamicFile
+   * sources are `file` sources, as the mapping file is). When given, it replaces `reservedUsernamePrefixes`.
+   */
+  reservedUsernamePrefixesOf?: (source: MappingSource) => readonly string[] | undefined;
   /** Resolves `{{EC2PrivateDNSName}}`: instance id → private DNS name. See `createEc2PrivateDnsResolver`. */
   ec2PrivateDnsName?: (instanceId: string) => Promise<string>;
 }

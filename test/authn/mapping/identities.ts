@@ -32,12 +32,14 @@ export function iamUser(name: string, options: Options & { path?: string } = {})
   );
 }
 
+type MappingFolder = 'configmap' | 'file' | 'access-entries' | 'dynamic-file' | 'crd';
+
 /** The text of a fixture beside the sources, e.g. `fixture('configmap', 'aws-auth.yaml')`. */
-export function fixture(folder: 'configmap' | 'file' | 'access-entries', name: string): string {
+export function fixture(folder: MappingFolder, name: string): string {
   return readFileSync(fixturePath(folder, name), 'utf8');
 }
 
-export function fixturePath(folder: 'configmap' | 'file' | 'access-entries', name: string): string {
+export function fixturePath(folder: MappingFolder, name: string): string {
   return new URL(`../../../src/authn/mapping/${folder}/fixtures/${name}`, import.meta.url).pathname;
 }
 

@@ -1,25 +1,56 @@
 /**
- * ConfigMaps for the test API server, with the list and watch semantics informers rely on: every change gets a new
- * resourceVersion; a watch started from a resourceVersion replays what happened after it, then streams changes as
- * newline-delimited JSON events; a resourceVersion older than the retained history gets a 410 `Expired` event.
- * Tests change ConfigMaps directly, end every watch (as kube-apiserver does when a watch times out) and drop the
- * history, to prove a client resumes and relists.
+ * Resources for the test API server — ConfigMaps, and the IAMIdentityMapping custom resources of aws-iam-authenticator's
+ * CRD backend — with the list and watch semantics informers rely on: every change gets a new resourceVersion; a watch
+ * started from a resourceVersion replays what happened after it, then streams changes as newline-delimited JSON
+ * events; a resourceVersion older than the retained history gets a 410 `Expired` event. Tests change resources
+ * directly, end every watch (as kube-apiserver does when a watch times out) and drop the history, to prove a client
+ * resumes and relists.
  */
 import type { ServerResponse } from 'node:http';
 import { failureStatus, sendJson } from '../lib/http.js';
 
-export interface ConfigMapObject {
-  apiVersion: 'v1';
-  kind: 'ConfigMap';
-  metadata: { name: string; namespace: string; resourceVersion: string; uid: string; creationTimestamp: string };
-  data: Record<string, string>;
+/** A stored resource: its type, metadata, and its body (`data` for a ConfigMap, `spec` for a custom resource). */
+export interface StoredObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; resourceVersion: string; uid: string; creationTimestamp: string };
+  [body: string]: unknown;
 }
+
+/** One resource type: how it is addressed and what its objects hold. */
+export interface ResourceType<Content> {
+  apiVersion: string;
+  kind: string;
+  /** The collection path, capturing the namespace (namespaced types) and the name (a get). */
+  path: RegExp;
+  namespaced: boolean;
+  /** The object's body, e.g. `{ data }`. */
+  body: (content: Content) => Record<string, unknown>;
+}
+
+/** ConfigMaps, as `/api/v1/namespaces/<ns>/configmaps`. */
+export const CONFIGMAPS: ResourceType<Record<string, string>> = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  path: /^\/api\/v1\/namespaces\/([a-z0-9.-]+)\/configmaps(?:\/([a-z0-9.-]+))?$/,
+  namespaced: true,
+  body: (data) => ({ data: { ...data } }),
+};
+
+/** aws-iam-authenticator's cluster-scoped IAMIdentityMapping resources (deploy/iamidentitymapping.yaml). */
+export const IAM_IDENTITY_MAPPINGS: ResourceType<{ arn: string; username: string; groups?: string[] }> = {
+  apiVersion: 'iamauthenticator.k8s.aws/v1alpha1',
+  kind: 'IAMIdentityMapping',
+  path: /^\/apis\/iamauthenticator\.k8s\.aws\/v1alpha1\/iamidentitymappings(?:\/([a-z0-9.-]+))?$/,
+  namespaced: false,
+  body: (spec) => ({ spec: { ...spec }, status: {} }),
+};
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 interface StoredEvent {
   type: EventType;
-  object: ConfigMapObject;
+  object: StoredObject;
   resourceVersion: number;
 }
 
@@ -29,20 +60,19 @@ interface Watcher {
   res: ServerResponse;
 }
 
-const CONFIGMAP_PATH = /^\/api\/v1\/namespaces\/([a-z0-9.-]+)\/configmaps(?:\/([a-z0-9.-]+))?$/;
-
 /**
- * The ConfigMaps one test API server serves.
+ * The resources of one type that one test API server serves. Cluster-scoped types take `''` as the namespace.
  *
  * @example
  * ```ts
  * const api = await startTestApiServer({ authenticate });
  * api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: …' });
+ * api.identityMappings.put('', 'admin', { arn: 'arn:aws:iam::111122223333:role/Admin', username: 'admin' });
  * api.configMaps.endWatches(); // informers reconnect from their last resourceVersion
  * ```
  */
-export class ConfigMapStore {
-  private readonly objects = new Map<string, ConfigMapObject>();
+export class ResourceStore<Content> {
+  private readonly objects = new Map<string, StoredObject>();
   private readonly history: StoredEvent[] = [];
   private readonly watchers = new Set<Watcher>();
   private resourceVersion = 1;
@@ -50,20 +80,22 @@ export class ConfigMapStore {
   private oldestKept = 1;
   private watchesStarted = 0;
 
-  /** Creates or replaces a ConfigMap's data; returns its new resourceVersion. */
-  put(namespace: string, name: string, data: Record<string, string>): string {
+  constructor(private readonly type: ResourceType<Content>) {}
+
+  /** Creates or replaces an object's content; returns its new resourceVersion. */
+  put(namespace: string, name: string, content: Content): string {
     const key = `${namespace}/${name}`;
     const existing = this.objects.get(key);
     const rv = ++this.resourceVersion;
-    const object: ConfigMapObject = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
+    const object: StoredObject = {
+      apiVersion: this.type.apiVersion,
+      kind: this.type.kind,
       metadata: {
-        name, namespace, resourceVersion: String(rv),
+        name, ...(this.type.namespaced ? { namespace } : {}), resourceVersion: String(rv),
         uid: existing?.metadata.uid ?? `00000000-0000-4000-8000-${String(rv).padStart(12, '0')}`,
         creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
       },
-      data: { ...data },
+      ...this.type.body(content),
     };
     this.objects.set(key, object);
     this.record(existing === undefined ? 'ADDED' : 'MODIFIED', object, rv);
@@ -79,7 +111,7 @@ export class ConfigMapStore {
     this.record('DELETED', { ...existing, metadata: { ...existing.metadata, resourceVersion: String(rv) } }, rv);
   }
 
-  get(namespace: string, name: string): ConfigMapObject | undefined {
+  get(namespace: string, name: string): StoredObject | undefined {
     return this.objects.get(`${namespace}/${name}`);
   }
 
@@ -101,18 +133,18 @@ export class ConfigMapStore {
   }
 
   /**
-   * Answers `GET /api/v1/namespaces/<ns>/configmaps[/<name>]` (list, watch with `watch=true|1`, get) and returns the
-   * status sent, or undefined when the path is not a ConfigMap path.
+   * Answers `GET` on the type's collection path (list, watch with `watch=true|1`) or on one object (get), e.g.
+   * `/api/v1/namespaces/<ns>/configmaps[/<name>]`, and returns the status sent, or undefined for other paths.
    */
   handle(method: string, url: URL, res: ServerResponse): number | undefined {
-    const match = CONFIGMAP_PATH.exec(url.pathname);
+    const match = this.type.path.exec(url.pathname);
     if (match === null) return undefined;
-    const [, namespace = '', name] = match;
-    if (method !== 'GET') return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', 'the test API server serves ConfigMaps read-only'));
+    const [namespace = '', name] = this.type.namespaced ? [match[1], match[2]] : ['', match[1]];
+    if (method !== 'GET') return sendJson(res, 405, failureStatus(405, 'MethodNotAllowed', `the test API server serves ${this.type.kind}s read-only`));
     if (name !== undefined) {
       const object = this.get(namespace, name);
       return object === undefined
-        ? sendJson(res, 404, failureStatus(404, 'NotFound', `configmaps "${name}" not found`))
+        ? sendJson(res, 404, failureStatus(404, 'NotFound', `${this.type.kind} "${name}" not found`))
         : sendJson(res, 200, object);
     }
     const selected = selectedName(url.searchParams.get('fieldSelector'));
@@ -121,7 +153,7 @@ export class ConfigMapStore {
     if (watch === 'true' || watch === '1') return this.startWatch({ namespace, ...(selected ? { name: selected } : {}), res }, url.searchParams.get('resourceVersion') ?? '');
     const items = [...this.objects.values()].filter((o) => matches(o, namespace, selected));
     return sendJson(res, 200, {
-      kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion) },
+      kind: `${this.type.kind}List`, apiVersion: this.type.apiVersion, metadata: { resourceVersion: String(this.resourceVersion) },
       items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
     });
   }
@@ -130,6 +162,8 @@ export class ConfigMapStore {
     this.watchesStarted += 1;
     const { res } = watcher;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    // As kube-apiserver: the headers go out at once, so a client can end a watch on which nothing has happened yet.
+    res.flushHeaders();
     if (from === '' || from === '0') {
       for (const object of this.objects.values()) if (matches(object, watcher.namespace, watcher.name)) writeEvent(res, 'ADDED', object);
     } else {
@@ -148,7 +182,7 @@ export class ConfigMapStore {
     return 200;
   }
 
-  private record(type: EventType, object: ConfigMapObject, resourceVersion: number): void {
+  private record(type: EventType, object: StoredObject, resourceVersion: number): void {
     this.history.push({ type, object, resourceVersion });
     for (const watcher of this.watchers) {
       if (matches(object, watcher.namespace, watcher.name)) writeEvent(watcher.res, type, object);
@@ -163,8 +197,8 @@ function selectedName(selector: string | null): string | undefined | null {
   return match?.[1] ?? null;
 }
 
-function matches(object: ConfigMapObject, namespace: string, name: string | undefined): boolean {
-  return object.metadata.namespace === namespace && (name === undefined || object.metadata.name === name);
+function matches(object: StoredObject, namespace: string, name: string | undefined): boolean {
+  return (object.metadata.namespace ?? '') === namespace && (name === undefined || object.metadata.name === name);
 }
 
 function writeEvent(res: ServerResponse, type: EventType | 'ERROR', object: object): void {
