@@ -17,6 +17,9 @@ export const common = {
   metafile: true,
   logLevel: 'warning',
   define: { 'process.env.EKSAUTH_VERSION': JSON.stringify(pkg.version) },
+  // @kubernetes/client-node's URL code (tr46, whatwg-url) requires Node's `punycode`, deprecated since Node 21 with
+  // a warning on stderr; the npm package of the same code, as Node's deprecation notice advises, prints none.
+  alias: { punycode: 'punycode/' },
 };
 
 // The token path needs only partition() from @aws-sdk/core/client; that module's index also keeps the SDK's endpoint

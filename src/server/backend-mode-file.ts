@@ -9,7 +9,7 @@
  * loads after, so reviews during a switch to EKSConfigMap or CRD find no rows until the first list.
  * A file that does not parse, or names a backend that cannot start, leaves the current chain in service.
  */
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { fileVersion, watchFileVersions } from '../lib/watch-file.js';
 import { readFile } from 'node:fs/promises';
 import { isPlainObject, parseYamlStrings } from '../authn/mapping/fields.js';
 import { EksAuthError } from '../errors.js';
@@ -65,18 +65,19 @@ export function parseBackendModeFile(text: string, path: string, config: Pick<Se
  */
 export async function followBackendModeFile(options: BackendModeFileOptions): Promise<ServerMappings> {
   // As the reference: a file that cannot be applied at start leaves the configured backends (and is reported).
+  const seen = await fileVersion(options.path);
   const modes = await desiredModes(options).catch((err: unknown) => {
     if (err instanceof EksAuthError) return options.config.backendMode;
     throw err;
   });
   const switcher = new ChainSwitcher(options, await options.start(modes));
-  watchFile(options.path, { interval: options.config.mappingReloadIntervalMs, persistent: false }, switcher.onStat);
+  const stop = watchFileVersions(options.path, options.config.mappingReloadIntervalMs, seen, switcher.onChange);
   return {
     sources: () => switcher.current.sources(),
     ready: () => switcher.current.ready(),
     states: () => switcher.current.states(),
     close: async () => {
-      unwatchFile(options.path, switcher.onStat);
+      stop();
       await switcher.close();
     },
   };
@@ -118,8 +119,7 @@ class ChainSwitcher {
     reportDynamicFileMode(options.metrics, initial.modes);
   }
 
-  readonly onStat = (current: Stats, previous: Stats): void => {
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
+  readonly onChange = (): void => {
     const generation = ++this.generation;
     this.queue = this.queue.then(() => this.follow(generation)).catch(() => undefined);
   };

@@ -1,11 +1,11 @@
 /**
  * The MountedFile backend: a mapping file (or the config file's embedded mappings), reloaded when it changes.
  *
- * Changes are found by polling the file's status (`fs.watchFile`), which follows symlinks: a ConfigMap volume
+ * Changes are found by polling the file's status (lib/watch-file.ts), which follows symlinks: a ConfigMap volume
  * replaces its files by swapping a `..data` symlink, which event-based watchers on the file itself miss.
  */
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { fileVersion, watchFileVersions } from '../lib/watch-file.js';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { EksAuthError } from '../errors.js';
 import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
@@ -36,14 +36,9 @@ export interface FileSourceOptions {
 export async function watchMappingFile(options: FileSourceOptions, reporter: SourceReporter): Promise<WatchedSource> {
   const { path } = options;
   const holder = new SourceHolder(`file:${path}`, reporter);
-  // The file's status as last acted on: read at the initial load, then each one a poll found different. Not the
-  // watcher's own previous poll: its first comes after the initial load, and an edit made in between would be its
-  // baseline, never noticed.
-  let judged: Stats | undefined;
   const load = async (why: string, initial: boolean): Promise<void> => {
     let text: string;
     try {
-      if (initial) judged = await stat(path);
       text = await readFile(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -58,27 +53,20 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
     }
     holder.offer(text, why, () => options.parse(text, path), { rethrow: initial });
   };
+  const seen = await fileVersion(path);
   await load('initial load', true);
   // Reloads run one at a time, in order, so an older read never replaces a newer one.
   let queue = Promise.resolve();
-  const onStat = (current: Stats): void => {
-    if (judged !== undefined && sameVersion(current, judged)) return;
-    judged = current;
+  const onChange = (): void => {
     queue = queue.then(() => load('file changed', false)).catch((err: unknown) => {
       // Not an EksAuthError: a parser bug, whose message may quote the content; the summary says only where.
       const detail = err instanceof Error ? err.message : String(err);
       holder.reject({ summary: `${path} could not be parsed (an internal error; see the debug log)`, detail }, 'invalid');
     });
   };
-  watchFile(path, { interval: options.intervalMs, persistent: false }, onStat);
-  // An edit between the initial load and the watcher's first poll.
-  void stat(path).then(onStat, () => undefined);
+  const stop = watchFileVersions(path, options.intervalMs, seen, onChange);
   return watchedSource(holder, async () => {
-    unwatchFile(path, onStat);
+    stop();
     await queue;
   });
-}
-
-function sameVersion(a: Stats, b: Stats): boolean {
-  return a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
 }
