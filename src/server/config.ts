@@ -3,9 +3,8 @@
  *
  * The config file is a superset of aws-iam-authenticator's `config.yaml`: `clusterID` at the top, everything else
  * under `server:` with the reference's key names (`port`, `stateDir`, `generateKubeconfig`, `backendMode`, `mapRoles`,
- * …), matched case-insensitively as viper does. So an existing file works unchanged; keys of reference features that
- * eksauth does not have are reported as warnings and ignored, and any other unknown key is an error (a typo must not
- * silently become a default). `scrubbedAccounts`, `reservedPrefixConfig` and the EC2 lookup settings work as in the
+ * …), matched case-insensitively as viper does. So an existing file works unchanged: every reference key is read,
+ * and any other key is an error (a typo must not silently become a default). `scrubbedAccounts`, `reservedPrefixConfig` and the EC2 lookup settings work as in the
  * reference. Every scalar is read as the string that was written, so `012345678901` stays an account
  * id, and converted here.
  */
@@ -241,7 +240,7 @@ export function checkBackendModes(modes: readonly BackendMode[], key: string): v
   check(new Set(modes).size === modes.length, key, 'lists a backend twice');
 }
 
-/** The config file, parsed: settings for {@link resolveServerConfig} and warnings about ignored reference keys. */
+/** The config file, parsed: settings for {@link resolveServerConfig} and warnings (deprecated backend-mode names). */
 export interface ConfigFile {
   settings: ServerConfigInput;
   warnings: string[];
@@ -288,8 +287,7 @@ export function parseServerConfigFile(text: string, path: string): ConfigFile {
   for (const [key, value] of Object.entries(server)) {
     const read = SERVER_KEYS[key];
     if (read === undefined || value === undefined) continue;
-    if (read === 'ignored') warnings.push(`${path}: server.${key} is an aws-iam-authenticator setting eksauth does not have; ignored`);
-    else read(reader, value, settings);
+    read(reader, value, settings);
   }
   if (settings.backendMode !== undefined) warnings.push(...backendModeWarnings(reader.stringOrList(server.backendmode, 'server.backendMode')));
   // An empty `mapAccounts:` (as in the reference's example file) is no mapping.
@@ -380,7 +378,7 @@ export function backendModeWarnings(value: string | readonly string[]): string[]
 
 const TOP_KEYS = ['clusterid', 'server'];
 
-type KeyReader = ((reader: ConfigReader, value: unknown, settings: ServerConfigInput) => void) | 'ignored';
+type KeyReader = (reader: ConfigReader, value: unknown, settings: ServerConfigInput) => void;
 
 /** `server:` keys (lower-cased, as compared) and how each is read. */
 const SERVER_KEYS: Record<string, KeyReader> = {
