@@ -11,7 +11,7 @@
  */
 import { fileVersion, watchFileVersions } from '../lib/watch-file.js';
 import { readFile } from 'node:fs/promises';
-import { isPlainObject, parseYamlStrings } from '../authn/mapping/fields.js';
+import { isPlainObject, lastUpdatedSeconds, parseYamlStrings } from '../authn/mapping/fields.js';
 import { EksAuthError } from '../errors.js';
 import { backendModeWarnings, checkBackendModes, parseBackendModes, type BackendMode, type ServerConfig } from './config.js';
 import type { Logger } from './logger.js';
@@ -40,7 +40,11 @@ export interface BackendModeFileOptions {
  * // { modes: ['DynamicFile', 'EKSConfigMap'], warnings: ['backend-mode "ConfigMap" is deprecated, use "EKSConfigMap" instead'] }
  * ```
  */
-export function parseBackendModeFile(text: string, path: string, config: Pick<ServerConfig, 'dynamicFilePath'>): { modes: BackendMode[]; warnings: string[] } {
+export function parseBackendModeFile(
+  text: string,
+  path: string,
+  config: Pick<ServerConfig, 'dynamicFilePath'>,
+): { modes: BackendMode[]; warnings: string[]; updatedAt?: number } {
   const doc = parseYamlStrings(text, `backend-mode file ${path}`);
   const entry = isPlainObject(doc) ? Object.entries(doc).find(([key]) => key.toLowerCase() === 'backendmode') : undefined;
   if (entry === undefined || typeof entry[1] !== 'string') {
@@ -51,7 +55,8 @@ export function parseBackendModeFile(text: string, path: string, config: Pick<Se
   if (modes.includes('DynamicFile') && config.dynamicFilePath === undefined) {
     throw new EksAuthError('ERR_INVALID_CONFIG', `The backend-mode file ${path} names DynamicFile but dynamicfilepath is not set; set server.dynamicfilepath.`);
   }
-  return { modes, warnings: backendModeWarnings(entry[1]).map((warning) => `${path}: ${warning}`) };
+  const updatedAt = isPlainObject(doc) ? lastUpdatedSeconds(doc) : undefined;
+  return { modes, warnings: backendModeWarnings(entry[1]).map((warning) => `${path}: ${warning}`), ...(updatedAt === undefined ? {} : { updatedAt }) };
 }
 
 /**
@@ -66,8 +71,8 @@ export function parseBackendModeFile(text: string, path: string, config: Pick<Se
 export async function followBackendModeFile(options: BackendModeFileOptions): Promise<ServerMappings> {
   // As the reference: a file that cannot be applied at start leaves the configured backends (and is reported).
   const seen = await fileVersion(options.path);
-  const modes = await desiredModes(options).catch((err: unknown) => {
-    if (err instanceof EksAuthError) return options.config.backendMode;
+  const { modes } = await desiredModes(options).catch((err: unknown) => {
+    if (err instanceof EksAuthError) return { modes: options.config.backendMode };
     throw err;
   });
   const switcher = new ChainSwitcher(options, await options.start(modes));
@@ -83,8 +88,11 @@ export async function followBackendModeFile(options: BackendModeFileOptions): Pr
   };
 }
 
-/** The modes the file names; the configured ones when it is absent. Throws (and reports) when it cannot be applied. */
-async function desiredModes(options: BackendModeFileOptions): Promise<BackendMode[]> {
+/**
+ * The modes the file names (the configured ones when it is absent) and its `LastUpdatedDateTime`. Throws (and reports)
+ * when it cannot be applied.
+ */
+async function desiredModes(options: BackendModeFileOptions): Promise<{ modes: BackendMode[]; updatedAt?: number }> {
   const { path, config, log } = options;
   try {
     const text = await readFile(path, 'utf8').catch((err: unknown) => {
@@ -92,10 +100,10 @@ async function desiredModes(options: BackendModeFileOptions): Promise<BackendMod
       if (code === 'ENOENT') return undefined;
       throw new EksAuthError('ERR_INVALID_CONFIG', `Cannot read the backend-mode file ${path} (${code}); check dynamicBackendModePath.`);
     });
-    if (text === undefined) return config.backendMode;
-    const { modes, warnings } = parseBackendModeFile(text, path, config);
+    if (text === undefined) return { modes: config.backendMode };
+    const { warnings, ...desired } = parseBackendModeFile(text, path, config);
     for (const warning of warnings) log.warn(warning);
-    return modes;
+    return desired;
   } catch (err) {
     if (!(err instanceof EksAuthError)) throw err;
     options.metrics.mappingSourceError(`backend-mode-file:${path}`, 'invalid');
@@ -134,14 +142,16 @@ class ChainSwitcher {
 
   /** Applies the file as it is now, unless a newer change has arrived meanwhile. */
   private async follow(generation: number): Promise<void> {
-    let modes: BackendMode[];
+    let desired: { modes: BackendMode[]; updatedAt?: number };
     try {
-      modes = await desiredModes(this.options);
+      desired = await desiredModes(this.options);
     } catch {
       return; // reported by desiredModes; the current chain stays
     }
-    if (generation !== this.generation || sameModes(modes, this.current.modes)) return;
-    await this.switchTo(modes, generation);
+    if (generation !== this.generation) return;
+    if (!sameModes(desired.modes, this.current.modes)) await this.switchTo(desired.modes, generation);
+    // As the reference: each version read after start (switched to or not) is measured from when EKS wrote it.
+    if (desired.updatedAt !== undefined) this.options.metrics.dynamicFileLatency('dynamic_backend_mode', desired.updatedAt);
   }
 
   private async switchTo(modes: BackendMode[], generation: number): Promise<void> {

@@ -23,8 +23,9 @@ export interface FileSourceOptions {
 }
 
 /**
- * Loads the file (failing when it is missing or invalid: a server must not start without its mappings) and reloads it
- * on every change, keeping the last good version when a new one does not parse.
+ * Loads the file (failing when it is missing or invalid: a server must not start without its mappings; with
+ * `whenAbsent`, serving that instead) and reloads it on every change, keeping the last good version when a new one does
+ * not parse.
  *
  * @example
  * ```ts
@@ -51,7 +52,10 @@ export async function watchMappingFile(options: FileSourceOptions, reporter: Sou
       holder.reject({ summary: problem, detail: problem }, 'read');
       return;
     }
-    holder.offer(text, why, () => options.parse(text, path), { rethrow: initial });
+    // A file someone else writes (whenAbsent) never stops the start: a bad first version serves no rows, as the
+    // reference's DynamicFile waits for a good one; the operator's own mapping file must load.
+    const firstLoad = options.whenAbsent === undefined ? { rethrow: initial } : { serveEmpty: options.whenAbsent };
+    holder.offer(text, why, () => options.parse(text, path), firstLoad);
   };
   const seen = await fileVersion(path);
   await load('initial load', true);

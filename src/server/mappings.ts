@@ -126,11 +126,16 @@ function startDynamicFileBackend(config: ServerConfig, reporter: SourceReporter)
     return Promise.reject(new EksAuthError('ERR_INVALID_CONFIG', 'The DynamicFile backend needs its file: set server.dynamicfilepath (or --dynamicfile-path).'));
   }
   const { metrics } = reporter;
+  let loaded = false;
   const options: DynamicFileOptions = {
     userIdStrict: config.dynamicFileUserIdStrict,
     ...parseOptionsOf(config),
-    // As the reference: how long after EKS wrote a version (its LastUpdatedDateTime) it was served.
-    onUpdatedAt: (seconds) => metrics.dynamicFileLatency('dynamicfile', Math.max(0, Date.now() / 1000 - seconds)),
+    // As the reference: how long after EKS wrote a version (its LastUpdatedDateTime) it was served. The version found at
+    // start says nothing about that delay (it may be days old), so only later versions are measured.
+    onUpdatedAt: (seconds) => {
+      if (loaded) metrics.dynamicFileLatency('dynamic_file', seconds);
+      loaded = true;
+    },
   };
   const parse = (text: string, file: string): MappingSource => parseDynamicFile(text, file, options);
   // The reference counts the DynamicFile's failed loads on their own, besides the per-source error count.

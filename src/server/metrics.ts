@@ -76,8 +76,11 @@ export interface ServerMetrics {
   configMapWatchFailure(): void;
   /** A failed load of the backend-mode dynamic file. */
   dynamicFileFailure(): void;
-  /** How long a dynamic-file change took to be served, by the reference's `type` label. */
-  dynamicFileLatency(type: string, seconds: number): void;
+  /**
+   * A dynamic file's version, stamped by its writer at `updatedAt` (Unix seconds), is now served: observes the delay
+   * under the reference's `type` label (`dynamic_file` or `dynamic_backend_mode`).
+   */
+  dynamicFileLatency(type: 'dynamic_file' | 'dynamic_backend_mode', updatedAt: number): void;
   dynamicFileMode(mode: DynamicFileMode): void;
   cacheLookup(result: CacheResult): void;
   cacheSize(entries: number): void;
@@ -179,7 +182,7 @@ function createReferenceMetrics(prom: PromClient, registers: Registry[]): Refere
     ec2DescribeInstancesCall: () => ec2Calls.inc(),
     configMapWatchFailure: () => configMapFailures.inc(),
     dynamicFileFailure: () => dynamicFileFailures.inc(),
-    dynamicFileLatency: (type, seconds) => e2eLatency.observe({ type }, seconds),
+    dynamicFileLatency: (type, updatedAt) => e2eLatency.observe({ type }, Math.max(0, Date.now() / 1000 - updatedAt)),
     dynamicFileMode: ({ enabled, only }) => {
       dynamicFileEnabled.set(enabled ? 1 : 0);
       dynamicFileOnly.set(only ? 1 : 0);

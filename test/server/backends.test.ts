@@ -32,16 +32,23 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     expect(log.entries().filter((e) => e.msg === 'mapping source: part skipped, the rest applies').map((e) => [e.level, e.kind])).toEqual([['warn', 'invalid-row']]);
     expect((await readyz(server)).text).not.toContain('latest version rejected');
 
+    // A row without its key refuses the whole version, as the reference's ErrParsingMap: the last good one stays.
+    writeFileSync(file, dynamicFile([{ username: 'keyless' }, { userarn: ALICE.arn, username: 'alice-dyn-3' }], '3'));
+    await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the keyless version reported');
+    expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dyn-2');
+
     writeFileSync(file, '{"mapUsers": [{"userarn": "not-an-arn", "username": "x"}');
-    await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the invalid version reported');
+    await eventually(async () => /^aws_iam_authenticator_dynamicfile_failures_total 2$/m.test(await metricsOf(server)), 'the invalid version counted');
+    expect((await readyz(server)).text).toContain('latest version rejected');
     expect(await usernameOf(server, env.tokens.alice)).toBe('alice-dyn-2');
     expect((await readyz(server)).text).not.toContain('not-an-arn');
     // The reference's DynamicFile metrics: the failed load counted, the mode gauges, each served version's latency.
     const metrics = await metricsOf(server);
-    expect(metrics).toMatch(/^aws_iam_authenticator_dynamicfile_failures_total 1$/m);
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamicfile_failures_total 2$/m);
     expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_enabled 1$/m);
     expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_only 1$/m);
-    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_e2e_latency_seconds_count\{type="dynamicfile"\} 2$/m);
+    // The first version served is not measured (its age says nothing of the delay), as the reference skips it.
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_e2e_latency_seconds_count\{type="dynamic_file"\} 1$/m);
 
     rmSync(file);
     await eventually(async () => (await review(server, env.tokens.alice)).status === 403, 'the deletion');
@@ -140,6 +147,9 @@ describe('DynamicFile, CRD and backend-mode switching', () => {
     const metrics = await metricsOf(server);
     expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_enabled 1$/m);
     expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_file_only 0$/m);
+    // Each of the four versions written after start is measured once; the one found at start and the deletion are not.
+    expect(metrics).toMatch(/^aws_iam_authenticator_dynamic_e2e_latency_seconds_count\{type="dynamic_backend_mode"\} 4$/m);
+    expect(metrics).not.toMatch(/type="dynamic_file"/);
   });
 
   it('backend-mode file: an invalid file, or a switch to DynamicFile without its path, keeps the current chain', async () => {

@@ -88,6 +88,18 @@ describe('conformance with aws-iam-authenticator: backends', () => {
       observe: () => serve({ backendMode: ['DynamicFile'], dynamicFileUserIdStrict: true, dynamicFilePath: dynamic({ mapUsers: [{ username: 'by-id', userid: ALICE.userId }] }) }),
     },
     {
+      behaviour: 'DynamicFile: a row without its key refuses the file; at start that maps nobody',
+      reference: 'dynamicfile.go CallBackForFileLoad: a row with no userarn/rolearn (userid when strict) → ErrParsingMap, saveMap not called',
+      expected: '403',
+      observe: () => serve({ backendMode: ['DynamicFile'], dynamicFilePath: dynamic({ mapUsers: [aliceRow(), { username: 'keyless' }] }) }),
+    },
+    {
+      behaviour: 'DynamicFile strict: a row without userid refuses the file, even when the others are good',
+      reference: 'dynamicfile.go CallBackForFileLoad: key = userid when userIDStrict; empty → ErrParsingMap',
+      expected: '403',
+      observe: () => serve({ backendMode: ['DynamicFile'], dynamicFileUserIdStrict: true, dynamicFilePath: dynamic({ mapUsers: [aliceRow({ userid: ALICE.userId }), { userarn: BOB.arn, username: 'bob' }] }) }),
+    },
+    {
       behaviour: 'DynamicFile: mapAccounts maps every principal of the account to its own ARN',
       reference: 'server.go doMapping: IsAccountAllowed → username = canonical ARN, no groups',
       expected: `200 ${ALICE.arn}`,

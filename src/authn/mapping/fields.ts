@@ -212,3 +212,19 @@ export function readTemplateList(value: unknown, where: string): string[] {
   }
   return value.map((item, index) => readTemplate(item, `${where}[${index}]`));
 }
+
+/**
+ * A document's `LastUpdatedDateTime` as Unix seconds, when it is one (a string or a number, the key matched
+ * case-insensitively): EKS stamps its DynamicFile and backend-mode file with it, for the reference's latency metric.
+ *
+ * @example
+ * ```ts
+ * import { lastUpdatedSeconds } from './fields.js';
+ * lastUpdatedSeconds({ Version: '3', LastUpdatedDateTime: '1733130000' }); // 1733130000
+ * ```
+ */
+export function lastUpdatedSeconds(doc: Record<string, unknown>): number | undefined {
+  const value = Object.entries(doc).find(([key]) => key.toLowerCase() === 'lastupdateddatetime')?.[1];
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  return Number.isFinite(seconds) ? seconds : undefined;
+}

@@ -1,8 +1,9 @@
 /**
  * The DynamicFile backend's document, case for case with aws-iam-authenticator's pkg/mapper/dynamicfile: rows keyed on
  * the ARN, or with `dynamicfileUserIDStrict` on `userid` (the ARN, when given, must match too); bookkeeping and
- * unknown top-level fields ignored; a row without its key (or with an unknown field) is skipped and reported in the
- * source's `problems` while the other rows apply, as for aws-auth.
+ * unknown top-level fields ignored; a row without the key it is matched on refuses the whole version (as the reference
+ * does, so the last good version stays), while any other bad row (an unknown field, a bad ARN) is skipped and reported
+ * in the source's `problems` and the other rows apply, as for aws-auth.
  */
 import { describe, expect, it } from 'vitest';
 import { parseDynamicFile } from '../../../src/authn/mapping/dynamic-file/dynamic-file.js';
@@ -36,18 +37,24 @@ describe('parseDynamicFile', () => {
     expect(source.match(assumedRole('AnyName', 'session', { principalId: ADMIN_ID }))?.username).toBe('by-id-only');
   });
 
-  it('with userid strictness, a row without userid is skipped, naming the row; the others apply', () => {
-    const source = parseDynamicFile(fixture('dynamic-file', 'invalid-missing-userid.json'), PATH, { userIdStrict: true });
-    expect(source.problems?.map((p) => [p.kind, p.detail])).toEqual([[
-      'invalid-row',
-      `dynamicfile:${PATH}: mapRoles[0].userid is missing or empty; dynamicfileUserIDStrict matches rows on the principal id: set userid (e.g. AROA…); row skipped`,
-    ]]);
-    expect(source.candidates().some((row) => row.principalId === undefined && row.arn === undefined)).toBe(false);
+  it('with userid strictness, a row without userid refuses the version, naming the row (the reference\'s ErrParsingMap)', () => {
+    const err = errorOf(() => parseDynamicFile(fixture('dynamic-file', 'invalid-missing-userid.json'), PATH, { userIdStrict: true }));
+    expect(err.code).toBe('ERR_INVALID_MAPPING');
+    expect(err.message).toBe(`dynamicfile:${PATH}: mapRoles[0] has no userid; every row needs it; this version is refused and the last good one stays in force`);
   });
 
-  it('without userid strictness, a row without its ARN is skipped', () => {
-    const source = parseDynamicFile(fixture('dynamic-file', 'userid-only.json'), PATH, { userIdStrict: false });
-    expect(source.problems?.map((p) => p.detail)).toEqual([`dynamicfile:${PATH}: mapRoles[0] needs exactly one of rolearn and sso; row skipped`]);
+  it('without userid strictness, a row without its ARN (rolearn, userarn, or blank) refuses the version', () => {
+    expect(errorOf(() => parseDynamicFile(fixture('dynamic-file', 'userid-only.json'), PATH, { userIdStrict: false })).message)
+      .toMatch(/mapRoles\[0\] has no rolearn;/);
+    const blankUser = '{"mapUsers":[{"userarn":"arn:aws:iam::111122223333:user/alice","username":"a"},{"UserARN":"","username":"b"}]}';
+    expect(errorOf(() => parseDynamicFile(blankUser, PATH, { userIdStrict: false })).message).toMatch(/mapUsers\[1\] has no userarn;/);
+  });
+
+  it('a row with its key but another fault is skipped, the others apply', () => {
+    const text = '{"mapUsers":[{"userarn":"not-an-arn","username":"x"},{"UserArn":"arn:aws:iam::111122223333:user/alice","username":"alice"}]}';
+    const source = parseDynamicFile(text, PATH, { userIdStrict: false });
+    expect(source.match(iamUser('alice'))?.username).toBe('alice');
+    expect(source.problems?.map((p) => p.kind)).toEqual(['invalid-row']);
   });
 
   it('ignores unknown top-level fields (as Go\'s JSON decoding) but not unknown row fields; an empty file maps nobody', () => {

@@ -13,7 +13,8 @@
  * given, must be the caller's too; without it rows match on the ARN and `userid` is accepted and not used.
  */
 import { AWS_AUTH_SECTIONS, readAwsAuthRows } from '../aws-auth-format.js';
-import { isPlainObject, parseYamlStrings, readFields } from '../fields.js';
+import type { AwsAuthSections } from '../aws-auth-format.js';
+import { invalidMapping, isPlainObject, lastUpdatedSeconds, parseYamlStrings, readFields } from '../fields.js';
 import { createLookupSource } from '../lookup-source.js';
 import type { AwsAuthParseOptions, MappingSource } from '../types.js';
 
@@ -26,8 +27,10 @@ export interface DynamicFileOptions extends AwsAuthParseOptions {
 
 /**
  * Parses a DynamicFile document into a source named `dynamicfile:<path>`. Throws `ERR_INVALID_MAPPING` when the document
- * or a section does not parse; a row that fails validation is skipped and reported in the source's `problems` (the
- * other rows apply, as for aws-auth); an empty file maps nobody. Top-level fields other than the sections are ignored, as
+ * or a section does not parse, or when a row lacks the key it is matched on (`rolearn`/`userarn`, or `userid` with
+ * `userIdStrict`): the reference refuses such a version whole, so the last good one stays in force. Any other row that
+ * fails validation is skipped and reported in the source's `problems` (the other rows apply, as for aws-auth); an empty
+ * file maps nobody. Top-level fields other than the sections are ignored, as
  * the reference's JSON decoding ignores them (`Version`, `LastUpdatedDateTime` and `ClusterId` feed only its latency
  * metric), so fields EKS may add later do not stop the file from loading.
  *
@@ -45,6 +48,7 @@ export function parseDynamicFile(text: string, path: string, options: DynamicFil
   const sectionsOnly = isPlainObject(doc) ? withoutUnknownKeys(doc) : doc;
   const updatedAt = isPlainObject(doc) ? lastUpdatedSeconds(doc) : undefined;
   const sections = readFields(sectionsOnly, `${name}: `, AWS_AUTH_SECTIONS);
+  requireRowKeys(sections, `${name}: `, options.userIdStrict);
   const init = { name, kind: 'file' as const, where: `${name}: ` };
   const rows = readAwsAuthRows(sections, init, options.userIdStrict ? 'required' : 'optional', options);
   const source = createLookupSource({ ...init, ...rows, matchOn: options.userIdStrict ? 'principalId' : 'arn' });
@@ -52,11 +56,21 @@ export function parseDynamicFile(text: string, path: string, options: DynamicFil
   return source;
 }
 
-/** `LastUpdatedDateTime` as Unix seconds, when it is one (a string or a number, matched case-insensitively). */
-function lastUpdatedSeconds(doc: Record<string, unknown>): number | undefined {
-  const value = Object.entries(doc).find(([key]) => key.toLowerCase() === 'lastupdateddatetime')?.[1];
-  const seconds = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  return Number.isFinite(seconds) ? seconds : undefined;
+const ROW_KEYS = { mapRoles: 'rolearn', mapUsers: 'userarn' } as const;
+
+/** Every row has the field it is looked up by, as the reference demands before it takes a version. */
+function requireRowKeys(sections: AwsAuthSections, where: string, userIdStrict: boolean): void {
+  for (const [section, arnField] of Object.entries(ROW_KEYS) as [keyof typeof ROW_KEYS, string][]) {
+    const rows = sections[section];
+    if (!Array.isArray(rows)) continue;
+    const key = userIdStrict ? 'userid' : arnField;
+    rows.forEach((row: unknown, index) => {
+      const value = isPlainObject(row) ? Object.entries(row).find(([field]) => field.toLowerCase() === key)?.[1] : undefined;
+      if (value === undefined || value === null || value === '') {
+        throw invalidMapping(`${where}${section}[${index}]`, `has no ${key}`, 'every row needs it; this version is refused and the last good one stays in force');
+      }
+    });
+  }
 }
 
 function withoutUnknownKeys(doc: Record<string, unknown>): Record<string, unknown> {
