@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeToken, presignGetCallerIdentity, resolveStsEndpoint } from '../dist/lib/index.js';
-import { startTestApiServer } from '../dist/lib/testbed/apiserver.js';
+import { startTestApiServer } from '../dist/testbed/apiserver.js';
 
 const REVIEWS = Number.parseInt(process.env.EKSAUTH_BENCH_REVIEWS ?? '10000', 10);
 const CONCURRENCY = Number.parseInt(process.env.EKSAUTH_BENCH_CONCURRENCY ?? '100', 10);

@@ -15,7 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApiServer } from '../dist/lib/testbed/apiserver.js';
+import { startTestApiServer } from '../dist/testbed/apiserver.js';
 
 const runs = Math.max(10, Number.parseInt(process.env.EKSAUTH_BENCH_RUNS ?? '21', 10));
 const KUBECTL_CALLS = 20;

@@ -7,6 +7,11 @@
 //   credentials, the cache's write side and its lock; beside it aws-sdk.cjs (the SDK's credential providers) and
 //   get-caller-identity.cjs, which it requires only when static credentials are not enough;
 // - ES module chunks, split and lazy: commander and the other commands.
+// The CLI bundles every package it uses, so installing it needs none of them (the dependency list is the library's).
+//
+// The library is tsc's output for src/index.ts and what it imports (tsconfig.build.json): dist/lib holds no CLI or
+// test bed, and no source maps (they would point at src/, which is not published). The test API server, which the
+// benchmarks start, is bundled to dist/testbed, outside the published files.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,6 +19,9 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { cjs, common, LAZY_ENTRY_POINTS, lazyBuiltins, pureJsSha256, SIGNING_ENTRY_POINT, SIGNING_MODULES, signingCjs, signingFileLoader, tokenPathModules } from './esbuild-options.mjs';
 
 const root = new URL('..', import.meta.url);
+
+// CommonJS dependencies call require() for Node built-ins; give ES module bundles a real one.
+const ESM_REQUIRE = { js: "import { createRequire as __eksauthRequire } from 'node:module';const require = __eksauthRequire(import.meta.url);" };
 
 rmSync(new URL('dist', root), { recursive: true, force: true });
 
@@ -25,8 +33,7 @@ const lazy = await build({
   chunkNames: 'chunks/[name]-[hash]',
   splitting: true,
   format: 'esm',
-  // CommonJS dependencies call require() for Node built-ins; give the ES module chunks a real one.
-  banner: { js: "import { createRequire as __eksauthRequire } from 'node:module';const require = __eksauthRequire(import.meta.url);" },
+  banner: ESM_REQUIRE,
 });
 
 const signing = await build({
@@ -65,7 +72,15 @@ process.stderr.write(
     `${kib(bytesOf(sdk, '.cjs'))} of SDK files it may load + ${kib(bytesOf(lazy, '.mjs'))} of lazy chunks\n`,
 );
 
-execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', 'tsconfig.json'], {
+await build({
+  ...common,
+  entryPoints: { apiserver: 'src/testbed/apiserver.ts' },
+  outdir: 'dist/testbed',
+  format: 'esm',
+  banner: ESM_REQUIRE,
+});
+
+execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', 'tsconfig.build.json'], {
   cwd: new URL('.', root),
   stdio: 'inherit',
 });

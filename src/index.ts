@@ -189,7 +189,7 @@ export { createTokenReviewer, type ReviewResult, type TokenReviewer, type TokenR
 export { createStsPool, type StsPool } from './server/sts-pool.js';
 export { createReviewCache, type ReviewCache, type ReviewCacheOptions, type Verified, type CacheAnswer } from './server/review-cache.js';
 export { startServerMappings, type ServerMappings, type ServerMappingsOptions } from './server/mappings.js';
-export type { KubernetesAccess } from './server/kube-access.js';
+export type { KubernetesAccess } from './server/kubernetes-access.js';
 export { parseBackendModeFile } from './server/backend-mode-file.js';
 export {
   createServerMetrics,

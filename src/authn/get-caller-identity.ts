@@ -5,8 +5,8 @@
  * headers, follows no redirects, has a deadline and a size cap, and accepts nothing but the exact JSON shape STS
  * returns. Error messages name the STS host and never contain the token, the query or anything signed.
  */
-import http from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';

@@ -12,7 +12,8 @@ import { parseAwsAuthConfigMap } from '../authn/mapping/configmap/configmap.js';
 import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
 import { withDeadline } from './deadline.js';
 import { Supervisor, stoppableWatch } from './informer.js';
-import { loadKubeConfig, type KubernetesAccess } from './kube-access.js';
+import { loadKubeConfig } from './kube-access.js';
+import type { KubernetesAccess } from './kubernetes-access.js';
 import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface ConfigMapSourceOptions {

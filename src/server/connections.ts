@@ -14,7 +14,7 @@
  *   connection closes (Go's client, kube-apiserver's, never pipelines). So reviews in flight, and the STS calls they
  *   make, never outnumber the connections.
  */
-import type http from 'node:http';
+import type * as http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { failureStatus, sendJson } from '../lib/http.js';

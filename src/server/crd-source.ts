@@ -13,7 +13,8 @@ import {
 } from '../authn/mapping/crd/identity-mappings.js';
 import { withDeadline } from './deadline.js';
 import { Supervisor, stoppableWatch } from './informer.js';
-import { loadKubeConfig, type KubernetesAccess } from './kube-access.js';
+import { loadKubeConfig } from './kube-access.js';
+import type { KubernetesAccess } from './kubernetes-access.js';
 import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';
 
 export interface CrdSourceOptions {

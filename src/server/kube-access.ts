@@ -12,15 +12,7 @@ import { delimiter, join } from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
 import { EksAuthError } from '../errors.js';
 
-/**
- * How to reach the Kubernetes API: a kubeconfig file, the pod's service account, the discovery above, or a server
- * and token given directly.
- */
-export type KubernetesAccess =
-  | { kubeconfigPath: string }
-  | { inCluster: true }
-  | { discover: true }
-  | { server: string; caPem: string; token: string };
+import type { KubernetesAccess } from './kubernetes-access.js';
 
 export interface KubeConfigOptions {
   /** The backend that needs the API, for messages: e.g. `the EKSConfigMap backend`. */

@@ -4,11 +4,27 @@
  * Tokens never reach a log call: the review code passes identities and reasons only. The redaction below is the
  * second line of defence, for a field named like a credential that slips into a log object some day.
  */
-import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import type { DestinationStream } from 'pino';
 import type { LogLevel } from './config.js';
 
-/** The subset of pino's logger the server uses. */
-export type Logger = Pick<PinoLogger, 'debug' | 'info' | 'warn' | 'error' | 'child' | 'flush'>;
+/** One of pino's level methods: an object of fields and a message, or a message alone. */
+export interface LogFn {
+  (fields: object, message?: string, ...args: unknown[]): void;
+  (message: string, ...args: unknown[]): void;
+}
+
+/**
+ * The subset of pino's logger the server uses. Declared here rather than picked from pino's types, so that the
+ * library's declarations compile without pino (an optional peer dependency) installed.
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+  flush(callback?: (err?: Error) => void): void;
+}
 
 /** Where log lines go: a stream such as `process.stdout`, or anything with `write(line)`. */
 export interface LogDestination {

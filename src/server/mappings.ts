@@ -13,7 +13,7 @@ import { readEmbeddedMappings, type BackendMode, type ServerConfig } from './con
 import { watchAwsAuthConfigMap } from './configmap-source.js';
 import { watchIdentityMappings } from './crd-source.js';
 import { watchMappingFile } from './file-source.js';
-import type { KubernetesAccess } from './kube-access.js';
+import type { KubernetesAccess } from './kubernetes-access.js';
 import type { Logger } from './logger.js';
 import type { MappingSourceState, ServerMetrics } from './metrics.js';
 import { SourceHolder, watchedSource, type SourceReporter, type WatchedSource } from './watched-source.js';

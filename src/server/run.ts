@@ -10,7 +10,7 @@ import type { StsIdentity } from '../authn/arn.js';
 import { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from '../authn/mapping/ec2-private-dns.js';
 import type { MapOptions } from '../authn/mapping/types.js';
 import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from './config.js';
-import type { KubernetesAccess } from './kube-access.js';
+import type { KubernetesAccess } from './kubernetes-access.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './connections.js';
 import { createOpsHandler } from './health.js';
 import { loadOrCreateServingCertificate, WEBHOOK_PATH, webhookUrl, writeWebhookKubeconfig } from './init.js';

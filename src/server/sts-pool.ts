@@ -6,8 +6,8 @@
  * one call (the review cache), so STS calls in flight never exceed `maxConnections`; with `stsMaxSockets` at its
  * default (`maxConnections`) none ever waits for a connection.
  */
-import http from 'node:http';
-import https from 'node:https';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { ServerMetrics } from './metrics.js';
 
 export interface StsPool {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import type { ServerConfigInput } from '../../src/server/config.js';
-import type { KubernetesAccess } from '../../src/server/kube-access.js';
+import type { KubernetesAccess } from '../../src/server/kubernetes-access.js';
 import { startServer, type RunningServer } from '../../src/server/run.js';
 import { startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
 import { tempDir } from '../support/tools.js';
