@@ -1,0 +1,138 @@
+/**
+ * The package as a user gets it: packed from a clean checkout (prepack builds it), installed from the tarball into an
+ * empty folder without the network, then `npx eksauth token` against the STS emulator, the library through import()
+ * and require(), and its declarations in a TypeScript consumer with esModuleInterop off.
+ *
+ * Skipped, saying why, when npm cannot install the tarball's dependencies from its cache.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { verifyToken } from '../../src/authn/verify.js';
+import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
+import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { runCommand, tempDir, type CommandResult } from '../support/tools.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const [alice] = DEMO_EMULATOR_CONFIG.identities;
+const ADMIN_ROLE = DEMO_EMULATOR_CONFIG.roles![0]!.arn;
+/** The packages only the library's optional parts load; a CLI install must not pull them. */
+const OPTIONAL_PEERS = ['@kubernetes/client-node', '@aws-sdk/client-ec2', '@aws-sdk/client-eks', '@aws-sdk/credential-providers', 'pino', 'prom-client'];
+// The npm cache of the user running the tests: the children's HOME is a temp dir.
+const NPM_CACHE = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
+
+let emulator: Emulator;
+let app: string;
+let skipReason: string | undefined;
+
+/** npm with the user's cache, in `cwd`. */
+function npm(args: string[], cwd: string, timeoutMs = 120_000): Promise<CommandResult> {
+  return runCommand('npm', args, { cwd, env: { npm_config_cache: NPM_CACHE, npm_config_update_notifier: 'false' }, timeoutMs });
+}
+
+/** The tracked and new files of this checkout, as a clone would have them: no dist/, no node_modules/. */
+function cleanCheckout(): string {
+  const dir = tempDir('eksauth-clone-');
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0');
+  for (const file of files.filter((name) => name !== '')) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(dir, file));
+  }
+  // The build tools, as `npm ci` would install them (the tests must not download them again).
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+/** Installs the tarball offline, else from the cache with the registry for what is missing. */
+async function installTarball(tarball: string, dir: string): Promise<CommandResult> {
+  const offline = await npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--offline', tarball], dir);
+  return offline.code === 0 ? offline : npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], dir);
+}
+
+function skipUnlessInstalled(context: TestContext): void {
+  if (skipReason === undefined) return;
+  console.log(`skipping: ${skipReason}`);
+  context.skip();
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator(DEMO_EMULATOR_CONFIG);
+  const checkout = cleanCheckout();
+  const pack = await npm(['pack', '--json', '--pack-destination', checkout], checkout, 180_000);
+  if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
+  const [{ filename }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string }[];
+  app = tempDir('eksauth-install-');
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'eksauth-user', private: true }));
+  const install = await installTarball(join(checkout, filename), app);
+  if (install.code !== 0) skipReason = `npm could not install the tarball from its cache (${install.stderr.trim().split('\n')[0]})`;
+}, 300_000);
+
+afterAll(async () => {
+  await emulator?.close();
+});
+
+describe('the packed tarball, installed into an empty folder', () => {
+  it('runs `npx eksauth token`: an ExecCredential whose token the emulator accepts', async (context) => {
+    skipUnlessInstalled(context);
+    const run = await runCommand('npx', ['--no', 'eksauth', 'token', '--cluster-name', 'prod', '--region', 'eu-west-1', '--role-arn', ADMIN_ROLE], {
+      cwd: app,
+      env: { AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_ENDPOINT_URL_STS: emulator.url, npm_config_cache: NPM_CACHE },
+    });
+    expect(run.stderr).toBe('');
+    const credential = JSON.parse(run.stdout) as { kind: string; status: { token: string } };
+    expect(credential.kind).toBe('ExecCredential');
+    const { identity } = await verifyToken(credential.status.token, { clusterId: 'prod', stsEndpoint: emulator.url });
+    expect(identity.arn).toMatch(/^arn:aws:sts::111122223333:assumed-role\/eks-admin\//);
+  });
+
+  it.each([
+    ['import()', `import('eksauth').then((lib) => lib.getToken(OPTIONS)).then(PRINT)`],
+    ['require()', `require('eksauth').getToken(OPTIONS).then(PRINT)`],
+  ])('loads the library through %s, without a warning', async (_how, script, context) => {
+    skipUnlessInstalled(context);
+    const options = JSON.stringify({ clusterId: 'prod', region: 'eu-west-1', credentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey } });
+    const code = script.replace('OPTIONS', options).replace('PRINT', '(t) => process.stdout.write(t.token)');
+    const run = await runCommand(process.execPath, ['-e', code], { cwd: app });
+    expect(run.stderr).toBe('');
+    const { identity } = await verifyToken(run.stdout, { clusterId: 'prod', stsEndpoint: emulator.url });
+    expect(identity.arn).toBe(alice!.arn);
+  });
+
+  it('pulls none of the library-only packages', async (context) => {
+    skipUnlessInstalled(context);
+    const installed = readdirSync(join(app, 'node_modules'), { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('package.json'));
+    for (const peer of OPTIONAL_PEERS) expect(installed).not.toContain(join(peer, 'package.json'));
+    const list = await npm(['ls', '--all', '--parseable', '--omit=dev'], app);
+    const size = execFileSync('du', ['-sh', join(app, 'node_modules')], { encoding: 'utf8' }).split('\t')[0];
+    console.log(`installed: ${list.stdout.trim().split('\n').length - 1} packages, ${size} in node_modules`);
+  });
+
+  it.each([
+    ['node16', { module: 'node16', moduleResolution: 'node16' }],
+    ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
+  ])('has declarations that compile in a consumer (%s resolution, esModuleInterop off)', async (name, resolution, context) => {
+    skipUnlessInstalled(context);
+    const consumer = join(app, `consumer-${name}`);
+    mkdirSync(consumer);
+    writeFileSync(join(consumer, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+    writeFileSync(join(consumer, 'index.ts'), [
+      "import { getToken, startServer, startEmulator, type KubernetesAccess, type Logger } from 'eksauth';",
+      'export const parts: [typeof getToken, typeof startServer, typeof startEmulator] = [getToken, startServer, startEmulator];',
+      "export const access: KubernetesAccess = { kubeconfigPath: 'kubeconfig' };",
+      'export type Log = Logger;',
+      '',
+    ].join('\n'));
+    const compilerOptions = {
+      ...resolution, target: 'es2022', strict: true, noEmit: true, esModuleInterop: false, skipLibCheck: false,
+      // Node's types from this checkout: the consumer installs only eksauth.
+      types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')],
+    };
+    writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['index.ts'] }));
+    const tsc = await runCommand(process.execPath, [TSC, '-p', consumer], { cwd: consumer, timeoutMs: 120_000 });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  });
+});
