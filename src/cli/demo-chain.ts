@@ -2,7 +2,8 @@
  * The `eksauth demo` section that runs the whole chain as a cluster does: kubectl runs `eksauth token`, the test API
  * server sends a TokenReview for the token to `eksauth server` (its webhook kubeconfig, as kube-apiserver's
  * `--authentication-token-webhook-config-file`), the server asks the STS emulator who signed it and maps the identity
- * from the aws-auth ConfigMap it watches, and `kubectl auth whoami` prints the mapped user.
+ * from the aws-auth ConfigMap it watches, and `kubectl auth whoami` prints the mapped user. `eksauth emulator
+ * --with-api-server` (src/cli/kit.ts) starts the same local cluster and kubeconfig and leaves them running.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,32 +48,84 @@ export async function showWholeChain(options: WholeChainOptions): Promise<void> 
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'eksauth-demo-'));
-  // The API server exists first (the webhook's informer reads aws-auth from it); its authenticator is set once the
-  // webhook has written its kubeconfig.
-  let authenticate: BearerAuthenticator = async () => undefined;
-  const api = await startTestApiServer({
-    authenticate: (token) => authenticate(token),
-    staticTokens: { [SERVICE_ACCOUNT_TOKEN]: { username: 'system:serviceaccount:kube-system:eksauth' } },
-  });
-  let server: RunningServer | undefined;
+  const cluster = await startLocalCluster();
   try {
-    api.configMaps.put('kube-system', 'aws-auth', awsAuthData(options.mapping));
-    server = await startServer({
-      clusterId: options.cluster, port: 0, opsPort: null, stateDir: join(dir, 'state'), backendMode: ['EKSConfigMap'],
-      stsEndpoint: options.emulator.url, generateKubeconfig: join(dir, 'webhook-kubeconfig.yaml'), logLevel: 'error',
-    }, { kubernetes: { server: api.url, caPem: api.caPem, token: SERVICE_ACCOUNT_TOKEN }, logDestination: process.stderr });
-    authenticate = webhookAuthenticator({ kubeconfigPath: join(dir, 'webhook-kubeconfig.yaml'), version: 'v1' });
+    const server = await cluster.connectWebhook({ clusterId: options.cluster, stsEndpoint: options.emulator.url, mapping: options.mapping, dir });
     say(`  eksauth server: ${server.url} (webhook kubeconfig ${server.kubeconfigPath ?? ''}), aws-auth from the API server`);
-    say(`  API server:     ${api.url}, --authentication-token-webhook-version=v1\n`);
-    await runKubectl(options, api, dir);
+    say(`  API server:     ${cluster.api.url}, --authentication-token-webhook-version=v1\n`);
+    await runKubectl(options, cluster, dir);
   } finally {
-    await server?.close();
-    await api.close();
+    await cluster.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function runKubectl(options: WholeChainOptions, api: TestApiServer, dir: string): Promise<void> {
+/** A local cluster: the test API server, and once connected the `eksauth server` webhook that authenticates for it. */
+export interface LocalCluster {
+  api: TestApiServer;
+  /** Starts `eksauth server` on the aws-auth rows and makes the API server send it its TokenReviews. */
+  connectWebhook(options: WebhookOptions): Promise<RunningServer>;
+  /** Replaces the aws-auth rows; the webhook's watch applies them without a restart. */
+  setMapping(mapping: string): void;
+  close(): Promise<void>;
+}
+
+export interface WebhookOptions {
+  clusterId: string;
+  /** The STS endpoint the webhook asks who signed a token: the emulator's URL. */
+  stsEndpoint: string;
+  /** aws-auth rows in the mapping-file form (`mapUsers:` and `mapRoles:` lists). */
+  mapping: string;
+  /** Where the webhook keeps its certificate and kubeconfig. */
+  dir: string;
+}
+
+/**
+ * Starts the API server first (the emulator may report its URL as a cluster endpoint); the webhook, which needs the
+ * emulator's URL, connects after.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startLocalCluster();
+ * await cluster.connectWebhook({ clusterId: 'prod', stsEndpoint: emulator.url, mapping, dir });
+ * // kubectl against cluster.api.url, trusting cluster.api.caPem
+ * await cluster.close();
+ * ```
+ */
+export async function startLocalCluster(tls?: { certPem: string; keyPem: string; caPem: string }): Promise<LocalCluster> {
+  // The webhook's informer reads aws-auth from the API server; the authenticator is set once the webhook has written
+  // its kubeconfig.
+  let authenticate: BearerAuthenticator = async () => undefined;
+  const api = await startTestApiServer({
+    authenticate: (token) => authenticate(token),
+    staticTokens: { [SERVICE_ACCOUNT_TOKEN]: { username: 'system:serviceaccount:kube-system:eksauth' } },
+    ...(tls ? { tls } : {}),
+  });
+  let server: RunningServer | undefined;
+  const setMapping = (mapping: string): void => {
+    api.configMaps.put('kube-system', 'aws-auth', awsAuthData(mapping));
+  };
+  return {
+    api,
+    setMapping,
+    async connectWebhook(options) {
+      setMapping(options.mapping);
+      const kubeconfigPath = join(options.dir, 'webhook-kubeconfig.yaml');
+      server = await startServer({
+        clusterId: options.clusterId, port: 0, opsPort: null, stateDir: join(options.dir, 'state'), backendMode: ['EKSConfigMap'],
+        stsEndpoint: options.stsEndpoint, generateKubeconfig: kubeconfigPath, logLevel: 'error',
+      }, { kubernetes: { server: api.url, caPem: api.caPem, token: SERVICE_ACCOUNT_TOKEN }, logDestination: process.stderr });
+      authenticate = webhookAuthenticator({ kubeconfigPath, version: 'v1' });
+      return server;
+    },
+    async close() {
+      await server?.close();
+      await api.close();
+    },
+  };
+}
+
+async function runKubectl(options: WholeChainOptions, cluster: LocalCluster, dir: string): Promise<void> {
   const kubeconfig = join(dir, 'kubeconfig');
   const env = {
     PATH: process.env.PATH ?? '',
@@ -83,7 +136,15 @@ async function runKubectl(options: WholeChainOptions, api: TestApiServer, dir: s
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   const kubectl = (args: string[]) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], { env });
-  await writeKubeconfig(kubectl, options, api, dir);
+  const tokenArgs = ['token', '--cluster-name', options.cluster, '--region', options.region];
+  await writeKubeconfig(kubectl, {
+    cluster: { name: 'demo', server: cluster.api.url, caPem: cluster.api.caPem },
+    users: [
+      { name: 'demo', args: tokenArgs },
+      ...(options.roleArn ? [{ name: 'demo-admin', args: [...tokenArgs, '--role-arn', options.roleArn] }] : []),
+    ],
+    dir,
+  });
   const contexts = [{ context: 'demo', label: 'as the user' }, ...(options.roleArn ? [{ context: 'demo-admin', label: `assuming ${options.roleArn}` }] : [])];
   for (const { context, label } of contexts) {
     say(`$ kubectl --context ${context} auth whoami    # ${label}`);
@@ -91,25 +152,40 @@ async function runKubectl(options: WholeChainOptions, api: TestApiServer, dir: s
   }
   const renamed = options.mapping.includes('username: alice') ? 'alice-renamed' : undefined;
   if (renamed === undefined) return;
-  api.configMaps.put('kube-system', 'aws-auth', awsAuthData(options.mapping.replace('username: alice', `username: ${renamed}`)));
+  cluster.setMapping(options.mapping.replace('username: alice', `username: ${renamed}`));
   say(`Edited aws-auth (alice → ${renamed}); the running server picks it up from its watch:`);
   say(`$ kubectl --context demo auth whoami`);
   say(indent(await untilUsername(kubectl, renamed)));
 }
 
-/** Writes the kubeconfig with kubectl itself, as a user would: the cluster, an exec user per identity, contexts. */
-async function writeKubeconfig(kubectl: (args: string[]) => Promise<unknown>, options: WholeChainOptions, api: TestApiServer, dir: string): Promise<void> {
-  const caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, api.caPem);
-  await kubectl(['config', 'set-cluster', 'demo', `--server=${api.url}`, `--certificate-authority=${caFile}`, '--embed-certs=true']);
-  const tokenArgs = [process.argv[1] ?? 'eksauth', 'token', '--cluster-name', options.cluster, '--region', options.region];
-  const users: [string, string[]][] = [['demo', tokenArgs], ...(options.roleArn ? [['demo-admin', [...tokenArgs, '--role-arn', options.roleArn]] as [string, string[]]] : [])];
-  for (const [name, args] of users) {
+export interface KubeconfigUser {
+  /** The user's and its context's name. */
+  name: string;
+  /** `eksauth` arguments, e.g. `['token', '--cluster-name', 'prod', '--region', 'eu-west-1']`. */
+  args: string[];
+  /** Environment of the exec plugin, e.g. the emulator's keys and `AWS_ENDPOINT_URL_STS`. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Writes the kubeconfig with kubectl itself, as a user would: the cluster, a user per entry of `users` that runs this
+ * eksauth (the Node and script running now, so no install on PATH is needed), and a context for each.
+ */
+export async function writeKubeconfig(
+  kubectl: (args: string[]) => Promise<unknown>,
+  options: { cluster: { name: string; server: string; caPem: string }; users: KubeconfigUser[]; dir: string },
+): Promise<void> {
+  const caFile = join(options.dir, 'ca.pem');
+  writeFileSync(caFile, options.cluster.caPem);
+  const { name: clusterName, server } = options.cluster;
+  await kubectl(['config', 'set-cluster', clusterName, `--server=${server}`, `--certificate-authority=${caFile}`, '--embed-certs=true']);
+  for (const user of options.users) {
     await kubectl([
-      'config', 'set-credentials', name, '--exec-api-version=client.authentication.k8s.io/v1', `--exec-command=${process.execPath}`,
-      '--exec-interactive-mode=Never', ...args.map((arg) => `--exec-arg=${arg}`),
+      'config', 'set-credentials', user.name, '--exec-api-version=client.authentication.k8s.io/v1', `--exec-command=${process.execPath}`,
+      '--exec-interactive-mode=Never', ...[process.argv[1] ?? 'eksauth', ...user.args].map((arg) => `--exec-arg=${arg}`),
+      ...Object.entries(user.env ?? {}).map(([key, value]) => `--exec-env=${key}=${value}`),
     ]);
-    await kubectl(['config', 'set-context', name, '--cluster=demo', `--user=${name}`]);
+    await kubectl(['config', 'set-context', user.name, `--cluster=${clusterName}`, `--user=${user.name}`]);
   }
 }
 

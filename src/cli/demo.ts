@@ -14,8 +14,8 @@ import { showWholeChain } from './demo-chain.js';
 const run = promisify(execFile);
 const CLUSTER = 'demo-cluster';
 const REGION = 'eu-west-1';
-// The aws-auth rows a cluster admin would write for the demo identities.
-const DEMO_MAPPING = `
+/** The aws-auth rows a cluster admin would write for the demo identities. */
+export const DEMO_MAPPING = `
 mapUsers:
   - userarn: arn:aws:iam::111122223333:user/alice
     username: alice

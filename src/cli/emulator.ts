@@ -1,12 +1,14 @@
 /**
- * `eksauth emulator`: runs the local STS emulator in the foreground, prints how to point the AWS CLI and SDKs at it,
- * and stops cleanly on Ctrl+C (SIGINT) or SIGTERM.
+ * `eksauth emulator`: runs the local STS emulator in the foreground (with `--with-api-server`, the whole offline kit
+ * of src/cli/kit.ts), prints how to point the AWS CLI and SDKs at it, and stops cleanly on Ctrl+C (SIGINT) or
+ * SIGTERM.
  */
 import { isIP } from 'node:net';
 import { DEMO_EMULATOR_CONFIG, loadEmulatorConfig } from '../emulator/config.js';
 import type { EmulatorConfig } from '../emulator/config.js';
 import { isLoopback, startEmulator } from '../emulator/server.js';
 import { unbracketHost } from '../lib/http.js';
+import { startKit, type RunningKit } from './kit.js';
 import { untilStopSignal } from './signals.js';
 
 export interface RunEmulatorOptions {
@@ -16,6 +18,12 @@ export interface RunEmulatorOptions {
   port?: number;
   /** Address to bind; default 127.0.0.1. */
   host?: string;
+  /** Also start the test API server and `eksauth server` for the first cluster (src/cli/kit.ts). */
+  withApiServer?: boolean;
+  /** With withApiServer: the kubeconfig to write; default ./kubeconfig. */
+  kubeconfig?: string;
+  /** With withApiServer: the aws-auth rows (mapping-file form); default the demo mapping. */
+  mapping?: string;
 }
 
 export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
@@ -23,15 +31,23 @@ export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
   const stopped = untilStopSignal();
   const config = options.config === undefined ? DEMO_EMULATOR_CONFIG : await loadEmulatorConfig(options.config);
   const host = options.host ?? '127.0.0.1';
-  const emulator = await startEmulator(config, { host, port: options.port ?? 0 });
+  const port = options.port ?? 0;
+  const running = options.withApiServer
+    ? await startKit({ config, host, port, kubeconfig: options.kubeconfig ?? 'kubeconfig', ...(options.config ? { configSource: options.config } : {}), ...(options.mapping ? { mappingFile: options.mapping } : {}) })
+    : await startEmulatorOnly(config, host, port);
   const address = unbracketHost(host);
   if (isIP(address) !== 0 && !isLoopback(address)) {
     process.stderr.write(`warning: listening on ${host}, not loopback: anyone who can reach it can use the configured keys.\n`);
   }
-  process.stdout.write(banner(emulator.url, config, options.config));
+  process.stdout.write(`${banner(running.emulator.url, running.emulator.config, options.config)}${running.summary}Press Ctrl+C to stop.\n`);
   await stopped;
-  await emulator.close();
+  await running.close();
   process.stdout.write('STS emulator stopped.\n');
+}
+
+async function startEmulatorOnly(config: EmulatorConfig, host: string, port: number): Promise<RunningKit> {
+  const emulator = await startEmulator(config, { host, port });
+  return { emulator: { url: emulator.url, config }, summary: '', close: () => emulator.close() };
 }
 
 function banner(url: string, config: EmulatorConfig, source: string | undefined): string {
@@ -50,7 +66,7 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
     lines.push(`export AWS_ENDPOINT_URL_STS=${shellQuote(url)}`);
     if ((config.clusters ?? []).length > 0) lines.push(`export AWS_ENDPOINT_URL_EKS=${shellQuote(url)}`);
   }
-  lines.push('', 'Press Ctrl+C to stop.', '');
+  lines.push('', '');
   return lines.join('\n');
 }
 

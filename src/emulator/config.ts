@@ -56,8 +56,11 @@ export interface EmulatorCluster {
   account?: string;
   /** The API server URL, e.g. a test API server's `https://127.0.0.1:PORT`. */
   endpoint: string;
-  /** Base64 of the PEM CA bundle (`certificateAuthority.data`). */
-  certificateAuthorityData: string;
+  /**
+   * Base64 of the PEM CA bundle (`certificateAuthority.data`). Default: the certificate of the emulator's local CA, a
+   * real CA made when the emulator starts (see `EmulatorOptions.certificateAuthority`).
+   */
+  certificateAuthorityData?: string;
   /** Default ACTIVE. */
   status?: EmulatorClusterStatus;
   /** The cluster id; DescribeCluster reports it for Outposts local clusters only. Default: derived from the ARN. */
@@ -77,8 +80,6 @@ export interface EmulatorConfig {
 }
 
 const DEMO_ACCOUNT = '111122223333';
-// A made-up CA bundle: the demo clusters' endpoints are not reachable, so nothing ever checks it.
-const DEMO_CA_DATA = Buffer.from('-----BEGIN CERTIFICATE-----\nZWtzYXV0aCBkZW1vIGNsdXN0ZXIgQ0E=\n-----END CERTIFICATE-----\n').toString('base64');
 
 /**
  * Built-in identities for `eksauth emulator` without `--config` and for `eksauth demo`: users alice and bob in
@@ -105,13 +106,12 @@ export const DEMO_EMULATOR_CONFIG: EmulatorConfig = {
     { arn: `arn:aws:iam::${DEMO_ACCOUNT}:role/eks-partner`, externalId: 'partner-42' },
   ],
   clusters: [
-    { name: 'prod', region: 'eu-west-1', endpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: DEMO_CA_DATA, status: 'ACTIVE' },
-    { name: 'staging', region: 'eu-west-1', endpoint: 'https://FEDCBA9876543210FEDCBA9876543210.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: DEMO_CA_DATA, status: 'CREATING' },
+    { name: 'prod', region: 'eu-west-1', endpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com', status: 'ACTIVE' },
+    { name: 'staging', region: 'eu-west-1', endpoint: 'https://FEDCBA9876543210FEDCBA9876543210.gr7.eu-west-1.eks.amazonaws.com', status: 'CREATING' },
     {
       name: 'edge',
       region: 'us-west-2',
       endpoint: 'https://10.0.12.34',
-      certificateAuthorityData: DEMO_CA_DATA,
       status: 'ACTIVE',
       id: '7f2a9c1e-4b6d-4e8f-9a0b-1c2d3e4f5a6b',
       outpostConfig: { outpostArns: [`arn:aws:outposts:us-west-2:${DEMO_ACCOUNT}:outpost/op-0123456789abcdef0`], controlPlaneInstanceType: 'm5.large' },
@@ -208,8 +208,10 @@ function readCluster(reader: ConfigReader, value: unknown, path: string): Emulat
     name: reader.string(raw.name, `${path}.name`, /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'letters, digits, - and _ (1 to 100, starting with a letter or digit), e.g. prod'),
     region: reader.string(raw.region, `${path}.region`, /^[a-z]{2,6}(-[a-z]{2,10}){1,3}-\d{1,2}$/, 'a region name such as eu-west-1'),
     endpoint: reader.string(raw.endpoint, `${path}.endpoint`, /^https?:\/\/[^\s/]+(\/\S*)?$/, 'the API server URL, e.g. https://127.0.0.1:6443'),
-    certificateAuthorityData: reader.string(raw.certificateAuthorityData, `${path}.certificateAuthorityData`, /^[A-Za-z0-9+/]*={0,2}$/, 'base64 of the PEM CA bundle'),
   };
+  if (raw.certificateAuthorityData !== undefined) {
+    cluster.certificateAuthorityData = reader.string(raw.certificateAuthorityData, `${path}.certificateAuthorityData`, /^[A-Za-z0-9+/]*={0,2}$/, 'base64 of the PEM CA bundle');
+  }
   if (raw.account !== undefined) cluster.account = reader.string(raw.account, `${path}.account`, /^\d{12}$/, 'a 12-digit account id');
   if (raw.status !== undefined) {
     cluster.status = reader.string(raw.status, `${path}.status`, new RegExp(`^(${EMULATOR_CLUSTER_STATUSES.join('|')})$`), `one of ${EMULATOR_CLUSTER_STATUSES.join(', ')}`) as EmulatorClusterStatus;

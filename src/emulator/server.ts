@@ -13,6 +13,7 @@ import { isIP } from 'node:net';
 import { EksAuthError } from '../errors.js';
 import type { EmulatorConfig } from './config.js';
 import { parseEmulatorConfig } from './config.js';
+import { createCertificateAuthority } from '../server/tls.js';
 import type { EmulatorFault } from './faults.js';
 import { FaultState, validateFault } from './faults.js';
 import { KeyStore } from './credentials.js';
@@ -54,6 +55,11 @@ export interface EmulatorOptions {
   port?: number;
   /** The clock used for signature age and credential expiry; tests pin it to check time limits. */
   now?: () => Date;
+  /**
+   * The CA whose certificate clusters without `certificateAuthorityData` report (PEM); say, the one that signed a
+   * local API server's certificate. Default: a CA made at start, when a cluster needs one.
+   */
+  certificateAuthority?: { certPem: string };
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -74,7 +80,7 @@ export async function startEmulator(config: EmulatorConfig, options: EmulatorOpt
   const checked = parseEmulatorConfig(JSON.stringify(configFields(config)), 'passed to startEmulator');
   const host = options.host ?? '127.0.0.1';
   await requireSafeHost(host);
-  const state = new EmulatorState(checked, options.now ?? (() => new Date()));
+  const state = new EmulatorState(await withClusterCa(checked, options.certificateAuthority), options.now ?? (() => new Date()));
   const server = http.createServer((req, res) => {
     state.serve(req, res).catch(() => {
       // serve() answers every failure itself; this only guards against a socket that broke mid-answer.
@@ -105,6 +111,18 @@ function configFields(config: EmulatorConfig): unknown {
     roles: Array.isArray(config.roles) ? config.roles.map((role) => pick(role, ['arn', 'trustedPrincipals', 'externalId'])) : config.roles,
     clusters: config.clusters,
   };
+}
+
+/**
+ * Gives each cluster without CA data the local CA's certificate, so that kubeconfigs written from DescribeCluster hold
+ * a certificate kubectl can load (and, for a cluster served by a local API server, one that verifies it).
+ */
+async function withClusterCa(config: EmulatorConfig, given: { certPem: string } | undefined): Promise<EmulatorConfig> {
+  const clusters = config.clusters ?? [];
+  if (clusters.every((cluster) => cluster.certificateAuthorityData !== undefined)) return config;
+  const ca = given ?? (await createCertificateAuthority({ commonName: 'eksauth emulator local CA' }));
+  const data = Buffer.from(ca.certPem, 'utf8').toString('base64');
+  return { ...config, clusters: clusters.map((cluster) => ({ certificateAuthorityData: data, ...cluster })) };
 }
 
 /** Refuses host names that resolve to anything but loopback; an explicit IP address is the user's choice. */

@@ -30,6 +30,8 @@ const DEFAULT_VALIDITY_DAYS = 365;
 const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
 const DAY_MS = 24 * 60 * 60_000;
 const ECDSA_P256: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+// Passed explicitly: x509's default provider depends on a global `crypto`.
+const crypto = webcrypto;
 
 /**
  * Creates a self-signed ECDSA P-256 serving certificate with the given SANs and the serverAuth extended key usage.
@@ -45,32 +47,110 @@ const ECDSA_P256: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'EC
 export async function createSelfSignedCertificate(options: SelfSignedCertificateOptions): Promise<SelfSignedCertificate> {
   const commonName = requireCommonName(options.commonName);
   const sanEntries = subjectAltNames(options);
-  const days = validityDays(options.days);
+  const validity = validityPeriod(options.days);
   const x509 = await loadX509();
-  const crypto = webcrypto; // passed explicitly: x509's default provider depends on a global `crypto`
   const keys = await crypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
-  const notBefore = new Date(Date.now() - CLOCK_SKEW_ALLOWANCE_MS);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: randomSerialNumber(),
       name: [{ CN: [commonName] }],
-      notBefore,
-      notAfter: new Date(notBefore.getTime() + days * DAY_MS),
+      ...validity,
+      signingAlgorithm: ECDSA_P256,
+      keys,
+      // A leaf, not a CA: clients pin this exact certificate, and it can never vouch for another one.
+      extensions: await servingExtensions(x509, keys.publicKey, sanEntries),
+    },
+    crypto,
+  );
+  return { certPem: certificate.toString('pem') + '\n', keyPem: await privateKeyPem(keys.privateKey) };
+}
+
+/** A local certificate authority: its certificate to trust, and serving certificates it signs. */
+export interface CertificateAuthority {
+  /** The CA certificate, PEM: what clients trust, e.g. as a cluster's `certificate-authority-data`. */
+  certPem: string;
+  /** Issues an ECDSA P-256 serving certificate for the given names, signed by this CA. */
+  issue(options: SelfSignedCertificateOptions): Promise<SelfSignedCertificate>;
+}
+
+/**
+ * Creates a certificate authority that lives in memory only (its key is never written anywhere), for test beds whose
+ * clusters need a CA certificate that really signed their API server's certificate.
+ *
+ * @example
+ * ```ts
+ * const ca = await createCertificateAuthority({ commonName: 'eksauth local CA' });
+ * const { certPem, keyPem } = await ca.issue({ commonName: 'apiserver', ipAddresses: ['127.0.0.1'] });
+ * // clients trust ca.certPem; the server presents certPem + ca.certPem
+ * ```
+ */
+export async function createCertificateAuthority(options: { commonName: string; days?: number }): Promise<CertificateAuthority> {
+  const name = [{ CN: [requireCommonName(options.commonName)] }];
+  const x509 = await loadX509();
+  const keys = await crypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
+  const caCertificate = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: randomSerialNumber(),
+      name,
+      ...validityPeriod(options.days),
       signingAlgorithm: ECDSA_P256,
       keys,
       extensions: [
-        // A leaf, not a CA: clients pin this exact certificate, and it can never vouch for another one.
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-        new x509.SubjectAlternativeNameExtension(sanEntries, false),
+        // Signs leaf certificates only (path length 0).
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
       ],
     },
     crypto,
   );
-  const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return { certPem: certificate.toString('pem') + '\n', keyPem: toPem('PRIVATE KEY', new Uint8Array(pkcs8)) };
+  const certPem = caCertificate.toString('pem') + '\n';
+  return {
+    certPem,
+    async issue(leaf) {
+      const sanEntries = subjectAltNames(leaf);
+      const leafKeys = await crypto.subtle.generateKey(ECDSA_P256, true, ['sign', 'verify']);
+      const certificate = await x509.X509CertificateGenerator.create(
+        {
+          serialNumber: randomSerialNumber(),
+          subject: [{ CN: [requireCommonName(leaf.commonName)] }],
+          issuer: caCertificate.subject,
+          ...validityPeriod(leaf.days),
+          signingAlgorithm: ECDSA_P256,
+          publicKey: leafKeys.publicKey,
+          signingKey: keys.privateKey,
+          extensions: [
+            ...(await servingExtensions(x509, leafKeys.publicKey, sanEntries)),
+            await x509.AuthorityKeyIdentifierExtension.create(caCertificate, false, crypto),
+          ],
+        },
+        crypto,
+      );
+      // The chain a server presents: its own certificate, then the CA's.
+      return { certPem: certificate.toString('pem') + '\n' + certPem, keyPem: await privateKeyPem(leafKeys.privateKey) };
+    },
+  };
+}
+
+/** The extensions of a serving (leaf) certificate: not a CA, serverAuth, the SANs clients match. */
+async function servingExtensions(x509: typeof X509, publicKey: webcrypto.CryptoKey, sanEntries: X509.JsonGeneralName[]): Promise<X509.Extension[]> {
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+    new x509.SubjectAlternativeNameExtension(sanEntries, false),
+    await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto),
+  ];
+}
+
+/** From a little before now (a client whose clock runs behind still accepts it) for `days` (default 365). */
+function validityPeriod(days: number | undefined): { notBefore: Date; notAfter: Date } {
+  const notBefore = new Date(Date.now() - CLOCK_SKEW_ALLOWANCE_MS);
+  return { notBefore, notAfter: new Date(notBefore.getTime() + validityDays(days) * DAY_MS) };
+}
+
+async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+  return toPem('PRIVATE KEY', new Uint8Array(await crypto.subtle.exportKey('pkcs8', key)));
 }
 
 /** @peculiar/x509 needs a Reflect metadata polyfill; load both only when a certificate is actually made. */

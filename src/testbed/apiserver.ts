@@ -44,7 +44,7 @@ export interface RecordedRequest {
 export interface TestApiServer {
   /** `https://127.0.0.1:<port>` */
   url: string;
-  /** The serving certificate, to trust as `certificate-authority-data`. */
+  /** The CA to trust as `certificate-authority-data`: the serving certificate itself, unless `tls` was given. */
   caPem: string;
   close(): Promise<void>;
   /** Every request answered so far, oldest first. */
@@ -63,6 +63,11 @@ export interface TestApiServerOptions {
   host?: string;
   /** Default 0: any free port. */
   port?: number;
+  /**
+   * The serving certificate (chain) and key, and the CA clients are to trust for it; say, one issued by the emulator's
+   * local CA. Default: a fresh self-signed certificate, which is its own CA.
+   */
+  tls?: { certPem: string; keyPem: string; caPem: string };
 }
 
 /** The Kubernetes version the test server reports; kubectl 1.32 is what the test machine has. */
@@ -93,12 +98,7 @@ const AUTHENTICATED_GROUP = 'system:authenticated';
  */
 export async function startTestApiServer(options: TestApiServerOptions): Promise<TestApiServer> {
   const host = requireLoopback(options.host ?? '127.0.0.1');
-  const { certPem, keyPem } = await createSelfSignedCertificate({
-    commonName: 'eksauth-test-apiserver',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1', '::1'],
-    days: 2,
-  });
+  const { certPem, keyPem, caPem } = options.tls ?? (await selfSigned());
   const log: RecordedRequest[] = [];
   const stores = { configMaps: new ResourceStore(CONFIGMAPS), identityMappings: new ResourceStore(IAM_IDENTITY_MAPPINGS) };
   const authenticate = withStaticTokens(options.authenticate, options.staticTokens ?? {});
@@ -111,11 +111,21 @@ export async function startTestApiServer(options: TestApiServerOptions): Promise
   const port = await listen(server, { host, port: options.port ?? 0, what: 'the test API server', flag: 'its port option' });
   return {
     url: `https://${bracketHost(host)}:${port}`,
-    caPem: certPem,
+    caPem,
     requests: () => log.map((entry) => ({ ...entry })),
     ...stores,
     close: () => closeServer(server),
   };
+}
+
+async function selfSigned(): Promise<{ certPem: string; keyPem: string; caPem: string }> {
+  const { certPem, keyPem } = await createSelfSignedCertificate({
+    commonName: 'eksauth-test-apiserver',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+    days: 2,
+  });
+  return { certPem, keyPem, caPem: certPem };
 }
 
 /**

@@ -63,10 +63,10 @@ beforeAll(async () => {
   const checkout = cleanCheckout();
   const pack = await npm(['pack', '--json', '--pack-destination', checkout], checkout, 180_000);
   if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
-  const [{ filename }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string }[];
+  const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string }[];
   app = tempDir('eksauth-install-');
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'eksauth-user', private: true }));
-  const install = await installTarball(join(checkout, filename), app);
+  const install = await installTarball(join(checkout, packed!.filename), app);
   if (install.code !== 0) skipReason = `npm could not install the tarball from its cache (${install.stderr.trim().split('\n')[0]})`;
 }, 300_000);
 
@@ -88,10 +88,10 @@ describe('the packed tarball, installed into an empty folder', () => {
     expect(identity.arn).toMatch(/^arn:aws:sts::111122223333:assumed-role\/eks-admin\//);
   });
 
-  it.each([
+  it.for([
     ['import()', `import('eksauth').then((lib) => lib.getToken(OPTIONS)).then(PRINT)`],
     ['require()', `require('eksauth').getToken(OPTIONS).then(PRINT)`],
-  ])('loads the library through %s, without a warning', async (_how, script, context) => {
+  ] as const)('loads the library through %s, without a warning', async ([, script], context) => {
     skipUnlessInstalled(context);
     const options = JSON.stringify({ clusterId: 'prod', region: 'eu-west-1', credentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey } });
     const code = script.replace('OPTIONS', options).replace('PRINT', '(t) => process.stdout.write(t.token)');
@@ -110,10 +110,10 @@ describe('the packed tarball, installed into an empty folder', () => {
     console.log(`installed: ${list.stdout.trim().split('\n').length - 1} packages, ${size} in node_modules`);
   });
 
-  it.each([
+  it.for([
     ['node16', { module: 'node16', moduleResolution: 'node16' }],
     ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
-  ])('has declarations that compile in a consumer (%s resolution, esModuleInterop off)', async (name, resolution, context) => {
+  ] as const)('has declarations that compile in a consumer (%s resolution, esModuleInterop off)', async ([name, resolution], context) => {
     skipUnlessInstalled(context);
     const consumer = join(app, `consumer-${name}`);
     mkdirSync(consumer);
