@@ -48,7 +48,8 @@ describe('the emulator’s EKS ListClusters and DescribeCluster', () => {
   it('describes a cluster with its ARN, endpoint, CA and status, and an Outposts cluster with id and outpostConfig', async () => {
     expect(await describeCluster('staging', as(alice))).toEqual({
       name: 'staging', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/staging', endpoint: CONFIG.clusters?.[1]?.endpoint,
-      certificateAuthorityData: CONFIG.clusters?.[1]?.certificateAuthorityData, status: 'CREATING',
+      // No CA data in the configuration: the local CA's certificate, base64 of its PEM.
+      certificateAuthorityData: expect.stringMatching(/^LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t/), status: 'CREATING',
     });
     expect(await describeCluster('edge', as(alice, 'us-west-2'))).toMatchObject({ id: '7f2a9c1e-4b6d-4e8f-9a0b-1c2d3e4f5a6b', outpostConfig: { controlPlaneInstanceType: 'm5.large' } });
   });
@@ -70,7 +71,9 @@ describe('the emulator’s EKS ListClusters and DescribeCluster', () => {
     vi.stubEnv('AWS_ENDPOINT_URL_STS', emulator.url);
     try {
       const session = await assumeRole(alice, { roleArn: PARTNER_ROLE, region: 'eu-west-1', sessionName: 'EKSDescribeClusterSession' });
-      expect((await describeCluster('partner-prod', { ...as(alice), credentials: session })).arn).toBe('arn:aws:eks:eu-west-1:444455556666:cluster/partner-prod');
+      const partner = await describeCluster('partner-prod', { ...as(alice), credentials: session });
+      expect(partner.arn).toBe('arn:aws:eks:eu-west-1:444455556666:cluster/partner-prod');
+      expect(partner.certificateAuthorityData).toBe('UEFSVE5FUg=='); // given in the configuration: kept
       await expect(assumeRole(bob, { roleArn: PARTNER_ROLE, region: 'eu-west-1' })).rejects.toMatchObject({ code: 'ERR_ASSUME_ROLE_DENIED' });
     } finally {
       vi.unstubAllEnvs();
