@@ -57,7 +57,8 @@ function startKit(args: string[], cwd: string): Kit {
   return { child, stdout: () => out, ready, exited };
 }
 
-describe.skipIf(!HAS_KUBECTL)('the offline kit, from the README', () => {
+// kubectl runs eksauth token per call, and update-kubeconfig signs EKS calls: seconds each on a loaded 2-core machine.
+describe.skipIf(!HAS_KUBECTL)('the offline kit, from the README', { timeout: 120_000 }, () => {
   let dir: string;
   let kit: Kit;
   let exports: Record<string, string>;
