@@ -43,7 +43,7 @@ program
   .option('--port <port>', 'port to listen on (default: a free one)', (v) => Number.parseInt(v, 10))
   .option('--host <address>', 'loopback address to bind', '127.0.0.1')
   .option('--with-api-server', 'also run a test API server for the first cluster, eksauth server and a kubeconfig for kubectl')
-  .option('--kubeconfig <file>', 'with --with-api-server: the kubeconfig to write', 'kubeconfig')
+  .option('--kubeconfig <file>', 'with --with-api-server: the kubeconfig to write (default: ./kubeconfig)')
   .option('--mapping <file>', 'with --with-api-server: aws-auth rows (mapRoles/mapUsers); default: the demo mapping')
   .action(async (flags: import('./emulator.js').RunEmulatorOptions) => {
     const { runEmulator } = await import('./emulator.js');

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { DEMO_EMULATOR_CONFIG, loadEmulatorConfig } from '../emulator/config.js';
 import type { EmulatorConfig } from '../emulator/config.js';
 import { isLoopback, startEmulator } from '../emulator/server.js';
+import { EksAuthError } from '../errors.js';
 import { unbracketHost } from '../lib/http.js';
 import { startKit, type RunningKit } from './kit.js';
 import { untilStopSignal } from './signals.js';
@@ -27,13 +28,17 @@ export interface RunEmulatorOptions {
 }
 
 export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
+  const kitOnly = [options.kubeconfig && '--kubeconfig', options.mapping && '--mapping'].filter(Boolean);
+  if (!options.withApiServer && kitOnly.length > 0) {
+    throw new EksAuthError('ERR_USAGE', `${kitOnly.join(' and ')} work with --with-api-server only; add it to start the test API server too.`);
+  }
   // Listening before the banner: a supervisor (or a test) may signal as soon as it reads it.
   const stopped = untilStopSignal();
   const config = options.config === undefined ? DEMO_EMULATOR_CONFIG : await loadEmulatorConfig(options.config);
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   const running = options.withApiServer
-    ? await startKit({ config, host, port, kubeconfig: options.kubeconfig ?? 'kubeconfig', ...(options.config ? { configSource: options.config } : {}), ...(options.mapping ? { mappingFile: options.mapping } : {}) })
+    ? await startKit({ config, host, port, kubeconfig: options.kubeconfig ?? 'kubeconfig', ...(options.mapping ? { mappingFile: options.mapping } : {}) })
     : await startEmulatorOnly(config, host, port);
   const address = unbracketHost(host);
   if (isIP(address) !== 0 && !isLoopback(address)) {

@@ -24,8 +24,6 @@ const DEFAULT_CLUSTER = { name: 'local', region: 'us-east-1' } as const;
 export interface KitOptions {
   /** The identities, roles and clusters; its first cluster is the one the API server plays. */
   config: EmulatorConfig;
-  /** Where `config` came from, for the banner; undefined for the demo identities. */
-  configSource?: string;
   /** aws-auth rows in the mapping-file form; default: the demo mapping. */
   mappingFile?: string;
   /** The kubeconfig to write (kubectl merges into an existing one). */

@@ -133,8 +133,15 @@ describe('the emulator’s clusters', () => {
 
   it('refuses an unreadable mapping file in one line, before starting anything', async () => {
     const run = await runEksauth(['emulator', '--with-api-server', '--mapping', join(tempDir(), 'missing.yaml')]);
-    expect(run.code).not.toBe(0);
+    expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^eksauth: Cannot read the mapping file \S+ \(ENOENT\); check the path given to --mapping\. \(ERR_INVALID_MAPPING\)\n$/);
+  });
+
+  it('refuses the kit-only flags without --with-api-server (ERR_USAGE, exit 2)', async () => {
+    const run = await runEksauth(['emulator', '--mapping', 'mapping.yaml', '--kubeconfig', 'kc']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('eksauth: --kubeconfig and --mapping work with --with-api-server only; add it to start the test API server too. (ERR_USAGE)\n');
   });
 });
