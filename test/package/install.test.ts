@@ -49,7 +49,9 @@ function cleanCheckout(): string {
 /** Installs the tarball offline, else from the cache with the registry for what is missing. */
 async function installTarball(tarball: string, dir: string): Promise<CommandResult> {
   const offline = await npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--offline', tarball], dir);
-  return offline.code === 0 ? offline : npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], dir);
+  if (offline.code === 0) return offline;
+  console.log(`npm could not install offline (${offline.stderr.trim().split('\n')[0]}); trying with --prefer-offline`);
+  return npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], dir);
 }
 
 /** Type-checks a consumer of the installed package, with its own tsconfig, without emitting. */
