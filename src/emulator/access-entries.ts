@@ -17,15 +17,18 @@ import {
   NODE_ACCESS_ENTRY_DEFAULTS,
   sessionTemplateWithoutColon,
 } from '../authn/mapping/access-entries/access-entries.js';
-import type { AccessScope } from '../authn/mapping/access-entries/access-policies.js';
-import { ACCESS_SCOPE_TYPES, accessPolicyArn, EKS_ACCESS_POLICY_NAMES, parseAccessPolicyArn } from '../authn/mapping/access-entries/access-policies.js';
+import type { AccessScope, AuthenticationMode } from '../authn/mapping/access-entries/access-policies.js';
+import {
+  ACCESS_SCOPE_TYPES,
+  accessPolicyArn,
+  AUTHENTICATION_MODES,
+  EKS_ACCESS_POLICY_NAMES,
+  parseAccessPolicyArn,
+} from '../authn/mapping/access-entries/access-policies.js';
 import { RESERVED_USERNAME_PREFIXES } from '../authn/mapping/map-identity.js';
 import type { AccessEntryType } from '../authn/mapping/types.js';
 import { EksError, epochSeconds, invalidParameter, page } from './eks-wire.js';
 import { parsePrincipalArn } from './principals.js';
-
-export const AUTHENTICATION_MODES = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'] as const;
-export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
 
 /** The cluster an access-entry store belongs to. */
 export interface ClusterRef {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { EksAuthError } from '../errors.js';
-import { AUTHENTICATION_MODES, type AuthenticationMode } from './access-entries.js';
+import { AUTHENTICATION_MODES, type AuthenticationMode } from '../authn/mapping/access-entries/access-policies.js';
 import { parsePrincipalArn } from './principals.js';
 
 /** A long-term access key (or, with `sessionToken`, a fixed set of temporary credentials) and who it belongs to. */

@@ -1,5 +1,5 @@
 /**
- * EKS access policies: the AWS-managed, allow-only permission sets an access entry can be associated with
+ * The EKS access model beside the entries themselves: a cluster's authentication modes, and access policies: the AWS-managed, allow-only permission sets an access entry can be associated with
  * (`arn:<partition>:eks::aws:cluster-access-policy/<Name>`), and the scopes an association takes. The names are those
  * the EKS user guide lists ("Review access policy permissions"); EKS adds policies over time, so a name missing here
  * is a reason to update this list, not proof that EKS refuses it.
@@ -25,6 +25,13 @@ export const EKS_ACCESS_POLICY_NAMES: readonly string[] = [
   'AmazonEKSNetworkingPolicy',
   'AmazonEKSViewPolicy',
 ];
+
+/**
+ * A cluster's `accessConfig.authenticationMode`, in the only order EKS lets it change (UpdateClusterConfig moves one
+ * step right, never back): aws-auth only, both, access entries only.
+ */
+export const AUTHENTICATION_MODES = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'] as const;
+export type AuthenticationMode = (typeof AUTHENTICATION_MODES)[number];
 
 export const ACCESS_SCOPE_TYPES = ['cluster', 'namespace'] as const;
 export type AccessScopeType = (typeof ACCESS_SCOPE_TYPES)[number];
