@@ -15,6 +15,7 @@ import { resolveAwsSettings } from '../aws/settings.js';
 import { configuredStsEndpoint, resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
 import { cacheKeys } from '../cache/key.js';
 import { readCachedToken } from '../cache/token-cache.js';
+import { formatTimestamp } from '../exec/exec-credential.js';
 import { presignGetCallerIdentity } from '../token/presign.js';
 
 export interface WhoamiOptions {
@@ -47,7 +48,7 @@ export interface WhoamiReport {
   };
   /** The region in effect (flag, environment or profile); undefined means the global STS endpoint. */
   region?: string;
-  /** With a cluster name: the cached token `eksauth token` would serve, or null when there is none. */
+  /** With a cluster name: the expiry (as the ExecCredential gave it) of the token `eksauth token` cached, or null when there is none. */
   cachedToken?: { cluster: string; expiration: string; remainingSeconds: number } | { cluster: string; expiration: null };
 }
 
@@ -104,5 +105,6 @@ function cachedTokenOf(options: WhoamiOptions, env: NodeJS.ProcessEnv, now: Date
   // A margin of 0: any token with life left counts, even one `eksauth token` would already replace.
   const hit = readCachedToken({ keys, env, forceRefresh: false, marginMs: 0, now: () => now.getTime() });
   if (hit === undefined) return { cluster, expiration: null };
-  return { cluster, expiration: hit.expiration.toISOString(), remainingSeconds: Math.floor((hit.expiration.getTime() - now.getTime()) / 1000) };
+  // The expiry as the ExecCredential told kubectl (whole seconds).
+  return { cluster, expiration: formatTimestamp(hit.expiration), remainingSeconds: Math.floor((hit.expiration.getTime() - now.getTime()) / 1000) };
 }
