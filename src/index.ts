@@ -17,9 +17,14 @@ export {
   MAX_TOKEN_LENGTH,
   DEFAULT_MAX_CLOCK_SKEW_SECONDS,
   MAX_EXPIRES_SECONDS,
+  inspectToken,
   type TokenValidationOptions,
   type ValidatedToken,
 } from './token/validate.js';
+export { summarizeToken, decodeTokenDetails, type TokenSummary, type DecodedToken, type TokenTimeState } from './token/summary.js';
+// Diagnostics: who the caller is to STS and EKS.
+export { whoami, type WhoamiOptions, type WhoamiReport } from './diagnose/whoami.js';
+export { credentialSource, type CredentialSource, type SourcedCredentials } from './aws/credential-source.js';
 
 export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
