@@ -16,7 +16,7 @@ if (!HAS_AWS) console.warn('skipping the AWS CLI access-entry tests: `aws` is no
 const [alice] = DEMO_EMULATOR_CONFIG.identities as [(typeof DEMO_EMULATOR_CONFIG.identities)[0]];
 const ACCOUNT = '111122223333';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-// Each `aws` run costs a second or more of Python start-up; the tests with many runs get more time.
+// Each `aws` run costs a second or more of Python start-up, much more on a busy machine; the tests get more time.
 const SLOW = 120_000;
 const CONFIG: EmulatorConfig = {
   identities: DEMO_EMULATOR_CONFIG.identities,
@@ -26,7 +26,7 @@ const CONFIG: EmulatorConfig = {
   ],
 };
 
-describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', () => {
+describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', { timeout: SLOW }, () => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startEmulator(CONFIG);
@@ -80,7 +80,7 @@ describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', () => {
     expect(updated.accessEntry).toMatchObject({ username: 'dev:{{SessionName}}', kubernetesGroups: ['devs', 'readers'] });
     await ok('delete-access-entry', '--cluster-name', 'prod', '--principal-arn', arn);
     expect(await ok('list-access-entries', '--cluster-name', 'prod')).toEqual({ accessEntries: [] });
-  }, SLOW);
+  });
 
   it('gives node entries EKS’s node identity', async () => {
     const created = await ok<{ accessEntry: Record<string, unknown> }>('create-access-entry', '--cluster-name', 'prod', '--principal-arn', role('NodeRole'), '--type', 'EC2_LINUX');
@@ -122,7 +122,7 @@ describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', () => {
       .toContain('could not be found');
     await ok('disassociate-access-policy', '--cluster-name', 'prod', '--principal-arn', role('Ops'), '--policy-arn', edit);
     expect((await ok<{ associatedAccessPolicies: unknown[] }>('list-associated-access-policies', '--cluster-name', 'prod', '--principal-arn', role('Ops'))).associatedAccessPolicies).toEqual([]);
-  }, SLOW);
+  });
 
   it('lists the access policies, paginated by the CLI', async () => {
     const all = await ok<{ accessPolicies: { name: string }[] }>('list-access-policies', '--page-size', '5');
@@ -144,5 +144,5 @@ describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', () => {
     expect(await mode()).toBe('API');
     expect(await failure('UpdateClusterConfig', 'InvalidParameterException', 'update-cluster-config', '--name', 'legacy', '--access-config', 'authenticationMode=API_AND_CONFIG_MAP'))
       .toBe('Unsupported authentication mode update from API to API_AND_CONFIG_MAP');
-  }, SLOW);
+  });
 });
