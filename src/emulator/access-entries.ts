@@ -317,7 +317,8 @@ function defaultUsername(principalArn: string): string {
   const principal = parsePrincipalArn(principalArn)!;
   const name = 'name' in principal ? principal.name : 'root';
   const kind = principal.kind === 'role' ? 'role' : 'user';
-  return defaultStandardUsername({ arn: principalArn, canonicalArn: principalArn, partition: principal.partition, accountId: principal.account, kind, name });
+  const canonicalArn = `arn:${principal.partition}:iam::${principal.account}:${kind}/${name}`;
+  return defaultStandardUsername({ arn: principalArn, canonicalArn, partition: principal.partition, accountId: principal.account, kind, name });
 }
 
 function readUsername(value: unknown): string | undefined {

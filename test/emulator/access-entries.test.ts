@@ -4,7 +4,7 @@
  * message, access policies and scopes, and the one-way authenticationMode switch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_ENTRY_TYPES, NODE_ACCESS_ENTRY_DEFAULTS } from '../../src/authn/mapping/access-entries/access-entries.js';
+import { ACCESS_ENTRY_TYPES, NODE_ACCESS_ENTRY_DEFAULTS, parseAccessEntries } from '../../src/authn/mapping/access-entries/access-entries.js';
 import { accessPolicyArn, EKS_ACCESS_POLICY_NAMES } from '../../src/authn/mapping/access-entries/access-policies.js';
 import {
   associateAccessPolicy,
@@ -96,6 +96,13 @@ describe('the emulator’s EKS access-entry API, through the library’s EKS cli
 
   it('takes a STANDARD role of another account', async () => {
     expect((await createAccessEntry('prod', { principalArn: 'arn:aws:iam::444455556666:role/Partner' }, as())).username).toBe('arn:aws:sts::444455556666:assumed-role/Partner/{{SessionName}}');
+  });
+
+  it('describes entries the webhook’s access-entry mapping reads back with the same usernames (one source of truth)', async () => {
+    const arns = [role('teams/platform/Dev'), role('Custom'), ...ACCESS_ENTRY_TYPES.filter((type) => type !== 'STANDARD').map((type) => role(`Node-${type}`))];
+    const entries = await Promise.all(arns.map((arn) => describeAccessEntry('prod', arn, as())));
+    const rows = parseAccessEntries(JSON.stringify({ accessEntries: entries }), 'emulator').candidates();
+    expect(rows.map((row) => [row.arn, row.username])).toEqual(entries.map((entry) => [entry.principalArn, entry.username]));
   });
 
   it('refuses a second entry for the same principal with ResourceInUseException (409)', async () => {
