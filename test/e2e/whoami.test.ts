@@ -96,12 +96,17 @@ describe('eksauth whoami against the STS emulator', () => {
     expect(readdirSync(join(env.KUBECACHEDIR, 'eksauth')).sort()).toEqual(cacheFiles);
   });
 
-  it('fails in one stderr line with a code: no credentials, credentials STS refuses, an unknown profile', async () => {
+  it('fails in one stderr line with a code: no credentials, credentials STS refuses, an unknown profile, no SSO login', async () => {
     const none = await runEksauth(['whoami', '--region', 'eu-west-1'], { env: { AWS_ENDPOINT_URL_STS: emulator.url } });
     expect(none).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^eksauth: no AWS credentials found.*\(ERR_NO_CREDENTIALS\)\n$/) });
     const refused = await runEksauth(['whoami', '--region', 'eu-west-1'], { env: { ...keys, AWS_SECRET_ACCESS_KEY: 'wrong', AWS_ENDPOINT_URL_STS: emulator.url } });
     expect(refused).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^eksauth: [^\n]+\(ERR_STS_REJECTED\)\n$/) });
     const unknown = await runEksauth(['whoami', '--profile', 'nope', '--region', 'eu-west-1'], { env: { AWS_ENDPOINT_URL_STS: emulator.url } });
     expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^eksauth: AWS profile "nope" does not exist[^\n]+\(ERR_PROFILE_NOT_FOUND\)\n$/) });
+    // An SSO profile with no SSO login cached: the SSO provider refuses before any network call.
+    const config = join(tempDir(), 'config');
+    writeFileSync(config, '[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n');
+    const sso = await runEksauth(['whoami', '--profile', 'sso'], { env: { AWS_CONFIG_FILE: config, AWS_ENDPOINT_URL_STS: emulator.url } });
+    expect(sso).toMatchObject({ code: 1, stdout: '', stderr: "eksauth: the SSO session for profile sso has expired or is invalid: run `aws sso login --profile sso`, then retry (ERR_SSO_SESSION_EXPIRED)\n" });
   });
 });
