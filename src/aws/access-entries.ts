@@ -46,13 +46,13 @@ export interface AssociatedAccessPolicy {
 type Sdk = typeof import('@aws-sdk/client-eks');
 type Client = InstanceType<Sdk['EKSClient']>;
 
-/** Runs one or more EKS calls with one client, turning failures into EksAuthError naming `call` and the cluster. */
-async function withEks<T>(options: EksClientOptions, call: string, clusterName: string, run: (client: Client, sdk: Sdk) => Promise<T>): Promise<T> {
+/** Runs one or more EKS calls with one client, turning failures into EksAuthError naming the call (and cluster). */
+async function withEks<T>(options: EksClientOptions, call: string, clusterName: string | undefined, run: (client: Client, sdk: Sdk) => Promise<T>): Promise<T> {
   const { client, sdk } = await eksClient(options);
   try {
     return await run(client, sdk);
   } catch (err) {
-    throw explainEksFailure(err, `${call} for cluster ${clusterName}`, options.region);
+    throw explainEksFailure(err, clusterName === undefined ? call : `${call} for cluster ${clusterName}`, options.region);
   } finally {
     client.destroy();
   }
@@ -213,7 +213,7 @@ export async function listAssociatedAccessPolicies(clusterName: string, principa
  * ```
  */
 export async function listAccessPolicies(options: EksClientOptions): Promise<{ name: string; arn: string }[]> {
-  return withEks(options, 'ListAccessPolicies', '(none)', async (client, sdk) => {
+  return withEks(options, 'ListAccessPolicies', undefined, async (client, sdk) => {
     const policies = await allPages(async (nextToken) => {
       const page = await client.send(new sdk.ListAccessPoliciesCommand({ maxResults: 100, nextToken }));
       return { items: page.accessPolicies, nextToken: page.nextToken };
