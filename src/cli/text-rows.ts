@@ -1,3 +1,5 @@
+/** The sections `verify`, `decode` and `whoami` print, laid out alike: one place, so they cannot drift apart. */
+import type { StsIdentity } from '../authn/arn.js';
 import type { TokenSummary } from '../token/summary.js';
 
 /**
@@ -46,5 +48,23 @@ export function tokenRows(t: TokenSummary, now: Date): string[] {
     ['signed headers', t.signedHeaders.join(';')],
     ['access key id', t.accessKeyId],
     ['session token', t.sessionToken ? 'present (not shown)' : 'none'],
+  ]);
+}
+
+/**
+ * The `STS identity` section's rows; `canonicalNote` follows the canonical ARN.
+ *
+ * @example
+ * ```ts
+ * identityRows(identity); // ['  arn             arn:aws:sts::…:assumed-role/Admin/alice', '  canonical arn   arn:aws:iam::…:role/Admin', …]
+ * ```
+ */
+export function identityRows(id: StsIdentity, canonicalNote = ''): string[] {
+  return rows([
+    ['arn', id.arn],
+    ['canonical arn', `${id.canonicalArn}${canonicalNote}`],
+    ['account', id.accountId],
+    ['user id', id.userId],
+    ...(id.sessionName === undefined ? [] : [['session name', id.sessionName] as [string, string]]),
   ]);
 }

@@ -9,7 +9,7 @@ import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { summarizeToken } from '../token/summary.js';
 import { readStdin } from './stdin.js';
-import { rows, tokenRows } from './text-rows.js';
+import { identityRows, rows, tokenRows } from './text-rows.js';
 
 export interface VerifyFlags {
   token: string;
@@ -127,14 +127,7 @@ function formatText(report: VerifyReport, now: Date): string {
   const lines: string[] = [];
   if (report.verified) {
     lines.push('token', ...tokenRows(summarizeToken(report.verified.token), now));
-    const id = report.verified.identity;
-    lines.push('STS identity', ...rows([
-      ['arn', id.arn],
-      ['canonical arn', id.canonicalArn],
-      ['account', id.accountId],
-      ['user id', id.userId],
-      ...(id.sessionName === undefined ? [] : [['session name', id.sessionName] as [string, string]]),
-    ]));
+    lines.push('STS identity', ...identityRows(report.verified.identity));
   }
   if (report.mapping?.mapped) {
     const { user, row } = report.mapping;

@@ -1,6 +1,6 @@
 import { whoami, type WhoamiReport } from '../diagnose/whoami.js';
 import { EksAuthError } from '../errors.js';
-import { duration, rows } from './text-rows.js';
+import { duration, identityRows, rows } from './text-rows.js';
 
 export interface WhoamiFlags {
   clusterName?: string;
@@ -47,13 +47,7 @@ function formatText(report: WhoamiReport, now: Date): string {
       ['expires', expiry],
     ]),
     'STS identity',
-    ...rows([
-      ['arn', identity.arn],
-      ['canonical arn', `${identity.canonicalArn} (what aws-auth rows and access entries match)`],
-      ['account', identity.accountId],
-      ['user id', identity.userId],
-      ...(identity.sessionName === undefined ? [] : [['session name', identity.sessionName] as [string, string]]),
-    ]),
+    ...identityRows(identity, ' (what aws-auth rows and access entries match)'),
     'token',
     ...rows([
       ['STS host', `${sts.hostname} (partition ${sts.partition}, signing region ${sts.signingRegion}${report.region === undefined ? ', no region set: the global endpoint' : ''})`],
