@@ -58,13 +58,6 @@ describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', { timeout: SLOW }
     return result.stderr.trim().slice(prefix.length);
   };
 
-  it('has the access-entry commands in this aws CLI', async () => {
-    const help = await runCommand('aws', ['eks', 'help'], { env: { PAGER: 'cat', MANPAGER: 'cat' } });
-    for (const command of ['create-access-entry', 'associate-access-policy', 'list-access-policies', 'update-cluster-config']) {
-      expect(help.stdout).toContain(command);
-    }
-  });
-
   it('creates, describes, lists, updates and deletes an entry for a role with a path', async () => {
     const arn = role('teams/Dev');
     const created = await ok<{ accessEntry: Record<string, unknown> }>('create-access-entry', '--cluster-name', 'prod', '--principal-arn', arn, '--kubernetes-groups', 'devs', '--tags', 'team=dev');
