@@ -17,9 +17,14 @@ export {
   MAX_TOKEN_LENGTH,
   DEFAULT_MAX_CLOCK_SKEW_SECONDS,
   MAX_EXPIRES_SECONDS,
+  inspectToken,
   type TokenValidationOptions,
   type ValidatedToken,
 } from './token/validate.js';
+export { summarizeToken, decodeTokenDetails, type TokenSummary, type DecodedToken, type TokenTimeState } from './token/summary.js';
+// Diagnostics: who the caller is to STS and EKS.
+export { whoami, type WhoamiOptions, type WhoamiReport } from './diagnose/whoami.js';
+export { credentialSource, type CredentialSource, type SourcedCredentials } from './aws/credential-source.js';
 
 export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
@@ -78,7 +83,28 @@ export { parseMappingFile } from './authn/mapping/file/mapping-file.js';
 export { parseDynamicFile, type DynamicFileOptions } from './authn/mapping/dynamic-file/dynamic-file.js';
 export { parseIdentityMappings, type IdentityMappings } from './authn/mapping/crd/identity-mappings.js';
 export { parseFeatureGates, DEFAULT_FEATURE_GATES, type FeatureGates } from './authn/mapping/feature-gates.js';
-export { parseAccessEntries, type AccessEntryRecord } from './authn/mapping/access-entries/access-entries.js';
+export {
+  parseAccessEntries,
+  defaultStandardUsername,
+  isNodeAccessEntryType,
+  isServiceLinkedRoleArn,
+  isSystemGroup,
+  sessionTemplateWithoutColon,
+  ACCESS_ENTRY_TYPES,
+  NODE_ACCESS_ENTRY_DEFAULTS,
+  type AccessEntryRecord,
+  type NodeAccessEntryType,
+} from './authn/mapping/access-entries/access-entries.js';
+export {
+  accessPolicyArn,
+  parseAccessPolicyArn,
+  EKS_ACCESS_POLICY_NAMES,
+  ACCESS_SCOPE_TYPES,
+  AUTHENTICATION_MODES,
+  type AccessScope,
+  type AccessScopeType,
+  type AuthenticationMode,
+} from './authn/mapping/access-entries/access-policies.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from './authn/mapping/ec2-private-dns.js';
 
 // update-kubeconfig: EKS discovery, kubeconfig entries, comment-preserving merge, locked atomic writes.
@@ -96,6 +122,22 @@ export {
   type DiscoveryProgress,
   type DiscoverClustersOptions,
 } from './aws/eks.js';
+// The EKS access-entry API (access entries, access policies, authenticationMode).
+export {
+  listAccessEntries,
+  describeAccessEntry,
+  createAccessEntry,
+  updateAccessEntry,
+  deleteAccessEntry,
+  associateAccessPolicy,
+  disassociateAccessPolicy,
+  listAssociatedAccessPolicies,
+  listAccessPolicies,
+  updateAuthenticationMode,
+  type AccessEntry,
+  type CreateAccessEntryInput,
+  type AssociatedAccessPolicy,
+} from './aws/access-entries.js';
 export {
   kubeconfigPaths,
   parseKubeconfig,

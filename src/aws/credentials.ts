@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
+import type { SourcedCredentials } from './credential-source.js';
 
 export type { AwsCredentialIdentity, AwsCredentialIdentityProvider };
 
@@ -59,7 +60,7 @@ export async function resolveBaseCredentials(options: BaseCredentialOptions = {}
   return options.store.reuse('base', () => loadFromDefaultChain(options));
 }
 
-function staticEnvCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | undefined {
+function staticEnvCredentials(env: NodeJS.ProcessEnv): SourcedCredentials | undefined {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) return undefined;
@@ -69,6 +70,8 @@ function staticEnvCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | u
     secretAccessKey,
     ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
     ...(expiration && !Number.isNaN(expiration.getTime()) ? { expiration } : {}),
+    // Recorded the way the SDK's own environment provider records it (see credential-source.ts).
+    $source: { CREDENTIALS_ENV_VARS: 'g' },
   };
 }
 

@@ -23,6 +23,8 @@ export interface EksCluster {
   id?: string;
   /** Present for Outposts local clusters, whose tokens carry the id instead of the name. */
   outpostConfig?: { outpostArns?: string[]; controlPlaneInstanceType?: string };
+  /** `accessConfig.authenticationMode`: CONFIG_MAP, API_AND_CONFIG_MAP or API, when EKS reports it. */
+  authenticationMode?: string;
 }
 
 export interface EksClientOptions {
@@ -64,6 +66,7 @@ export async function describeCluster(name: string, options: EksClientOptions): 
       status: cluster.status,
       ...(cluster.id === undefined ? {} : { id: cluster.id }),
       ...(cluster.outpostConfig === undefined ? {} : { outpostConfig: cluster.outpostConfig }),
+      ...(cluster.accessConfig?.authenticationMode === undefined ? {} : { authenticationMode: cluster.accessConfig.authenticationMode }),
     };
   } catch (err) {
     throw explainEksFailure(err, 'DescribeCluster', options.region, name);
@@ -222,7 +225,8 @@ async function mapPooled<T>(items: readonly T[], limit: number, fn: (item: T) =>
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-async function eksClient(options: EksClientOptions) {
+/** An EKS client for `options` (the SDK loaded on first use); the caller destroys it. */
+export async function eksClient(options: EksClientOptions) {
   const sdk = await import('@aws-sdk/client-eks');
   const client = new sdk.EKSClient({
     region: options.region,
@@ -250,8 +254,8 @@ const REJECTED = new Set(['UnrecognizedClientException', 'InvalidSignatureExcept
 const UNAVAILABLE = new Set(['ServerException', 'ServiceUnavailableException', 'ThrottlingException', 'TimeoutError', 'RequestLimitExceeded']);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Turns an SDK failure into an EksAuthError that names the call, the region and the next step. */
-function explainEksFailure(err: unknown, call: string, region: string, name?: string): EksAuthError {
+/** Turns an SDK failure into an EksAuthError that names the call, the region and the next step; the SDK error is its cause. */
+export function explainEksFailure(err: unknown, call: string, region: string, name?: string): EksAuthError {
   if (err instanceof EksAuthError) return err;
   const errName = err instanceof Error ? err.name : '';
   const message = err instanceof Error ? err.message : String(err);

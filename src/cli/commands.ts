@@ -99,6 +99,22 @@ addVerifierFlags(
 addServerCommand(program);
 
 program
+  .command('decode')
+  .description('show what a token contains (host, region, signing date, validity, signed headers, key id), offline; never the signature or session token')
+  .argument('<token>', "the k8s-aws-v1 token, or '-' to read it (or the ExecCredential of `eksauth token`) from stdin")
+  .option('-o, --output <format>', 'text or json', 'text')
+  .action(async (token: string, flags: import('./decode.js').DecodeFlags) => (await import('./decode.js')).runDecode(token, flags));
+
+program
+  .command('whoami')
+  .description('who your credentials are to STS, where they came from, the STS host a token would use, and the cached token')
+  .option('--cluster-name <name>', 'the cluster a token would be for: its cached token is looked up')
+  .option('--region <region>', 'region, as for `eksauth token` (default: AWS_REGION, AWS_DEFAULT_REGION, profile)')
+  .option('--profile <name>', 'AWS profile, as for `eksauth token` (default: AWS_PROFILE)')
+  .option('-o, --output <format>', 'text or json', 'text')
+  .action(async (flags: import('./whoami.js').WhoamiFlags) => (await import('./whoami.js')).runWhoami(flags));
+
+program
   .command('demo')
   .description('run the end-to-end demo on local defaults (no AWS account needed)')
   .action(async () => {

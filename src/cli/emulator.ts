@@ -60,7 +60,8 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
   for (const identity of config.identities) lines.push(`  identity ${identity.arn} (access key ${identity.accessKeyId})`);
   for (const role of config.roles ?? []) lines.push(`  role     ${role.arn}${role.externalId === undefined ? '' : ' (needs an external id)'}`);
   for (const cluster of config.clusters ?? []) {
-    lines.push(`  cluster  ${cluster.name} in ${cluster.region} (${cluster.status ?? 'ACTIVE'}${cluster.outpostConfig === undefined ? '' : ', Outposts local cluster'})`);
+    const notes = [cluster.status ?? 'ACTIVE', ...(cluster.outpostConfig === undefined ? [] : ['Outposts local cluster']), ...(cluster.authenticationMode === undefined ? [] : [cluster.authenticationMode])];
+    lines.push(`  cluster  ${cluster.name} in ${cluster.region} (${notes.join(', ')})`);
   }
   const first = config.identities[0];
   if (first !== undefined) {

@@ -7,6 +7,9 @@ import type { MappingSource, MapResult } from '../authn/mapping/types.js';
 import { verifyToken, type VerifiedToken } from '../authn/verify.js';
 import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
+import { summarizeToken } from '../token/summary.js';
+import { readStdin } from './stdin.js';
+import { identityRows, rows, tokenRows } from './text-rows.js';
 
 export interface VerifyFlags {
   token: string;
@@ -91,12 +94,6 @@ async function readInput(path: string, flag: string): Promise<string> {
   }
 }
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 // ERR_INVALID_IDENTITY: STS answered, but with an identity that cannot be (a malformed UserId): nonsense, not a refusal.
 const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_INVALID_IDENTITY']);
 
@@ -117,25 +114,10 @@ function outcomeOf(report: VerifyReport): string {
   return report.mapping.mapped ? 'mapped' : 'unmapped';
 }
 
-// Only what a person needs to check a token: never the signature, the session token or the URL itself.
-function tokenSummary(verified: VerifiedToken) {
-  const { token } = verified;
-  return {
-    host: token.host,
-    partition: token.partition,
-    region: token.region,
-    signedAt: token.signedAt.toISOString(),
-    validUntil: token.validUntil.toISOString(),
-    signedHeaders: token.signedHeaders,
-    accessKeyId: token.accessKeyId,
-    sessionToken: token.hasSessionToken,
-  };
-}
-
 function toJson(report: VerifyReport): Record<string, unknown> {
   return {
     outcome: outcomeOf(report),
-    ...(report.verified ? { token: tokenSummary(report.verified), identity: report.verified.identity } : {}),
+    ...(report.verified ? { token: summarizeToken(report.verified.token), identity: report.verified.identity } : {}),
     ...(report.mapping ? { mapping: report.mapping } : {}),
     ...(report.error ? { error: { code: report.error.code, message: report.error.message } } : {}),
   };
@@ -144,24 +126,8 @@ function toJson(report: VerifyReport): Record<string, unknown> {
 function formatText(report: VerifyReport, now: Date): string {
   const lines: string[] = [];
   if (report.verified) {
-    const t = tokenSummary(report.verified);
-    const age = now.getTime() - Date.parse(t.signedAt);
-    const left = Date.parse(t.validUntil) - now.getTime();
-    lines.push('token', ...rows([
-      ['STS host', `${t.host} (partition ${t.partition}, region ${t.region})`],
-      ['signed at', `${t.signedAt} (${duration(age)} ago; STS honours it ${left > 0 ? `for ${duration(left)} more` : 'no longer'})`],
-      ['signed headers', t.signedHeaders.join(';')],
-      ['access key id', t.accessKeyId],
-      ['session token', t.sessionToken ? 'present (not shown)' : 'none'],
-    ]));
-    const id = report.verified.identity;
-    lines.push('STS identity', ...rows([
-      ['arn', id.arn],
-      ['canonical arn', id.canonicalArn],
-      ['account', id.accountId],
-      ['user id', id.userId],
-      ...(id.sessionName === undefined ? [] : [['session name', id.sessionName] as [string, string]]),
-    ]));
+    lines.push('token', ...tokenRows(summarizeToken(report.verified.token), now));
+    lines.push('STS identity', ...identityRows(report.verified.identity));
   }
   if (report.mapping?.mapped) {
     const { user, row } = report.mapping;
@@ -177,13 +143,4 @@ function formatText(report: VerifyReport, now: Date): string {
   }
   if (report.error) lines.push(`${outcomeOf(report)}: ${report.error.message} (${report.error.code})`);
   return `${lines.join('\n')}\n`;
-}
-
-function rows(pairs: [string, string][]): string[] {
-  return pairs.map(([name, value]) => `  ${name.padEnd(15)} ${value}`);
-}
-
-function duration(ms: number): string {
-  const seconds = Math.max(0, Math.round(Math.abs(ms) / 1000));
-  return seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
 }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { EksAuthError } from '../errors.js';
+import { AUTHENTICATION_MODES, type AuthenticationMode } from '../authn/mapping/access-entries/access-policies.js';
 import { parsePrincipalArn } from './principals.js';
 
 /** A long-term access key (or, with `sessionToken`, a fixed set of temporary credentials) and who it belongs to. */
@@ -67,6 +68,8 @@ export interface EmulatorCluster {
   id?: string;
   /** Makes it an Outposts local cluster, which tokens name by `id` instead of `name`. */
   outpostConfig?: EmulatorOutpostConfig;
+  /** `accessConfig.authenticationMode` at start (UpdateClusterConfig changes it); default API_AND_CONFIG_MAP. */
+  authenticationMode?: AuthenticationMode;
 }
 
 export const EMULATOR_CLUSTER_STATUSES = ['CREATING', 'ACTIVE', 'DELETING', 'FAILED', 'UPDATING', 'PENDING'] as const;
@@ -121,7 +124,7 @@ export const DEMO_EMULATOR_CONFIG: EmulatorConfig = {
 
 const IDENTITY_FIELDS = ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'sessionToken'] as const;
 const ROLE_FIELDS = ['arn', 'trustedPrincipals', 'externalId'] as const;
-const CLUSTER_FIELDS = ['name', 'region', 'account', 'endpoint', 'certificateAuthorityData', 'status', 'id', 'outpostConfig'] as const;
+const CLUSTER_FIELDS = ['name', 'region', 'account', 'endpoint', 'certificateAuthorityData', 'status', 'id', 'outpostConfig', 'authenticationMode'] as const;
 const OUTPOST_FIELDS = ['outpostArns', 'controlPlaneInstanceType'] as const;
 const TOP_FIELDS = ['identities', 'roles', 'clusters'] as const;
 const EXAMPLE = 'identities:\n  - accessKeyId: EXAMPLEKEYID0001\n    secretAccessKey: <secret>\n    arn: arn:aws:iam::111122223333:user/alice\n    userId: AIDAEXAMPLEUSERID0001';
@@ -218,6 +221,9 @@ function readCluster(reader: ConfigReader, value: unknown, path: string): Emulat
   }
   if (raw.id !== undefined) cluster.id = reader.string(raw.id, `${path}.id`, /^[\w-]{1,64}$/, 'letters, digits, - and _, e.g. a UUID');
   if (raw.outpostConfig !== undefined) cluster.outpostConfig = readOutpostConfig(reader, raw.outpostConfig, `${path}.outpostConfig`);
+  if (raw.authenticationMode !== undefined) {
+    cluster.authenticationMode = reader.string(raw.authenticationMode, `${path}.authenticationMode`, new RegExp(`^(${AUTHENTICATION_MODES.join('|')})$`), `one of ${AUTHENTICATION_MODES.join(', ')}`) as AuthenticationMode;
+  }
   return cluster;
 }
 

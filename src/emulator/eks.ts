@@ -1,12 +1,16 @@
 /**
- * The EKS actions the emulator serves, on EKS's REST-JSON paths: ListClusters (`GET /clusters`) and DescribeCluster
- * (`GET /clusters/{name}`). Requests are SigV4-checked like STS ones (service `eks`), with the same keys, including
- * the temporary credentials the emulator's AssumeRole issued, so cross-account discovery can be tested. A caller
- * sees the clusters of its own account in the region its signature is scoped to, as in AWS.
+ * The EKS actions the emulator serves, on EKS's REST-JSON paths: ListClusters (`GET /clusters`), DescribeCluster
+ * (`GET /clusters/{name}`), UpdateClusterConfig for `accessConfig` and DescribeUpdate, the access-entry API
+ * (`/clusters/{name}/access-entries…`, see access-entries.ts) and ListAccessPolicies (`GET /access-policies`).
+ * Requests are SigV4-checked like STS ones (service `eks`), with the same keys, including the temporary credentials
+ * the emulator's AssumeRole issued, so cross-account discovery can be tested. A caller sees the clusters of its own
+ * account in the region its signature is scoped to, as in AWS.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { ClusterAccess, listAccessPolicies } from './access-entries.js';
 import type { EmulatorCluster, EmulatorConfig } from './config.js';
 import type { Caller, KeyStore } from './credentials.js';
+import { decodeSegment, EksError, errorReply, jsonReply, page, readJsonBody } from './eks-wire.js';
 import { parsePrincipalArn } from './principals.js';
 import type { ReceivedRequest } from './request.js';
 import { headerValue, parseParams } from './request.js';
@@ -20,33 +24,43 @@ import { StsError } from './sts-wire.js';
  * @example
  * ```ts
  * isEksPath('/clusters/prod'); // true
+ * isEksPath('/access-policies'); // true
  * isEksPath('/'); // false: STS
  * ```
  */
 export function isEksPath(rawPath: string): boolean {
-  return rawPath === '/clusters' || rawPath.startsWith('/clusters/');
+  return rawPath === '/clusters' || rawPath.startsWith('/clusters/') || rawPath === '/access-policies';
 }
 
 export interface EksOutcome {
-  /** ListClusters, DescribeCluster or '(unknown)', for statistics. */
+  /** The EKS operation (ListClusters, CreateAccessEntry, …) or '(unknown)', for statistics. */
   operation: string;
   reply: Reply;
 }
 
-/** A configured cluster with its owning account filled in. */
-type OwnedCluster = EmulatorCluster & { account: string };
+/** A configured cluster with its owning account filled in, and its access configuration and entries. */
+type OwnedCluster = EmulatorCluster & { account: string; access: ClusterAccess };
 
-const MAX_RESULTS = 100;
+/** What a route needs: the caller's view of the clusters, the path's parameters, the query and the body. */
+interface Call {
+  caller: Caller;
+  region: string;
+  params: string[];
+  query: ReadonlyMap<string, string>;
+  body: Buffer;
+}
+
+interface Route {
+  operation: string;
+  method: string;
+  /** Path segments after the first; `*` takes one percent-encoded parameter. */
+  pattern: string[];
+  run: (call: Call) => Record<string, unknown>;
+}
+
 /** A fixed creation time keeps DescribeCluster answers stable across runs. */
 const CREATED_AT_SECONDS = Date.UTC(2025, 0, 1) / 1000;
 const KUBERNETES_VERSION = '1.32';
-
-/** An EKS error as the REST-JSON protocol carries it: the type in a header, `message` in the body. */
-class EksError extends Error {
-  constructor(readonly status: number, readonly type: string, message: string, readonly extra: Record<string, unknown> = {}) {
-    super(message);
-  }
-}
 
 // Signature failures come from the shared SigV4 code with STS's codes; REST-JSON services name them differently.
 const AUTH_ERRORS: Record<string, [number, string]> = {
@@ -58,7 +72,8 @@ const AUTH_ERRORS: Record<string, [number, string]> = {
 };
 
 /**
- * Answers ListClusters and DescribeCluster for the configured clusters.
+ * Answers the EKS calls above for the configured clusters; access entries live in memory, per cluster (so per
+ * account and region), for as long as the emulator runs.
  *
  * @example
  * ```ts
@@ -69,10 +84,16 @@ const AUTH_ERRORS: Record<string, [number, string]> = {
  */
 export class EksService {
   private readonly clusters: OwnedCluster[];
+  private readonly routes: Route[];
 
   constructor(config: EmulatorConfig, private readonly keys: KeyStore, private readonly now: () => Date) {
     const owner = parsePrincipalArn(config.identities[0]?.arn ?? '')?.account ?? '000000000000';
-    this.clusters = (config.clusters ?? []).map((cluster) => ({ ...cluster, account: cluster.account ?? owner }));
+    this.clusters = (config.clusters ?? []).map((cluster) => {
+      const account = cluster.account ?? owner;
+      const ref = { name: cluster.name, region: cluster.region, account, partition: partitionOf(cluster.region), status: cluster.status ?? 'ACTIVE' };
+      return { ...cluster, account, access: new ClusterAccess(ref, cluster.authenticationMode ?? 'API_AND_CONFIG_MAP', now) };
+    });
+    this.routes = this.buildRoutes();
   }
 
   /** Answers one EKS request; failures become EKS error replies, anything else is a bug and propagates. */
@@ -80,16 +101,45 @@ export class EksService {
     let operation = '(unknown)';
     try {
       const request: ReceivedRequest = { ...received, query: parseParams(received.rawQuery, false) };
-      const route = routeOf(request);
+      const { route, params } = this.routeOf(request);
       operation = route.operation;
       const { caller, region } = await this.authenticate(request);
-      const body = route.name === undefined ? this.listClusters(caller, region, request) : this.describeCluster(caller, region, route.name);
-      return { operation, reply: jsonReply(200, body) };
+      const query = new Map(request.query.map(({ key, value }) => [key, value]));
+      return { operation, reply: jsonReply(200, route.run({ caller, region, params, query, body: request.body })) };
     } catch (err) {
       if (err instanceof EksError) return { operation, reply: errorReply(err) };
       if (err instanceof StsError) return { operation, reply: errorReply(fromAuthError(err)) };
       throw err;
     }
+  }
+
+  private buildRoutes(): Route[] {
+    const entry = (call: Call) => ({ access: this.cluster(call).access, principalArn: call.params[1]! });
+    return [
+      { operation: 'ListClusters', method: 'GET', pattern: ['clusters'], run: (call) => this.listClusters(call) },
+      { operation: 'DescribeCluster', method: 'GET', pattern: ['clusters', '*'], run: (call) => ({ cluster: describe(this.cluster(call)) }) },
+      { operation: 'UpdateClusterConfig', method: 'POST', pattern: ['clusters', '*', 'update-config'], run: (call) => this.cluster(call).access.updateConfig(readJsonBody(call.body)) },
+      { operation: 'DescribeUpdate', method: 'GET', pattern: ['clusters', '*', 'updates', '*'], run: (call) => this.cluster(call).access.describeUpdate(call.params[1]!) },
+      { operation: 'ListAccessEntries', method: 'GET', pattern: ['clusters', '*', 'access-entries'], run: (call) => this.cluster(call).access.listEntries(call.query) },
+      { operation: 'CreateAccessEntry', method: 'POST', pattern: ['clusters', '*', 'access-entries'], run: (call) => this.cluster(call).access.createEntry(readJsonBody(call.body)) },
+      { operation: 'DescribeAccessEntry', method: 'GET', pattern: ['clusters', '*', 'access-entries', '*'], run: (call) => { const e = entry(call); return e.access.describeEntry(e.principalArn); } },
+      { operation: 'UpdateAccessEntry', method: 'POST', pattern: ['clusters', '*', 'access-entries', '*'], run: (call) => { const e = entry(call); return e.access.updateEntry(e.principalArn, readJsonBody(call.body)); } },
+      { operation: 'DeleteAccessEntry', method: 'DELETE', pattern: ['clusters', '*', 'access-entries', '*'], run: (call) => { const e = entry(call); return e.access.deleteEntry(e.principalArn); } },
+      { operation: 'ListAssociatedAccessPolicies', method: 'GET', pattern: ['clusters', '*', 'access-entries', '*', 'access-policies'], run: (call) => { const e = entry(call); return e.access.listAssociatedPolicies(e.principalArn, call.query); } },
+      { operation: 'AssociateAccessPolicy', method: 'POST', pattern: ['clusters', '*', 'access-entries', '*', 'access-policies'], run: (call) => { const e = entry(call); return e.access.associatePolicy(e.principalArn, readJsonBody(call.body)); } },
+      { operation: 'DisassociateAccessPolicy', method: 'DELETE', pattern: ['clusters', '*', 'access-entries', '*', 'access-policies', '*'], run: (call) => { const e = entry(call); return e.access.disassociatePolicy(e.principalArn, call.params[2]!); } },
+      { operation: 'ListAccessPolicies', method: 'GET', pattern: ['access-policies'], run: (call) => listAccessPolicies(partitionOf(call.region), call.query) },
+    ];
+  }
+
+  private routeOf(request: ReceivedRequest): { route: Route; params: string[] } {
+    const segments = request.rawPath.split('/').slice(1);
+    for (const route of this.routes) {
+      if (route.method !== request.method || route.pattern.length !== segments.length) continue;
+      const matches = route.pattern.every((part, i) => (part === '*' ? segments[i] !== '' : part === segments[i]));
+      if (matches) return { route, params: route.pattern.flatMap((part, i) => (part === '*' ? [decodeSegment(segments[i]!)] : [])) };
+    }
+    throw new EksError(404, 'UnknownOperationException', `The emulator serves no EKS operation at ${request.method} ${request.rawPath.slice(0, 100)}; see the README for the operations it serves.`);
   }
 
   private async authenticate(request: ReceivedRequest): Promise<{ caller: Caller; region: string }> {
@@ -106,56 +156,21 @@ export class EksService {
     return this.clusters.filter((cluster) => cluster.account === caller.account && cluster.region === region);
   }
 
-  private listClusters(caller: Caller, region: string, request: ReceivedRequest): Record<string, unknown> {
-    const params = new Map(request.query.map(({ key, value }) => [key, value]));
-    const maxResults = readMaxResults(params.get('maxResults'));
-    const start = readNextToken(params.get('nextToken'));
-    const names = this.visible(caller, region).map((cluster) => cluster.name).sort();
-    const page = names.slice(start, start + maxResults);
-    const next = start + maxResults < names.length ? Buffer.from(String(start + maxResults)).toString('base64') : null;
-    return { clusters: page, nextToken: next };
+  private listClusters(call: Call): Record<string, unknown> {
+    const names = this.visible(call.caller, call.region).map((cluster) => cluster.name).sort();
+    const { items, nextToken } = page(names, call.query);
+    return { clusters: items, nextToken };
   }
 
-  private describeCluster(caller: Caller, region: string, name: string): Record<string, unknown> {
-    const cluster = this.visible(caller, region).find((candidate) => candidate.name === name);
+  /** The cluster named by the path's first parameter, as the caller sees it. */
+  private cluster(call: Call): OwnedCluster {
+    const name = call.params[0]!;
+    const cluster = this.visible(call.caller, call.region).find((candidate) => candidate.name === name);
     if (cluster === undefined) {
       throw new EksError(404, 'ResourceNotFoundException', `No cluster found for name: ${name.slice(0, 100)}.`, { clusterName: null });
     }
-    return { cluster: describe(cluster) };
+    return cluster;
   }
-}
-
-function routeOf(request: ReceivedRequest): { operation: string; name?: string } {
-  const segments = request.rawPath.split('/').slice(1);
-  if (request.method === 'GET' && segments.length === 1) return { operation: 'ListClusters' };
-  if (request.method === 'GET' && segments.length === 2 && segments[1] !== '') {
-    return { operation: 'DescribeCluster', name: decodeSegment(segments[1]!) };
-  }
-  throw new EksError(404, 'UnknownOperationException', `The emulator serves only ListClusters (GET /clusters) and DescribeCluster (GET /clusters/{name}), not ${request.method} ${request.rawPath.slice(0, 100)}.`);
-}
-
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw new EksError(400, 'InvalidParameterException', 'The cluster name in the path is not valid percent-encoding.');
-  }
-}
-
-function readMaxResults(value: string | undefined): number {
-  if (value === undefined) return MAX_RESULTS;
-  const n = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= MAX_RESULTS)) {
-    throw new EksError(400, 'InvalidParameterException', `maxResults must be between 1 and ${MAX_RESULTS} (got ${value.slice(0, 20)}).`);
-  }
-  return n;
-}
-
-function readNextToken(value: string | undefined): number {
-  if (value === undefined || value === '') return 0;
-  const offset = Number(Buffer.from(value, 'base64').toString('utf8'));
-  if (!Number.isInteger(offset) || offset < 0) throw new EksError(400, 'InvalidParameterException', 'The nextToken is not one this emulator issued.');
-  return offset;
 }
 
 /** DescribeCluster's `cluster` object: the fields EKS returns for a cluster, in EKS's order. */
@@ -173,7 +188,7 @@ function describe(cluster: OwnedCluster): Record<string, unknown> {
     certificateAuthority: { data: cluster.certificateAuthorityData },
     platformVersion: 'eks.1',
     tags: {},
-    accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+    accessConfig: { authenticationMode: cluster.access.mode },
     // EKS reports an id only for Outposts local clusters; tokens for those carry the id, not the name.
     ...(local ? { id: cluster.id ?? derivedId(arn), outpostConfig: cluster.outpostConfig } : {}),
   };
@@ -194,13 +209,4 @@ function partitionOf(region: string): string {
 function fromAuthError(err: StsError): EksError {
   const [status, type] = AUTH_ERRORS[err.code] ?? [400, 'BadRequestException'];
   return new EksError(status, type, err.message);
-}
-
-function jsonReply(status: number, value: unknown): Reply {
-  return { status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': randomUUID() }, body: JSON.stringify(value) };
-}
-
-function errorReply(err: EksError): Reply {
-  const reply = jsonReply(err.status, { ...err.extra, message: err.message });
-  return { ...reply, headers: { ...reply.headers, 'x-amzn-errortype': err.type } };
 }

@@ -3,7 +3,8 @@
  * EKS tokens, the AWS CLI and the AWS SDKs can be tested offline. Admin endpoints under `/_emulator/` let a test
  * drive an emulator running in another process (statistics, fault injection).
  *
- * Routing is by path: `/` is STS (query protocol); `/clusters…` is EKS (REST-JSON: ListClusters, DescribeCluster);
+ * Routing is by path: `/` is STS (query protocol); `/clusters…` and `/access-policies` are EKS (REST-JSON: clusters,
+ * cluster access configuration, access entries and access policies);
  * `/_emulator/…` is admin.
  */
 import http from 'node:http';
@@ -30,7 +31,7 @@ export type { EmulatorFault } from './faults.js';
 export interface EmulatorStats {
   /** STS and EKS requests received (admin requests are not counted). */
   requests: number;
-  /** STS requests by their Action parameter ('(none)' when missing); EKS requests by operation (ListClusters, DescribeCluster). */
+  /** STS requests by their Action parameter ('(none)' when missing); EKS requests by operation (ListClusters, CreateAccessEntry, …). */
   byAction: Record<string, number>;
   /** Requests the emulator answered with an error of its own (bad signature, denied, invalid, not found); injected faults are not counted. */
   rejected: number;
@@ -186,7 +187,7 @@ class EmulatorState {
       return;
     }
     if (rawPath !== '/') {
-      send(res, renderError(new StsError(404, 'NotFound', `Nothing is served at ${rawPath.slice(0, 100)}; STS is at /, EKS at /clusters.`), json));
+      send(res, renderError(new StsError(404, 'NotFound', `Nothing is served at ${rawPath.slice(0, 100)}; STS is at /, EKS at /clusters and /access-policies.`), json));
       return;
     }
     this.stats.requests += 1;

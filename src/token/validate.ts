@@ -124,7 +124,26 @@ const PLAIN_PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
  * ```
  */
 export function validateToken(token: string, options: TokenValidationOptions = {}): ValidatedToken {
-  const clock = readClock(options);
+  return readToken(token, options, readClock(options));
+}
+
+/**
+ * What {@link validateToken} checks, except the time window: for a person inspecting a token (`eksauth decode`), an
+ * expired token is still worth reading. Never use it to accept a token.
+ *
+ * @example
+ * ```ts
+ * import { inspectToken } from 'eksauth';
+ * const claims = inspectToken(oldToken, { partitions: ['aws'] });
+ * claims.validUntil < new Date(); // true: expired, but still decoded
+ * ```
+ */
+export function inspectToken(token: string, options: Omit<TokenValidationOptions, 'now' | 'maxClockSkewSeconds'> = {}): ValidatedToken {
+  return readToken(token, options, undefined);
+}
+
+/** Parses and checks a token; `clock` undefined skips the time window (see {@link inspectToken}). */
+function readToken(token: string, options: TokenValidationOptions, clock: Clock | undefined): ValidatedToken {
   const policy = hostPolicyFor(options);
   const decoded = decodeTokenUrl(token);
   const { host, query } = splitUrl(decoded);
@@ -142,7 +161,7 @@ export function validateToken(token: string, options: TokenValidationOptions = {
 
 type CheckedParameters = Omit<ValidatedToken, 'url' | 'host' | 'partition' | 'region'>;
 
-function checkParameters(params: Map<string, QueryParameter>, host: string, signingRegion: string, clock: Clock): CheckedParameters {
+function checkParameters(params: Map<string, QueryParameter>, host: string, signingRegion: string, clock: Clock | undefined): CheckedParameters {
   requireParameters(params);
   checkAction(value(params, 'action'));
   checkVersion(value(params, 'version'));
@@ -151,7 +170,7 @@ function checkParameters(params: Map<string, QueryParameter>, host: string, sign
   const amzDate = value(params, 'x-amz-date');
   const signedAt = parseAmzDate(amzDate);
   const validUntil = new Date(signedAt.getTime() + PRESIGNED_URL_LIFETIME_MS);
-  checkTimeWindow(signedAt, validUntil, clock);
+  if (clock !== undefined) checkTimeWindow(signedAt, validUntil, clock);
   const accessKeyId = checkCredential(value(params, 'x-amz-credential'), amzDate, host, signingRegion);
   const expiresInSeconds = parseExpires(value(params, 'x-amz-expires'));
   checkSignature(value(params, 'x-amz-signature'));

@@ -49,7 +49,7 @@ describe('the emulator’s EKS ListClusters and DescribeCluster', () => {
     expect(await describeCluster('staging', as(alice))).toEqual({
       name: 'staging', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/staging', endpoint: CONFIG.clusters?.[1]?.endpoint,
       // No CA data in the configuration: the local CA's certificate, base64 of its PEM.
-      certificateAuthorityData: expect.stringMatching(/^LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t/), status: 'CREATING',
+      certificateAuthorityData: expect.stringMatching(/^LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t/), status: 'CREATING', authenticationMode: 'API_AND_CONFIG_MAP',
     });
     expect(await describeCluster('edge', as(alice, 'us-west-2'))).toMatchObject({ id: '7f2a9c1e-4b6d-4e8f-9a0b-1c2d3e4f5a6b', outpostConfig: { controlPlaneInstanceType: 'm5.large' } });
   });

@@ -69,6 +69,19 @@ const IGNORED_FIELDS = ['clusterName', 'accessEntryArn', 'createdAt', 'modifiedA
 const SESSION_TEMPLATES = ['{{SessionName}}', '{{SessionNameRaw}}'];
 
 /**
+ * Whether an ARN names a service-linked role (path `/aws-service-role/`), which EKS access entries refuse.
+ *
+ * @example
+ * ```ts
+ * import { isServiceLinkedRoleArn } from 'eksauth';
+ * isServiceLinkedRoleArn('arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS'); // true
+ * ```
+ */
+export function isServiceLinkedRoleArn(arn: string): boolean {
+  return arn.includes(':role/aws-service-role/');
+}
+
+/**
  * True for the access-entry types that describe nodes rather than people or workloads.
  *
  * @example
@@ -117,7 +130,7 @@ function readAccessEntry(record: unknown, where: string, source: string): Locate
   const fields = readFields(record, where, RECORD_FIELDS, IGNORED_FIELDS);
   const type = readType(fields.type, `${where}.type`);
   const principal = readPrincipalArn(fields.principalArn, `${where}.principalArn`, ['user', 'role'], principalFix);
-  if (principal.arn.includes(':role/aws-service-role/')) {
+  if (isServiceLinkedRoleArn(principal.arn)) {
     throw invalidMapping(`${where}.principalArn`, 'is a service-linked role', 'EKS access entries do not take them');
   }
   const identity = isNodeAccessEntryType(type)
@@ -191,20 +204,50 @@ export function defaultStandardUsername(principal: CanonicalArn & { arn: string 
   return `arn:${principal.partition}:sts::${principal.accountId}:assumed-role/${principal.name}/{{SessionName}}`;
 }
 
+/**
+ * The session template (`{{SessionName}}` or `{{SessionNameRaw}}`) that a custom username uses without a `:` before
+ * it, which EKS refuses; undefined when the username is acceptable in that respect.
+ *
+ * @example
+ * ```ts
+ * import { sessionTemplateWithoutColon } from 'eksauth';
+ * sessionTemplateWithoutColon('dev{{SessionName}}'); // '{{SessionName}}'
+ * sessionTemplateWithoutColon('dev:{{SessionName}}'); // undefined
+ * ```
+ */
+export function sessionTemplateWithoutColon(username: string): string | undefined {
+  return SESSION_TEMPLATES.find((template) => {
+    const at = username.indexOf(template);
+    return at >= 0 && !username.slice(0, at).includes(':');
+  });
+}
+
+/**
+ * Whether EKS refuses this Kubernetes group in an access entry: every group starting with `system:`.
+ *
+ * @example
+ * ```ts
+ * import { isSystemGroup } from 'eksauth';
+ * isSystemGroup('system:masters'); // true
+ * isSystemGroup('cluster-admins'); // false
+ * ```
+ */
+export function isSystemGroup(group: string): boolean {
+  return group.toLowerCase().startsWith('system:');
+}
+
 function readCustomUsername(value: unknown, where: string): string {
   const username = readTemplate(value, where);
-  for (const template of SESSION_TEMPLATES) {
-    const at = username.indexOf(template);
-    if (at >= 0 && !username.slice(0, at).includes(':')) {
-      throw invalidMapping(where, `needs a ':' before ${template}`, `EKS requires it, e.g. 'dev:${template}'`);
-    }
+  const template = sessionTemplateWithoutColon(username);
+  if (template !== undefined) {
+    throw invalidMapping(where, `needs a ':' before ${template}`, `EKS requires it, e.g. 'dev:${template}'`);
   }
   return username;
 }
 
 function readGroups(value: unknown, where: string): string[] {
   const groups = readTemplateList(value, where);
-  const system = groups.findIndex((group) => group.toLowerCase().startsWith('system:'));
+  const system = groups.findIndex(isSystemGroup);
   if (system !== -1) {
     throw invalidMapping(
       `${where}[${system}]`,

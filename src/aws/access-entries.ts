@@ -1,0 +1,264 @@
+/**
+ * The EKS access-entry API through `@aws-sdk/client-eks` (loaded on first use): access entries, the access policies
+ * associated with them, and the cluster's `authenticationMode`. What `eksauth access` and `doctor` build on.
+ *
+ * Failures are EksAuthError (ERR_EKS_REQUEST for what EKS refused, ERR_EKS_ACCESS_DENIED, ERR_EKS_REJECTED,
+ * ERR_EKS_UNAVAILABLE) whose message carries EKS's error type and message, and whose `cause` is the SDK's error
+ * (`cause.name` is EKS's type, e.g. `ResourceInUseException`).
+ */
+import type { AccessScope, AuthenticationMode } from '../authn/mapping/access-entries/access-policies.js';
+import type { AccessEntryType } from '../authn/mapping/types.js';
+import type { EksClientOptions } from './eks.js';
+import { eksClient, explainEksFailure } from './eks.js';
+
+/** An access entry as DescribeAccessEntry reports it. */
+export interface AccessEntry {
+  clusterName: string;
+  principalArn: string;
+  type: AccessEntryType;
+  /** The username template, e.g. `arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}`. */
+  username: string;
+  kubernetesGroups: string[];
+  accessEntryArn: string;
+  createdAt?: Date;
+  modifiedAt?: Date;
+  tags: Record<string, string>;
+}
+
+export interface CreateAccessEntryInput {
+  principalArn: string;
+  /** Default STANDARD. */
+  type?: AccessEntryType;
+  /** Default: what EKS picks for the principal (see defaultStandardUsername). */
+  username?: string;
+  kubernetesGroups?: string[];
+  tags?: Record<string, string>;
+}
+
+/** An access policy associated with an access entry. */
+export interface AssociatedAccessPolicy {
+  policyArn: string;
+  accessScope: AccessScope;
+  associatedAt?: Date;
+  modifiedAt?: Date;
+}
+
+type Sdk = typeof import('@aws-sdk/client-eks');
+type Client = InstanceType<Sdk['EKSClient']>;
+
+/** Runs one or more EKS calls with one client, turning failures into EksAuthError naming the call (and cluster). */
+async function withEks<T>(options: EksClientOptions, call: string, clusterName: string | undefined, run: (client: Client, sdk: Sdk) => Promise<T>): Promise<T> {
+  const { client, sdk } = await eksClient(options);
+  try {
+    return await run(client, sdk);
+  } catch (err) {
+    throw explainEksFailure(err, clusterName === undefined ? call : `${call} for cluster ${clusterName}`, options.region);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Collects every page of a List call. */
+async function allPages<T>(fetch: (nextToken: string | undefined) => Promise<{ items: T[] | undefined; nextToken: string | undefined }>): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | undefined;
+  do {
+    const result = await fetch(nextToken);
+    items.push(...(result.items ?? []));
+    nextToken = result.nextToken || undefined;
+  } while (nextToken);
+  return items;
+}
+
+/**
+ * The principal ARNs of a cluster's access entries, optionally only those with `associatedPolicyArn`.
+ *
+ * @example
+ * ```ts
+ * import { listAccessEntries, resolveBaseCredentials } from 'eksauth';
+ * const arns = await listAccessEntries('prod', { region: 'eu-west-1', credentials: await resolveBaseCredentials() });
+ * ```
+ */
+export async function listAccessEntries(clusterName: string, options: EksClientOptions, filter: { associatedPolicyArn?: string } = {}): Promise<string[]> {
+  return withEks(options, 'ListAccessEntries', clusterName, (client, sdk) =>
+    allPages(async (nextToken) => {
+      const page = await client.send(new sdk.ListAccessEntriesCommand({ clusterName, maxResults: 100, nextToken, ...filter }));
+      return { items: page.accessEntries, nextToken: page.nextToken };
+    }));
+}
+
+/**
+ * DescribeAccessEntry.
+ *
+ * @example
+ * ```ts
+ * import { describeAccessEntry } from 'eksauth';
+ * const entry = await describeAccessEntry('prod', 'arn:aws:iam::111122223333:role/Admin', options);
+ * entry.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}'
+ * ```
+ */
+export async function describeAccessEntry(clusterName: string, principalArn: string, options: EksClientOptions): Promise<AccessEntry> {
+  return withEks(options, 'DescribeAccessEntry', clusterName, async (client, sdk) =>
+    toAccessEntry((await client.send(new sdk.DescribeAccessEntryCommand({ clusterName, principalArn }))).accessEntry));
+}
+
+/**
+ * CreateAccessEntry; EKS fills in the username (and, for node types, the identity) it gives the principal.
+ *
+ * @example
+ * ```ts
+ * import { createAccessEntry } from 'eksauth';
+ * await createAccessEntry('prod', { principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' }, options);
+ * ```
+ */
+export async function createAccessEntry(clusterName: string, input: CreateAccessEntryInput, options: EksClientOptions): Promise<AccessEntry> {
+  return withEks(options, 'CreateAccessEntry', clusterName, async (client, sdk) =>
+    toAccessEntry((await client.send(new sdk.CreateAccessEntryCommand({ clusterName, ...input }))).accessEntry));
+}
+
+/**
+ * UpdateAccessEntry: replaces the username and/or the Kubernetes groups of a STANDARD entry.
+ *
+ * @example
+ * ```ts
+ * import { updateAccessEntry } from 'eksauth';
+ * await updateAccessEntry('prod', 'arn:aws:iam::111122223333:role/Dev', { kubernetesGroups: ['devs'] }, options);
+ * ```
+ */
+export async function updateAccessEntry(
+  clusterName: string,
+  principalArn: string,
+  change: { username?: string; kubernetesGroups?: string[] },
+  options: EksClientOptions,
+): Promise<AccessEntry> {
+  return withEks(options, 'UpdateAccessEntry', clusterName, async (client, sdk) =>
+    toAccessEntry((await client.send(new sdk.UpdateAccessEntryCommand({ clusterName, principalArn, ...change }))).accessEntry));
+}
+
+/**
+ * DeleteAccessEntry (its policy associations go with it).
+ *
+ * @example
+ * ```ts
+ * import { deleteAccessEntry } from 'eksauth';
+ * await deleteAccessEntry('prod', 'arn:aws:iam::111122223333:role/Dev', options);
+ * ```
+ */
+export async function deleteAccessEntry(clusterName: string, principalArn: string, options: EksClientOptions): Promise<void> {
+  await withEks(options, 'DeleteAccessEntry', clusterName, (client, sdk) => client.send(new sdk.DeleteAccessEntryCommand({ clusterName, principalArn })));
+}
+
+/**
+ * AssociateAccessPolicy; associating a policy that is already associated replaces its scope.
+ *
+ * @example
+ * ```ts
+ * import { accessPolicyArn, associateAccessPolicy } from 'eksauth';
+ * await associateAccessPolicy('prod', 'arn:aws:iam::111122223333:role/Dev', accessPolicyArn('AmazonEKSEditPolicy'), { type: 'namespace', namespaces: ['dev-*'] }, options);
+ * ```
+ */
+export async function associateAccessPolicy(
+  clusterName: string,
+  principalArn: string,
+  policyArn: string,
+  accessScope: AccessScope,
+  options: EksClientOptions,
+): Promise<AssociatedAccessPolicy> {
+  return withEks(options, 'AssociateAccessPolicy', clusterName, async (client, sdk) => {
+    const answer = await client.send(new sdk.AssociateAccessPolicyCommand({ clusterName, principalArn, policyArn, accessScope }));
+    return toAssociatedPolicy(answer.associatedAccessPolicy);
+  });
+}
+
+/**
+ * DisassociateAccessPolicy.
+ *
+ * @example
+ * ```ts
+ * import { accessPolicyArn, disassociateAccessPolicy } from 'eksauth';
+ * await disassociateAccessPolicy('prod', 'arn:aws:iam::111122223333:role/Dev', accessPolicyArn('AmazonEKSEditPolicy'), options);
+ * ```
+ */
+export async function disassociateAccessPolicy(clusterName: string, principalArn: string, policyArn: string, options: EksClientOptions): Promise<void> {
+  await withEks(options, 'DisassociateAccessPolicy', clusterName, (client, sdk) =>
+    client.send(new sdk.DisassociateAccessPolicyCommand({ clusterName, principalArn, policyArn })));
+}
+
+/**
+ * The access policies associated with an access entry, every page.
+ *
+ * @example
+ * ```ts
+ * import { listAssociatedAccessPolicies } from 'eksauth';
+ * const policies = await listAssociatedAccessPolicies('prod', 'arn:aws:iam::111122223333:role/Dev', options);
+ * ```
+ */
+export async function listAssociatedAccessPolicies(clusterName: string, principalArn: string, options: EksClientOptions): Promise<AssociatedAccessPolicy[]> {
+  return withEks(options, 'ListAssociatedAccessPolicies', clusterName, async (client, sdk) => {
+    const policies = await allPages(async (nextToken) => {
+      const page = await client.send(new sdk.ListAssociatedAccessPoliciesCommand({ clusterName, principalArn, maxResults: 100, nextToken }));
+      return { items: page.associatedAccessPolicies, nextToken: page.nextToken };
+    });
+    return policies.map(toAssociatedPolicy);
+  });
+}
+
+/**
+ * The access policies EKS offers, every page.
+ *
+ * @example
+ * ```ts
+ * import { listAccessPolicies } from 'eksauth';
+ * (await listAccessPolicies(options)).map((policy) => policy.name); // ['AmazonAIOpsAssistantPolicy', …, 'AmazonEKSViewPolicy']
+ * ```
+ */
+export async function listAccessPolicies(options: EksClientOptions): Promise<{ name: string; arn: string }[]> {
+  return withEks(options, 'ListAccessPolicies', undefined, async (client, sdk) => {
+    const policies = await allPages(async (nextToken) => {
+      const page = await client.send(new sdk.ListAccessPoliciesCommand({ maxResults: 100, nextToken }));
+      return { items: page.accessPolicies, nextToken: page.nextToken };
+    });
+    return policies.map((policy) => ({ name: policy.name ?? '', arn: policy.arn ?? '' }));
+  });
+}
+
+/**
+ * UpdateClusterConfig with a new `authenticationMode` (EKS allows CONFIG_MAP → API_AND_CONFIG_MAP → API only), and
+ * the update EKS started.
+ *
+ * @example
+ * ```ts
+ * import { updateAuthenticationMode } from 'eksauth';
+ * const { id, status } = await updateAuthenticationMode('prod', 'API', options); // poll DescribeUpdate with id until Successful
+ * ```
+ */
+export async function updateAuthenticationMode(clusterName: string, mode: AuthenticationMode, options: EksClientOptions): Promise<{ id: string; status: string }> {
+  return withEks(options, 'UpdateClusterConfig', clusterName, async (client, sdk) => {
+    const { update } = await client.send(new sdk.UpdateClusterConfigCommand({ name: clusterName, accessConfig: { authenticationMode: mode } }));
+    return { id: update?.id ?? '', status: update?.status ?? '' };
+  });
+}
+
+function toAccessEntry(entry: import('@aws-sdk/client-eks').AccessEntry | undefined): AccessEntry {
+  return {
+    clusterName: entry?.clusterName ?? '',
+    principalArn: entry?.principalArn ?? '',
+    type: (entry?.type ?? 'STANDARD') as AccessEntryType,
+    username: entry?.username ?? '',
+    kubernetesGroups: entry?.kubernetesGroups ?? [],
+    accessEntryArn: entry?.accessEntryArn ?? '',
+    ...(entry?.createdAt === undefined ? {} : { createdAt: entry.createdAt }),
+    ...(entry?.modifiedAt === undefined ? {} : { modifiedAt: entry.modifiedAt }),
+    tags: entry?.tags ?? {},
+  };
+}
+
+function toAssociatedPolicy(policy: import('@aws-sdk/client-eks').AssociatedAccessPolicy | undefined): AssociatedAccessPolicy {
+  const scope = policy?.accessScope;
+  return {
+    policyArn: policy?.policyArn ?? '',
+    accessScope: { type: scope?.type === 'namespace' ? 'namespace' : 'cluster', namespaces: scope?.namespaces ?? [] },
+    ...(policy?.associatedAt === undefined ? {} : { associatedAt: policy.associatedAt }),
+    ...(policy?.modifiedAt === undefined ? {} : { modifiedAt: policy.modifiedAt }),
+  };
+}
