@@ -303,10 +303,10 @@ describe.runIf(HAS_AWS)('the aws CLI through the same proxy (the reference)', ()
     expect(proxy.log()).toEqual([`CONNECT ${target}`]);
   });
 
-  it('aws fails on a refusing proxy too (with a multi-line Python error, where eksauth prints one line)', async () => {
+  it('aws names the refusing proxy too (exit 255, where eksauth exits 1 with a code)', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const result = await aws(['eks', 'describe-cluster', '--name', 'prod', '--endpoint-url', emulator.url, '--cli-connect-timeout', '2'], { HTTPS_PROXY: closed, AWS_MAX_ATTEMPTS: '1' });
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/proxy/i);
+    const result = await aws(['eks', 'describe-cluster', '--name', 'prod', '--endpoint-url', emulator.url], { HTTPS_PROXY: closed, AWS_MAX_ATTEMPTS: '1' });
+    expect(result.code).toBe(255);
+    expect(result.stderr.trim()).toBe(`Failed to connect to proxy URL: "${closed}"`);
   });
 });
