@@ -208,15 +208,19 @@ describe('failures are one line with a stable code', () => {
     expect(line).toContain('STS AssumeRole');
   });
 
-  it('a proxy that refuses to tunnel (HTTP 407): ERR_PROXY from update-kubeconfig, naming the proxy and the status', async () => {
-    const denying = await startConnectProxy({ deny: true });
+  it('a proxy that wants credentials: 407 is ERR_PROXY, never showing the password; user:password in the URL passes', async () => {
+    const guarded = await startConnectProxy({ auth: 'ops:s3cret-pw' });
     try {
-      const args = ['update-kubeconfig', '--name', 'prod', '--region', 'eu-west-1', '--kubeconfig', join(dir, 'never')];
-      const line = expectOneLineFailure(await runEksauth(args, { env: proxied({ HTTPS_PROXY: denying.url }) }), 'ERR_PROXY');
-      expect(line).toContain(`DescribeCluster in eu-west-1 failed: the proxy ${denying.url} answered the CONNECT with HTTP 407`);
-      expect(denying.log()).toContain(`CONNECT ${target}`);
+      const args = ['update-kubeconfig', '--name', 'prod', '--region', 'eu-west-1', '--kubeconfig', join(dir, 'guarded')];
+      const wrong = guarded.url.replace('//', '//ops:wrong-pw@');
+      const line = expectOneLineFailure(await runEksauth(args, { env: proxied({ HTTPS_PROXY: wrong }) }), 'ERR_PROXY');
+      expect(line).toContain(`DescribeCluster in eu-west-1 failed: the proxy ${guarded.url} answered the CONNECT with HTTP 407`);
+      expect(line).not.toContain('wrong-pw');
+      const right = guarded.url.replace('//', '//ops:s3cret-pw@');
+      expect(await runEksauth(args, { env: proxied({ HTTPS_PROXY: right }) })).toMatchObject({ code: 0, stderr: '' });
+      expect(guarded.log()).toEqual([`CONNECT ${target}`, `CONNECT ${target}`]);
     } finally {
-      await denying.close();
+      await guarded.close();
     }
   });
 
@@ -230,7 +234,10 @@ describe('failures are one line with a stable code', () => {
 
   it('a CA bundle that does not trust the endpoint: ERR_TLS naming the bundle and the fix', async () => {
     const line = expectOneLineFailure(await token(['--role-arn', ADMIN_ROLE], proxied({ AWS_CA_BUNDLE: otherCaFile })), 'ERR_TLS');
-    expect(line).toContain(`the CA bundle ${otherCaFile} (from AWS_CA_BUNDLE)`);
+    expect(line).toBe(
+      `eksauth: STS AssumeRole of ${ADMIN_ROLE} failed: the server's TLS certificate was not accepted (DEPTH_ZERO_SELF_SIGNED_CERT) by the CA bundle ${otherCaFile} ` +
+        "(from AWS_CA_BUNDLE); add the CA that signed the server's certificate to it, or point --ca-bundle (or AWS_CA_BUNDLE) at the right one (ERR_TLS)",
+    );
     expect(line).toContain('--ca-bundle');
   });
 

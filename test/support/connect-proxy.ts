@@ -17,9 +17,10 @@ export interface ConnectProxy {
 
 const PROXY_SCRIPT = fileURLToPath(new URL('./connect-proxy.mjs', import.meta.url));
 
-/** Spawns the proxy and resolves once it listens; with `deny`, it answers every request 407. */
-export async function startConnectProxy(options: { deny?: boolean } = {}): Promise<ConnectProxy> {
-  const child = spawn(process.execPath, [PROXY_SCRIPT, ...(options.deny ? ['--deny'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Spawns the proxy and resolves once it listens; with `auth` (`user:password`), it answers 407 to anyone else. */
+export async function startConnectProxy(options: { auth?: string } = {}): Promise<ConnectProxy> {
+  const args = options.auth === undefined ? [] : ['--auth', options.auth];
+  const child = spawn(process.execPath, [PROXY_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let lines: string[] = [];
   const port = await firstLine(child, /^listening (\d+)$/, (line) => lines.push(line));
   return {
