@@ -106,7 +106,8 @@ class StaleConnectionError extends Error {}
  * const { arn, account, userId } = await getCallerIdentity(url, { clusterId: 'prod' });
  * ```
  * @throws EksAuthError ERR_STS_UNAVAILABLE (unreachable, timeout, 5xx), ERR_STS_THROTTLED, ERR_STS_REJECTED
- *   (STS refused the signature, credentials or cluster id), ERR_STS_RESPONSE (anything but the expected answer).
+ *   (STS refused the signature, credentials or cluster id), ERR_STS_RESPONSE (anything but the expected answer),
+ *   ERR_PROXY (the HTTPS_PROXY proxy failed), ERR_TLS (STS's certificate was not accepted).
  */
 export async function getCallerIdentity(presignedUrl: URL, options: GetCallerIdentityOptions): Promise<CallerIdentity> {
   const clusterId = requireClusterId(options.clusterId);
@@ -466,7 +467,7 @@ function networkError(target: StsTarget, err: Error, network?: NetworkOptions): 
   const code = String((err as NodeJS.ErrnoException).code ?? '');
   if (code.startsWith('HPE_')) return badResponse(target, `something that is not HTTP (${code})`);
   const reason = NETWORK_REASONS[code]
-    ?? (/CERT|SELF_SIGNED|TLS|SSL/.test(code) ? `TLS failed: the server certificate was not accepted (${code})` : undefined)
+    ?? (/TLS|SSL/.test(code) ? `TLS failed (${code})` : undefined)
     ?? (/^[A-Z0-9_]{1,64}$/.test(code) ? `network error ${code}` : 'network error');
   return unavailable(target, reason, err);
 }

@@ -224,7 +224,8 @@ export function lazyRequestHandler(network: NetworkOptions, defaults: TimeoutDef
   return provider as unknown as NodeHttpHandlerOptions;
 }
 
-const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL/;
+/** OpenSSL's and Node's codes for a server certificate that was not accepted (not other TLS failures). */
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
 /** Marks an error as the proxy's: set by the proxy agent, read by {@link explainNetworkFailure}. */
 export const PROXY_FAILURE = Symbol.for('eksauth.proxyFailure');
