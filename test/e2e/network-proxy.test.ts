@@ -109,9 +109,10 @@ function expectOneLineFailure(result: CommandResult, code: string, exitCode = 1)
 }
 
 describe('each AWS call goes through HTTPS_PROXY', () => {
-  it('token --role-arn: STS AssumeRole', async () => {
-    const credential = parseExecCredential(await token(['--role-arn', ADMIN_ROLE]));
-    expect(credential.status.token).toMatch(/^k8s-aws-v1\./);
+  it('token --role-arn: STS AssumeRole, and nothing on stderr', async () => {
+    const result = await token(['--role-arn', ADMIN_ROLE]);
+    expect(parseExecCredential(result).status.token).toMatch(/^k8s-aws-v1\./);
+    expect(result.stderr).toBe('');
     expect(proxy.log()).toEqual([`CONNECT ${target}`]);
   });
 
