@@ -23,6 +23,7 @@ export {
 
 export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
+export { bypassesProxy, networkOptions, proxyFor, type NetworkFlags, type NetworkOptions } from './aws/network.js';
 export {
   resolveBaseCredentials,
   type BaseCredentialOptions,

@@ -16,7 +16,7 @@ import tls from 'node:tls';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { EksAuthError } from '../errors.js';
 import {
-  effectiveNetwork, PROXY_FAILURE, proxyFor, proxyLabel, schemeProxy,
+  DEFAULT_TIMEOUTS, effectiveNetwork, PROXY_FAILURE, proxyFor, proxyLabel, schemeProxy,
   type NetworkOptions, type ProxyFailure, type RequestHandlerOptions, type TimeoutDefaults,
 } from './network.js';
 
@@ -105,8 +105,9 @@ class Route {
     this.warnIfUnverified(options.host);
     const proxy = proxyFor(this.protocol, options.host, Number(options.port), this.env);
     if (proxy === undefined) return direct();
-    // hpagent times its CONNECT request with `timeout`; the socket that results gets the caller's own back.
-    const connectTimeoutMs = this.network.connectTimeoutMs ?? 0;
+    // hpagent times its CONNECT request with `timeout`; the socket that results gets the caller's own back. Without
+    // a limit of the caller's (the verifier's agents), a dead proxy would leave a CONNECT pending for minutes.
+    const connectTimeoutMs = this.network.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectTimeoutMs;
     viaProxy({ ...options, timeout: connectTimeoutMs }, (err, socket) => {
       if (err !== null || socket === undefined) {
         callback(markProxyFailure(err ?? new Error('no socket'), proxy, connectTimeoutMs));

@@ -265,6 +265,16 @@ describe('failures are one line with a stable code', () => {
     expect(proxy.log()).toHaveLength(2);
   });
 
+  it('the same flags read by commander (a grouped -iNAME sends the line there) and in the eks get-token form', async () => {
+    const viaCommander = await runEksauth(['token', '-iprod', '--region', 'eu-west-1', '--role-arn', ADMIN_ROLE, '--no-verify-ssl', '--cli-connect-timeout', '5'], { env: proxied({ AWS_CA_BUNDLE: undefined }) });
+    parseExecCredential(viaCommander);
+    expect(viaCommander.stderr).toMatch(/^eksauth: warning: InsecureRequestWarning: .*'127\.0\.0\.1'/);
+    // As aws eks get-token: --endpoint-url is accepted and used by no call; AssumeRole still goes to AWS_ENDPOINT_URL_STS.
+    const getToken = ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'prod', '--role-arn', ADMIN_ROLE, '--endpoint-url', 'https://127.0.0.1:1', '--ca-bundle', caFile];
+    parseExecCredential(await runEksauth(getToken, { env: proxied({ AWS_CA_BUNDLE: otherCaFile }) }));
+    expect(proxy.log()).toEqual([`CONNECT ${target}`, `CONNECT ${target}`]);
+  });
+
   it('an invalid timeout is a usage error', async () => {
     expectOneLineFailure(await token(['--cli-connect-timeout', 'soon']), 'ERR_USAGE', 2);
   });
