@@ -28,21 +28,26 @@ const PARTITION_MODULE = new URL('node_modules/@aws-sdk/core/dist-es/submodules/
 if (!existsSync(PARTITION_MODULE)) throw new Error(`${PARTITION_MODULE} moved in this @aws-sdk/core release: update scripts/esbuild-options.mjs`);
 
 // Modules the token path loads only when it needs them: the other commands (the lazy ES module build), and, beside
-// the signing file as CommonJS files of their own, the SDK's credential providers and the STS call that only
-// --forward-session-name makes.
+// the signing file as CommonJS files of their own, the SDK's credential providers, the STS call that only
+// --forward-session-name makes, and the proxy-aware agents (node:https, hpagent) that only a request to AWS needs.
 const LAZY_MODULES = {
   '@aws-sdk/credential-providers': './aws-sdk.cjs',
   './commands.js': './commands.mjs',
   '../authn/get-caller-identity.js': './get-caller-identity.cjs',
+  './network-agent.js': './network-agent.cjs',
 };
 export const LAZY_ENTRY_POINTS = { commands: 'src/cli/commands.ts' };
 export const SIGNING_ENTRY_POINT = { 'token-refresh': 'src/cli/token-refresh.ts' };
-export const SIGNING_MODULES = { 'aws-sdk': 'src/cli/aws-sdk.ts', 'get-caller-identity': 'src/authn/get-caller-identity.ts' };
+export const SIGNING_MODULES = {
+  'aws-sdk': 'src/cli/aws-sdk.ts',
+  'get-caller-identity': 'src/authn/get-caller-identity.ts',
+  'network-agent': 'src/aws/network-agent.ts',
+};
 
 export const tokenPathModules = {
   name: 'token-path-modules',
   setup(b) {
-    b.onResolve({ filter: /^(@aws-sdk\/credential-providers|\.\/commands\.js|\.\.\/authn\/get-caller-identity\.js)$/ }, (args) => ({
+    b.onResolve({ filter: /^(@aws-sdk\/credential-providers|\.\/commands\.js|\.\.\/authn\/get-caller-identity\.js|\.\/network-agent\.js)$/ }, (args) => ({
       path: LAZY_MODULES[args.path],
       external: true,
     }));

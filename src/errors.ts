@@ -26,6 +26,9 @@ export const ERROR_CODES = [
   'ERR_STS_THROTTLED',
   'ERR_STS_REJECTED',
   'ERR_STS_RESPONSE',
+  // reaching AWS (src/aws/network.ts): any call, through HTTPS_PROXY or straight
+  'ERR_PROXY',
+  'ERR_TLS',
   // token validation (src/token/validate.ts): one code per rule a `k8s-aws-v1.` token can break
   'ERR_TOKEN_TOO_LARGE',
   'ERR_TOKEN_PREFIX',

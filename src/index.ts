@@ -28,6 +28,7 @@ export { credentialSource, type CredentialSource, type SourcedCredentials } from
 
 export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
 export { resolveAwsSettings, type AwsSettings, type AwsSettingsInput } from './aws/settings.js';
+export { bypassesProxy, networkOptions, proxyFor, type NetworkFlags, type NetworkOptions } from './aws/network.js';
 export {
   resolveBaseCredentials,
   type BaseCredentialOptions,

@@ -10,6 +10,8 @@ import * as https from 'node:https';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import { createAgent } from '../aws/network-agent.js';
+import { explainNetworkFailure, type NetworkOptions } from '../aws/network.js';
 import { EksAuthError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { unbracketHost } from '../lib/http.js';
@@ -39,8 +41,13 @@ export interface GetCallerIdentityOptions {
   connectTimeoutMs?: number;
   /** Largest response body read; default 64 KiB. */
   maxResponseBytes?: number;
-  /** Agent for the connection; must match the endpoint's protocol. Default: a shared keep-alive agent. */
+  /**
+   * Agent for the connection; must match the endpoint's protocol. Default: a keep-alive agent built from `network`
+   * (shared by every call that passes no `network`), which honours HTTPS_PROXY/NO_PROXY as the aws CLI does.
+   */
   agent?: http.Agent;
+  /** Proxy and CA bundle for the default agent, and the CA bundle named in TLS errors; default: the environment. */
+  network?: NetworkOptions;
   /** Told the HTTP status of STS's answer, whatever it is, before it is interpreted (for per-status metrics). */
   onResponse?: (status: number) => void;
 }
@@ -51,11 +58,10 @@ const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 /** A kept-alive connection the server closed meanwhile fails once; one fresh connection is then tried. */
 const MAX_ATTEMPTS = 2;
 
-// Shared so that a verifier under load reuses TLS connections to STS instead of paying a handshake per token.
-const KEEP_ALIVE_AGENTS = {
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, timeout: 30_000 }),
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 30_000 }),
-} as const;
+const KEEP_ALIVE_OPTIONS: https.AgentOptions = { keepAlive: true, maxSockets: 64, timeout: 30_000 };
+// Shared so that a verifier under load reuses TLS connections to STS instead of paying a handshake per token; made on
+// first use, from the environment as it is then.
+const sharedAgents: Partial<Record<StsTarget['protocol'], http.Agent>> = {};
 
 const THROTTLING_CODES = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestThrottled', 'RequestThrottledException',
@@ -100,12 +106,13 @@ class StaleConnectionError extends Error {}
  * const { arn, account, userId } = await getCallerIdentity(url, { clusterId: 'prod' });
  * ```
  * @throws EksAuthError ERR_STS_UNAVAILABLE (unreachable, timeout, 5xx), ERR_STS_THROTTLED, ERR_STS_REJECTED
- *   (STS refused the signature, credentials or cluster id), ERR_STS_RESPONSE (anything but the expected answer).
+ *   (STS refused the signature, credentials or cluster id), ERR_STS_RESPONSE (anything but the expected answer),
+ *   ERR_PROXY (the HTTPS_PROXY proxy failed), ERR_TLS (STS's certificate was not accepted).
  */
 export async function getCallerIdentity(presignedUrl: URL, options: GetCallerIdentityOptions): Promise<CallerIdentity> {
   const clusterId = requireClusterId(options.clusterId);
   const target = buildTarget(presignedUrl, options.stsEndpoint);
-  const agent = chooseAgent(target, options.agent);
+  const agent = chooseAgent(target, options.agent, options.network);
   const timeoutMs = requirePositive(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 'timeoutMs');
   const limits: Limits = {
     deadline: Date.now() + timeoutMs,
@@ -113,7 +120,7 @@ export async function getCallerIdentity(presignedUrl: URL, options: GetCallerIde
     maxResponseBytes: requirePositive(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 'maxResponseBytes'),
   };
   const headers = { Host: target.hostHeader, [CLUSTER_ID_HEADER]: clusterId, Accept: 'application/json' };
-  const response = await sendWithOneRetry(target, headers, agent, limits);
+  const response = await sendWithOneRetry(target, headers, agent, limits, options.network);
   options.onResponse?.(response.status);
   return interpretResponse(response, target, clusterId, querySecrets(presignedUrl));
 }
@@ -185,8 +192,9 @@ function sniName(host: string): string {
   return isIP(host) === 0 ? host : '';
 }
 
-function chooseAgent(target: StsTarget, agent: http.Agent | undefined): http.Agent {
-  if (agent === undefined) return KEEP_ALIVE_AGENTS[target.protocol];
+function chooseAgent(target: StsTarget, agent: http.Agent | undefined, network: NetworkOptions | undefined): http.Agent {
+  if (agent === undefined && network !== undefined) return createAgent(target.protocol, network, KEEP_ALIVE_OPTIONS);
+  if (agent === undefined) return (sharedAgents[target.protocol] ??= createAgent(target.protocol, {}, KEEP_ALIVE_OPTIONS));
   if ((agent instanceof https.Agent) !== (target.protocol === 'https:')) {
     throw new EksAuthError('ERR_USAGE', `The agent given to getCallerIdentity does not match the ${target.protocol} endpoint; pass an ${target.protocol === 'https:' ? 'https' : 'http'}.Agent.`);
   }
@@ -198,10 +206,11 @@ async function sendWithOneRetry(
   headers: Record<string, string>,
   agent: http.Agent,
   limits: Limits,
+  network: NetworkOptions | undefined,
 ): Promise<StsResponse> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sendOnce(target, headers, agent, limits);
+      return await sendOnce(target, headers, agent, limits, network);
     } catch (err) {
       if (!(err instanceof StaleConnectionError)) throw err;
       if (attempt >= MAX_ATTEMPTS) throw unavailable(target, 'the connection was closed before STS answered', err.cause);
@@ -210,7 +219,7 @@ async function sendWithOneRetry(
 }
 
 /** One GET with connect and overall deadlines; resolves with the (size-capped) body of any HTTP status. */
-function sendOnce(target: StsTarget, headers: Record<string, string>, agent: http.Agent, limits: Limits): Promise<StsResponse> {
+function sendOnce(target: StsTarget, headers: Record<string, string>, agent: http.Agent, limits: Limits, network: NetworkOptions | undefined): Promise<StsResponse> {
   return new Promise((resolve, reject) => {
     const timers: NodeJS.Timeout[] = [];
     let settled = false;
@@ -246,7 +255,7 @@ function sendOnce(target: StsTarget, headers: Record<string, string>, agent: htt
       if (request.reusedSocket && !responded && isConnectionReset(err)) {
         settle(new StaleConnectionError('stale keep-alive connection', { cause: err }));
       } else {
-        settle(networkError(target, err));
+        settle(networkError(target, err, network));
       }
     });
     request.on('response', (response) => {
@@ -451,12 +460,14 @@ const NETWORK_REASONS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
 };
 
-/** Maps a socket/TLS/HTTP-parser error; only its code is shown, never its text. */
-function networkError(target: StsTarget, err: Error): EksAuthError {
+/** Maps a proxy, socket, TLS or HTTP-parser error; only its code is shown, never its text. */
+function networkError(target: StsTarget, err: Error, network?: NetworkOptions): EksAuthError {
+  const explained = explainNetworkFailure(err, `Asking ${target.label}`, network);
+  if (explained !== undefined) return explained;
   const code = String((err as NodeJS.ErrnoException).code ?? '');
   if (code.startsWith('HPE_')) return badResponse(target, `something that is not HTTP (${code})`);
   const reason = NETWORK_REASONS[code]
-    ?? (/CERT|SELF_SIGNED|TLS|SSL/.test(code) ? `TLS failed: the server certificate was not accepted (${code})` : undefined)
+    ?? (/TLS|SSL/.test(code) ? `TLS failed (${code})` : undefined)
     ?? (/^[A-Z0-9_]{1,64}$/.test(code) ? `network error ${code}` : 'network error');
   return unavailable(target, reason, err);
 }

@@ -14,6 +14,8 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
   timeoutMs?: number;
   /** HTTP(S) agent for the STS call; the default keeps connections alive. */
   agent?: GetCallerIdentityOptions['agent'];
+  /** Proxy and CA bundle of the STS call (see getCallerIdentity); default: the environment. */
+  network?: GetCallerIdentityOptions['network'];
   /** Told the HTTP status of STS's answer, when one arrives (not for a token refused before the call). */
   onStsResponse?: GetCallerIdentityOptions['onResponse'];
 }
@@ -34,7 +36,7 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
  * ```
  */
 export function verdictScope(options: VerifyTokenOptions): string {
-  const { timeoutMs, agent, now, onStsResponse, ...verdict } = options;
+  const { timeoutMs, agent, network, now, onStsResponse, ...verdict } = options;
   const scope: { [K in keyof Required<typeof verdict>]: unknown } = {
     clusterId: verdict.clusterId,
     partitions: verdict.partitions ?? null,
@@ -75,6 +77,7 @@ export async function verifyToken(token: string, options: VerifyTokenOptions): P
     ...(options.stsEndpoint === undefined ? {} : { stsEndpoint: options.stsEndpoint }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.agent === undefined ? {} : { agent: options.agent }),
+    ...(options.network === undefined ? {} : { network: options.network }),
     ...(options.onStsResponse === undefined ? {} : { onResponse: options.onStsResponse }),
   });
   // The access key id is the token's claim until STS accepts the signature over X-Amz-Credential; from here it is

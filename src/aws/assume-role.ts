@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
+import { DEFAULT_TIMEOUTS, explainNetworkFailure, lazyRequestHandler, type NetworkOptions } from './network.js';
 
 /** The session name `aws eks get-token --role-arn` uses; audit logs and `{{SessionName}}` mappings see it. */
 export const DEFAULT_ROLE_SESSION_NAME = 'EKSGetTokenAuth';
@@ -13,6 +14,8 @@ export interface AssumeRoleOptions {
   externalId?: string;
   /** Region of the STS client; AWS_ENDPOINT_URL_STS (or the profile's endpoint_url) still overrides its endpoint. */
   region: string;
+  /** Proxy, CA bundle and timeouts of the STS call; default: the proxy variables of the environment. */
+  network?: NetworkOptions;
 }
 
 /** Throws ERR_INVALID_ROLE_ARN unless `roleArn` is an IAM role ARN. */
@@ -55,16 +58,17 @@ export async function assumeRole(source: AwsCredentialIdentity, options: AssumeR
       RoleSessionName: sessionName,
       ...(options.externalId === undefined ? {} : { ExternalId: options.externalId }),
     },
-    clientConfig: { region: options.region, maxAttempts: 2 },
+    clientConfig: { region: options.region, maxAttempts: 2, requestHandler: lazyRequestHandler(options.network ?? {}, DEFAULT_TIMEOUTS) },
   });
   try {
     return await provider();
   } catch (err) {
-    throw explainAssumeRoleFailure(err, options.roleArn);
+    throw explainNetworkFailure(err, `STS AssumeRole of ${options.roleArn}`, options.network) ?? explainAssumeRoleFailure(err, options.roleArn);
   }
 }
 
 function explainAssumeRoleFailure(err: unknown, roleArn: string): EksAuthError {
+  if (err instanceof EksAuthError) return err;
   const name = err instanceof Error ? err.name : '';
   const message = err instanceof Error ? err.message : String(err);
   if (name === 'AccessDenied' || name === 'AccessDeniedException') {

@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
 import type { SourcedCredentials } from './credential-source.js';
+import { DEFAULT_TIMEOUTS, explainNetworkFailure, lazyRequestHandler, type NetworkOptions } from './network.js';
 
 export type { AwsCredentialIdentity, AwsCredentialIdentityProvider };
 
@@ -27,6 +28,12 @@ export interface BaseCredentialOptions {
   env?: NodeJS.ProcessEnv;
   /** Where credentials from the SDK chain (SSO, assumed-role profiles, MFA) are kept between runs. */
   store?: CredentialStore;
+  /**
+   * Proxy, CA bundle and timeouts for the chain's own AWS calls (SSO, SSO OIDC, web identity and assumed-role
+   * profiles' STS); default: the proxy variables of the environment. IMDS and the container endpoint are local
+   * addresses and are never proxied.
+   */
+  network?: NetworkOptions;
 }
 
 // IMDS is the last source in the chain; off EC2 an unbounded probe stalls every kubectl call (aws-iam-authenticator#347).
@@ -83,11 +90,14 @@ async function loadFromDefaultChain(options: BaseCredentialOptions): Promise<Aws
     timeout: IMDS_TIMEOUT_MS,
     maxRetries: IMDS_MAX_RETRIES,
     mfaCodeProvider: (serial: string) => promptForMfaCode(serial, options),
+    // Passed on to the chain's inner clients (STS for roles and web identity, SSO, SSO OIDC).
+    clientConfig: { requestHandler: lazyRequestHandler(options.network ?? {}, DEFAULT_TIMEOUTS) },
   });
   try {
     return await provider();
   } catch (err) {
-    throw explainCredentialFailure(err, options.profile);
+    const what = `loading AWS credentials for profile ${options.profile ?? 'default'}`;
+    throw explainNetworkFailure(err, what, options.network) ?? explainCredentialFailure(err, options.profile);
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
+import { DEFAULT_TIMEOUTS, explainNetworkFailure, lazyRequestHandler, type NetworkOptions } from './network.js';
 
 /** What update-kubeconfig uses of a DescribeCluster answer. */
 export interface EksCluster {
@@ -34,10 +35,9 @@ export interface EksClientOptions {
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** EKS endpoint URL (`--endpoint-url`); default: the SDK's, which honours AWS_ENDPOINT_URL_EKS. */
   endpoint?: string;
+  /** Proxy, CA bundle and timeouts; default: the proxy variables of the environment, 10 s to connect, 30 s to read. */
+  network?: NetworkOptions;
 }
-
-/** Without them the SDK waits forever on an endpoint that accepts connections and never answers. */
-const REQUEST_TIMEOUTS = { connectionTimeout: 10_000, requestTimeout: 30_000 };
 
 /** Statuses in which a cluster's endpoint and CA are usable (aws-cli accepts the same two). */
 export const USABLE_CLUSTER_STATUSES: readonly string[] = ['ACTIVE', 'UPDATING'];
@@ -69,7 +69,7 @@ export async function describeCluster(name: string, options: EksClientOptions): 
       ...(cluster.accessConfig?.authenticationMode === undefined ? {} : { authenticationMode: cluster.accessConfig.authenticationMode }),
     };
   } catch (err) {
-    throw explainEksFailure(err, 'DescribeCluster', options.region, name);
+    throw explainEksFailure(err, 'DescribeCluster', options.region, name, options.network);
   } finally {
     client.destroy();
   }
@@ -114,7 +114,7 @@ export async function listClusters(options: EksClientOptions): Promise<string[]>
     } while (nextToken);
     return names;
   } catch (err) {
-    throw explainEksFailure(err, 'ListClusters', options.region);
+    throw explainEksFailure(err, 'ListClusters', options.region, undefined, options.network);
   } finally {
     client.destroy();
   }
@@ -132,12 +132,13 @@ export async function listClusters(options: EksClientOptions): Promise<string[]>
  */
 export async function listEnabledRegions(options: Omit<EksClientOptions, 'endpoint'>): Promise<string[]> {
   const { EC2Client, DescribeRegionsCommand } = await import('@aws-sdk/client-ec2');
-  const client = new EC2Client({ region: options.region, credentials: options.credentials, maxAttempts: 3, requestHandler: REQUEST_TIMEOUTS });
+  const requestHandler = lazyRequestHandler(options.network ?? {}, DEFAULT_TIMEOUTS);
+  const client = new EC2Client({ region: options.region, credentials: options.credentials, maxAttempts: 3, requestHandler });
   try {
     const { Regions } = await client.send(new DescribeRegionsCommand({}));
     return (Regions ?? []).map((region) => region.RegionName).filter((name): name is string => typeof name === 'string').sort();
   } catch (err) {
-    const explained = explainEksFailure(err, 'ec2:DescribeRegions', options.region);
+    const explained = explainEksFailure(err, 'ec2:DescribeRegions', options.region, undefined, options.network);
     throw new EksAuthError(explained.code, `could not list the enabled regions: ${explained.message}; or name them with --regions us-east-1,eu-west-1`, { cause: err });
   } finally {
     client.destroy();
@@ -232,7 +233,7 @@ export async function eksClient(options: EksClientOptions) {
     region: options.region,
     credentials: options.credentials,
     maxAttempts: 3,
-    requestHandler: REQUEST_TIMEOUTS,
+    requestHandler: lazyRequestHandler(options.network ?? {}, DEFAULT_TIMEOUTS),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   });
   return { client, sdk };
@@ -255,8 +256,10 @@ const UNAVAILABLE = new Set(['ServerException', 'ServiceUnavailableException', '
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Turns an SDK failure into an EksAuthError that names the call, the region and the next step; the SDK error is its cause. */
-export function explainEksFailure(err: unknown, call: string, region: string, name?: string): EksAuthError {
+export function explainEksFailure(err: unknown, call: string, region: string, name?: string, network?: NetworkOptions): EksAuthError {
   if (err instanceof EksAuthError) return err;
+  const networkFailure = explainNetworkFailure(err, `${call} in ${region}`, network);
+  if (networkFailure !== undefined) return networkFailure;
   const errName = err instanceof Error ? err.name : '';
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | undefined)?.code;

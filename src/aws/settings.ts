@@ -7,6 +7,8 @@ import type { StsEndpointOptions } from './sts-endpoint.js';
 export interface AwsSettings extends StsEndpointOptions {
   /** The profile named by the caller or AWS_PROFILE; undefined means the SDK default chain decides. */
   profile?: string;
+  /** The profile's `ca_bundle` (AWS_CA_BUNDLE and --ca-bundle come first; see network.ts networkOptions). */
+  profileCaBundle?: string;
 }
 
 export interface AwsSettingsInput extends StsEndpointOptions {
@@ -37,6 +39,7 @@ export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<
       input.useDualstackEndpoint ?? booleanSetting(env.AWS_USE_DUALSTACK_ENDPOINT ?? fileSettings.use_dualstack_endpoint),
     stsRegionalEndpoints:
       input.stsRegionalEndpoints ?? regionalSetting(env.AWS_STS_REGIONAL_ENDPOINTS ?? fileSettings.sts_regional_endpoints),
+    ...(nonEmpty(fileSettings.ca_bundle) === undefined ? {} : { profileCaBundle: nonEmpty(fileSettings.ca_bundle) }),
   };
 }
 

@@ -73,6 +73,10 @@ program
   .option('--dry-run [format]', 'print instead of writing: the merged YAML (default) or `summary`')
   .option('--verbose', 'print the entries written')
   .option('--concurrency <n>', 'with --all: EKS requests in flight at once (default 8)')
+  .option('--ca-bundle <file>', "CA bundle for the AWS calls (default: AWS_CA_BUNDLE, the profile's ca_bundle)")
+  .option('--no-verify-ssl', "don't check the TLS certificates of the AWS calls (prints a warning per host)")
+  .option('--cli-connect-timeout <seconds>', 'time to open a connection for an AWS call (0: no limit; default 10)')
+  .option('--cli-read-timeout <seconds>', 'time to wait between reads of an answer (0: no limit; default 30)')
   .action(async (flags: import('./update-kubeconfig.js').UpdateKubeconfigFlags, self: Command) => {
     const { runUpdateKubeconfig } = await import('./update-kubeconfig.js');
     await runUpdateKubeconfig({ ...self.optsWithGlobals(), ...flags });
@@ -89,6 +93,7 @@ addVerifierFlags(
   .option('--feature-gates <gates>', "aws-iam-authenticator's gates, e.g. SSORoleMatch=true (sso rows in mapRoles)")
   .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', (v) => Number.parseInt(v, 10))
   .option('--timeout <seconds>', 'time allowed for the STS call', (v) => Number.parseFloat(v))
+  .option('--ca-bundle <file>', "CA bundle STS's certificate is checked against (default: AWS_CA_BUNDLE, else the system's)")
   .option('-o, --output <format>', 'text or json', 'text'),
 )
   .action(async (flags: import('./verify.js').VerifyFlags) => {

@@ -26,6 +26,11 @@ export const TOKEN_FLAGS: readonly FlagSpec[] = [
   { long: 'no-cache', description: 'neither read nor store cached tokens and credentials (also: EKSAUTH_NO_CACHE=1)' },
   { long: 'force-refresh', description: 'sign a new token even if a cached one is still good, and cache it' },
   { long: 'cache', description: "aws-iam-authenticator's flag; caching is on by default", hidden: true },
+  { long: 'ca-bundle', value: 'file', description: "CA bundle for AWS calls (AssumeRole, SSO, …; default: AWS_CA_BUNDLE, the profile's ca_bundle)" },
+  { long: 'no-verify-ssl', description: "don't check the TLS certificates of AWS calls (prints a warning per host)" },
+  { long: 'cli-connect-timeout', value: 'seconds', description: 'time to open a connection for an AWS call (0: no limit; default 10)' },
+  { long: 'cli-read-timeout', value: 'seconds', description: 'time to wait between reads of an answer (0: no limit; default 30)' },
+  { long: 'endpoint-url', value: 'url', description: 'accepted as aws eks get-token does, and like it used by no call (STS: AWS_ENDPOINT_URL_STS)' },
 ];
 
 /**

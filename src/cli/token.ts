@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { networkOptions, type NetworkFlags } from '../aws/network.js';
 import { cacheKeys } from '../cache/key.js';
 import { readCachedToken, type CachedToken, type TokenCacheRequest } from '../cache/token-cache.js';
 import { EksAuthError } from '../errors.js';
@@ -6,7 +7,7 @@ import { toExecCredential } from '../exec/exec-credential.js';
 import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecApiVersion, type ExecInfo } from '../exec/exec-info.js';
 import type { GetTokenOptions } from '../token/generate.js';
 
-export interface TokenFlags {
+export interface TokenFlags extends NetworkFlags {
   clusterName?: string;
   clusterId?: string;
   roleArn?: string;
@@ -22,6 +23,8 @@ export interface TokenFlags {
   /** False with `--no-cache`; `--cache` (aws-iam-authenticator's flag) is accepted and changes nothing. */
   cache?: boolean;
   forceRefresh?: boolean;
+  /** Accepted as `aws eks get-token` accepts it; it applies to no call there either (get-token calls no EKS API). */
+  endpointUrl?: string;
 }
 
 /** One `eksauth token` call, worked out from flags and environment before any signing code is loaded. */
@@ -74,6 +77,7 @@ function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv)
     ...(flags.sessionName === undefined ? {} : { sessionName: flags.sessionName }),
     forwardSessionName: flags.forwardSessionName === true,
     ...(info.interactive === undefined ? {} : { interactive: info.interactive }),
+    network: networkOptions(flags, env),
     env,
   };
   const request: TokenRequest = { options, apiVersion, tokenOnly: flags.tokenOnly === true };

@@ -4,12 +4,13 @@
 import { writeSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { assertRoleArn } from '../aws/assume-role.js';
+import { networkOptions, type NetworkFlags } from '../aws/network.js';
 import type { DiscoveryProgress } from '../aws/eks.js';
 import { EksAuthError } from '../errors.js';
 import type { ClusterOutcome, UpdatedFile, UpdateKubeconfigOptions } from '../kubeconfig/update.js';
 import { updateKubeconfig, updateKubeconfigForAllClusters } from '../kubeconfig/update.js';
 
-export interface UpdateKubeconfigFlags {
+export interface UpdateKubeconfigFlags extends NetworkFlags {
   name?: string;
   all?: boolean;
   regions?: string;
@@ -66,6 +67,7 @@ function commonOptions(flags: UpdateKubeconfigFlags, dryRun: DryRun): Omit<Updat
   }).filter(([, value]) => value !== undefined);
   return {
     ...Object.fromEntries(defined),
+    network: networkOptions(flags),
     dryRun: dryRun !== undefined,
     onWarning: (message: string) => writeSync(2, `eksauth: warning: ${message}\n`),
   };

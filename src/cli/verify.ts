@@ -5,6 +5,7 @@ import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
 import { mapIdentity, orderByDefaultPrecedence } from '../authn/mapping/map-identity.js';
 import type { MappingSource, MapResult } from '../authn/mapping/types.js';
 import { verifyToken, type VerifiedToken } from '../authn/verify.js';
+import { networkOptions } from '../aws/network.js';
 import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { summarizeToken } from '../token/summary.js';
@@ -24,6 +25,7 @@ export interface VerifyFlags {
   timeout?: number;
   output?: string;
   featureGates?: string;
+  caBundle?: string;
 }
 
 /** Exit codes a script can branch on; documented in the README. */
@@ -58,6 +60,7 @@ async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingS
       ...(flags.stsRegion?.length ? { regions: flags.stsRegion } : {}),
       ...(flags.clockSkew === undefined ? {} : { maxClockSkewSeconds: flags.clockSkew }),
       ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout * 1000 }),
+      network: networkOptions({ ...(flags.caBundle === undefined ? {} : { caBundle: flags.caBundle }) }),
     });
   } catch (err) {
     if (err instanceof EksAuthError) return { error: err };
@@ -95,7 +98,7 @@ async function readInput(path: string, flag: string): Promise<string> {
 }
 
 // ERR_INVALID_IDENTITY: STS answered, but with an identity that cannot be (a malformed UserId): nonsense, not a refusal.
-const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_INVALID_IDENTITY']);
+const STS_UNAVAILABLE: ReadonlySet<ErrorCode> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_INVALID_IDENTITY', 'ERR_PROXY', 'ERR_TLS']);
 
 function exitCodeOf(report: VerifyReport): number {
   if (report.error) {

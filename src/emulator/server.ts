@@ -8,6 +8,7 @@
  * `/_emulator/…` is admin.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -61,6 +62,11 @@ export interface EmulatorOptions {
    * local API server's certificate. Default: a CA made at start, when a cluster needs one.
    */
   certificateAuthority?: { certPem: string };
+  /**
+   * Serve HTTPS with this certificate and key (PEM) instead of HTTP, as AWS does: for tests of CA bundles, proxies
+   * (CONNECT tunnels) and `--no-verify-ssl`. `url` is then `https://…`.
+   */
+  tls?: { cert: string; key: string };
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -82,15 +88,16 @@ export async function startEmulator(config: EmulatorConfig, options: EmulatorOpt
   const host = options.host ?? '127.0.0.1';
   await requireSafeHost(host);
   const state = new EmulatorState(await withClusterCa(checked, options.certificateAuthority), options.now ?? (() => new Date()));
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     state.serve(req, res).catch(() => {
       // serve() answers every failure itself; this only guards against a socket that broke mid-answer.
       res.destroy();
     });
-  });
+  };
+  const server = options.tls === undefined ? http.createServer(handler) : https.createServer(options.tls, handler);
   const port = await listen(server, { host, port: options.port ?? 0, what: 'the emulator', flag: '--port' });
   return {
-    url: `http://${urlHost(host)}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${urlHost(host)}:${port}`,
     port,
     close: () => state.close(server),
     setFault: (fault) => state.faults.set(fault),
@@ -275,7 +282,7 @@ class EmulatorState {
     this.stats = emptyStats();
   }
 
-  close(server: http.Server): Promise<void> {
+  close(server: http.Server | https.Server): Promise<void> {
     this.closing.abort();
     return new Promise((resolve, reject) => {
       server.close((err) => (err && (err as NodeJS.ErrnoException).code !== 'ERR_SERVER_NOT_RUNNING' ? reject(err) : resolve()));

@@ -8,6 +8,7 @@ import { assumeRole } from '../aws/assume-role.js';
 import { resolveBaseCredentials } from '../aws/credentials.js';
 import type { DiscoveredCluster, DiscoveryProgress, EksCluster } from '../aws/eks.js';
 import { assertClusterUsable, describeCluster, discoverClusters, listEnabledRegions } from '../aws/eks.js';
+import { withProfileCaBundle, type NetworkOptions } from '../aws/network.js';
 import { resolveAwsSettings } from '../aws/settings.js';
 import { isRegionName } from '../aws/sts-endpoint.js';
 import { EksAuthError } from '../errors.js';
@@ -103,6 +104,8 @@ export interface EksAccessOptions {
   assumeRoleArn?: string;
   /** Credentials to start from instead of the default chain. */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Proxy, CA bundle and timeouts of every AWS call (EKS, EC2, STS, SSO); default: the environment, then the profile's ca_bundle. */
+  network?: NetworkOptions;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -111,6 +114,7 @@ interface EksAccess {
   profile?: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   endpoint?: string;
+  network: NetworkOptions;
 }
 
 /** `fallbackRegion` serves when no region is configured anywhere (with --all, the first of --regions). */
@@ -122,14 +126,16 @@ async function resolveEksAccess(options: EksAccessOptions, fallbackRegion?: stri
     throw new EksAuthError('ERR_NO_REGION', 'no AWS region for the EKS call: pass --region, set AWS_REGION, or set `region` in your AWS profile (with --all, --regions also does)');
   }
   if (!isRegionName(region)) throw new EksAuthError('ERR_INVALID_REGION', `"${region}" is not an AWS region name; pass one such as --region eu-west-1`);
-  let credentials = options.credentials ?? (await resolveBaseCredentials({ ...(settings.profile === undefined ? {} : { profile: settings.profile }), env }));
+  const network = withProfileCaBundle(options.network ?? { env }, settings);
+  let credentials = options.credentials ?? (await resolveBaseCredentials({ ...(settings.profile === undefined ? {} : { profile: settings.profile }), env, network }));
   if (options.assumeRoleArn !== undefined) {
     const base = typeof credentials === 'function' ? await credentials() : credentials;
-    credentials = await assumeRole(base, { roleArn: options.assumeRoleArn, sessionName: DESCRIBE_CLUSTER_SESSION_NAME, region });
+    credentials = await assumeRole(base, { roleArn: options.assumeRoleArn, sessionName: DESCRIBE_CLUSTER_SESSION_NAME, region, network });
   }
   return {
     region,
     credentials,
+    network,
     ...(settings.profile === undefined ? {} : { profile: settings.profile }),
     ...(options.endpointUrl === undefined ? {} : { endpoint: options.endpointUrl }),
   };
@@ -211,7 +217,7 @@ export async function updateKubeconfigForAllClusters(options: UpdateAllOptions):
   const bad = options.regions?.find((region) => !isRegionName(region));
   if (bad !== undefined) throw new EksAuthError('ERR_INVALID_REGION', `"${bad}" in --regions is not an AWS region name; list names such as eu-west-1,us-east-1`);
   const access = await resolveEksAccess(options, options.regions?.[0]);
-  const regions = options.regions ?? (await listEnabledRegions({ region: access.region, credentials: access.credentials }));
+  const regions = options.regions ?? (await listEnabledRegions({ region: access.region, credentials: access.credentials, network: access.network }));
   const found = await discoverClusters({ ...access, regions, ...pick(options, 'concurrency', 'onProgress') });
   const outcomes: ClusterOutcome[] = found.failures.map(({ region, error }) => ({ region, result: 'failed', error }));
   const toWrite = planWrites(found.clusters, outcomes, (cluster, name) => buildKubeconfigEntries(cluster, entryOptions(options, access, name)));

@@ -60,6 +60,9 @@ const FAILURES: Partial<Record<ErrorCode, { status: number; outcome: ReviewOutco
   ERR_STS_REJECTED: { status: 403, outcome: 'sts_rejected' },
   ERR_STS_THROTTLED: { status: 429, outcome: 'sts_throttled' },
   ERR_STS_UNAVAILABLE: { status: 503, outcome: 'sts_unavailable' },
+  // The proxy or the TLS trust in front of STS failed: STS was not reached, as for ERR_STS_UNAVAILABLE.
+  ERR_PROXY: { status: 503, outcome: 'sts_unavailable' },
+  ERR_TLS: { status: 503, outcome: 'sts_unavailable' },
   ERR_STS_RESPONSE: { status: 502, outcome: 'sts_bad_response' },
   // STS answered with a principal no mapping can name, or a malformed UserId: an STS error, as the reference says.
   ERR_INVALID_ARN: { status: 403, outcome: 'sts_bad_response' },

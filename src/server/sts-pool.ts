@@ -6,8 +6,9 @@
  * one call (the review cache), so STS calls in flight never exceed `maxConnections`; with `stsMaxSockets` at its
  * default (`maxConnections`) none ever waits for a connection.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import { createAgent } from '../aws/network-agent.js';
+import type { NetworkOptions } from '../aws/network.js';
 import type { ServerMetrics } from './metrics.js';
 
 export interface StsPool {
@@ -22,7 +23,9 @@ export interface StsPool {
 const IDLE_SOCKET_TIMEOUT_MS = 30_000;
 
 /**
- * Creates the agent and its accounting.
+ * Creates the agent and its accounting. Behind HTTPS_PROXY (unless NO_PROXY names the STS host) each connection is a
+ * CONNECT tunnel through the proxy, and the same `maxSockets` bounds them; AWS_CA_BUNDLE (or `network.caBundle`)
+ * sets the certificate authorities STS is checked against.
  *
  * @example
  * ```ts
@@ -32,7 +35,7 @@ const IDLE_SOCKET_TIMEOUT_MS = 30_000;
  * const { identity } = await sts.track(() => verifyToken(token, { clusterId: 'prod', agent: sts.agent }));
  * ```
  */
-export function createStsPool(config: { stsMaxSockets: number; stsEndpoint?: string }, metrics: ServerMetrics): StsPool {
+export function createStsPool(config: { stsMaxSockets: number; stsEndpoint?: string; network?: NetworkOptions }, metrics: ServerMetrics): StsPool {
   const options: http.AgentOptions = {
     keepAlive: true,
     maxSockets: config.stsMaxSockets,
@@ -40,7 +43,7 @@ export function createStsPool(config: { stsMaxSockets: number; stsEndpoint?: str
     // Reuse the most recent connection, so that after a burst the surplus ones go idle and time out.
     scheduling: 'lifo',
   };
-  const agent = config.stsEndpoint?.startsWith('http:') === true ? new http.Agent(options) : new https.Agent(options);
+  const agent = createAgent(config.stsEndpoint?.startsWith('http:') === true ? 'http:' : 'https:', config.network ?? {}, options);
   let inFlight = 0;
   return {
     agent,

@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { assertRoleArn, assertSessionName, assumeRole } from '../aws/assume-role.js';
 import { resolveBaseCredentials, type CredentialStore } from '../aws/credentials.js';
+import { withProfileCaBundle, type NetworkOptions } from '../aws/network.js';
 import { resolveAwsSettings, type AwsSettings } from '../aws/settings.js';
 import { configuredStsEndpoint, resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError } from '../errors.js';
@@ -30,6 +31,12 @@ export interface GetTokenOptions {
   interactive?: boolean;
   /** Keeps temporary credentials (SSO, assumed roles, MFA sessions) between calls; see src/cache/refresh.ts. */
   credentialStore?: CredentialStore;
+  /**
+   * Proxy, CA bundle and timeouts of the AWS calls made to get credentials (AssumeRole, SSO, web identity,
+   * `forwardSessionName`'s GetCallerIdentity); the token itself is signed with no network. Default: the
+   * environment's HTTPS_PROXY/NO_PROXY and AWS_CA_BUNDLE, then the profile's ca_bundle.
+   */
+  network?: NetworkOptions;
   env?: NodeJS.ProcessEnv;
   /** Clock, for tests. */
   now?: () => Date;
@@ -57,7 +64,8 @@ export async function getToken(options: GetTokenOptions): Promise<EksToken> {
   assertTokenOptions(options);
   const settings = await resolveAwsSettings(options);
   const endpoint = resolveStsEndpoint(settings);
-  const credentials = await resolveSigningCredentials(options, settings, endpoint);
+  const network = withProfileCaBundle(options.network ?? { ...(options.env === undefined ? {} : { env: options.env }) }, settings);
+  const credentials = await resolveSigningCredentials({ ...options, network }, settings, endpoint);
   const signingDate = (options.now ?? (() => new Date()))();
   const url = await presignGetCallerIdentity({ credentials, clusterId: options.clusterId, endpoint, signingDate });
   return { token: encodeToken(url), expiration: tokenExpiration(signingDate, credentials.expiration), endpoint };
@@ -87,10 +95,11 @@ async function resolveSigningCredentials(
   if (roleArn === undefined) return base();
   const assume = async () => {
     const source = await base();
-    const sessionName = options.forwardSessionName ? await callerSessionName(source, endpoint, options.env) : options.sessionName;
+    const sessionName = options.forwardSessionName ? await callerSessionName(source, endpoint, options) : options.sessionName;
     return assumeRole(source, {
       roleArn,
       region: endpoint.signingRegion,
+      ...(options.network === undefined ? {} : { network: options.network }),
       ...(sessionName === undefined ? {} : { sessionName }),
       ...(options.externalId === undefined ? {} : { externalId: options.externalId }),
     });
@@ -103,14 +112,19 @@ async function resolveSigningCredentials(
 async function callerSessionName(
   credentials: AwsCredentialIdentity,
   endpoint: StsEndpoint,
-  env: NodeJS.ProcessEnv = process.env,
+  options: Pick<GetTokenOptions, 'env' | 'network'>,
 ): Promise<string | undefined> {
   const { getCallerIdentity } = await import('../authn/get-caller-identity.js');
   const url = await presignGetCallerIdentity({ credentials, clusterId: 'eksauth-forward-session-name', endpoint });
-  const stsEndpoint = configuredStsEndpoint(env);
+  const stsEndpoint = configuredStsEndpoint(options.env ?? process.env);
+  const { connectTimeoutMs, readTimeoutMs } = options.network ?? {};
   const identity = await getCallerIdentity(new URL(url), {
     clusterId: 'eksauth-forward-session-name',
     ...(stsEndpoint ? { stsEndpoint } : {}),
+    network: options.network ?? {},
+    // getCallerIdentity's limits must be positive; 0 (no limit) keeps its defaults.
+    ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+    ...(readTimeoutMs ? { timeoutMs: Math.max(readTimeoutMs, connectTimeoutMs ?? 0) } : {}),
   });
   const session = identity.userId.split(':')[1];
   return session === undefined || session.length < 2 ? undefined : session.slice(0, 64);

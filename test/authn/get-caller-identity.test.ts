@@ -185,8 +185,8 @@ describe('getCallerIdentity: the request it sends', () => {
     cleanups.push(async () => agent.destroy());
     await expect(call({ endpoint }, { agent })).resolves.toEqual(IDENTITY);
     expect(seen[0]?.host).toBe(STS_HOST);
-    const untrusted = await expectFailure(call({ endpoint }), 'ERR_STS_UNAVAILABLE');
-    expect(untrusted.message).toMatch(/TLS failed/);
+    const untrusted = await expectFailure(call({ endpoint }), 'ERR_TLS');
+    expect(untrusted.message).toMatch(/TLS certificate was not accepted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
   });
 });
 

@@ -8,6 +8,7 @@ import type { DescribeInstancesCommandOutput } from '@aws-sdk/client-ec2';
 import { HttpRequest } from '@smithy/protocol-http';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, BuildMiddleware, Pluggable } from '@smithy/types';
 import { EksAuthError } from '../../errors.js';
+import { explainNetworkFailure, lazyRequestHandler, type NetworkOptions } from '../../aws/network.js';
 import { createBatchedDescribe, createRateLimiter, type BatchOptions } from './ec2-batch.js';
 import { isEc2InstanceId } from './templates.js';
 import { createExpiringCache } from '../../lib/expiring-cache.js';
@@ -46,6 +47,8 @@ export interface Ec2PrivateDnsResolverOptions {
   batch?: BatchOptions;
   /** Called for each DescribeInstances request sent (the server counts them as the reference does). */
   onDescribeInstances?: () => void;
+  /** Proxy and CA bundle of the EC2 and STS calls; default: the proxy variables and AWS_CA_BUNDLE of the environment. */
+  network?: NetworkOptions;
 }
 
 export interface CachedLookupOptions {
@@ -149,15 +152,20 @@ function describeInstancesFor(options: Ec2PrivateDnsResolverOptions): (instanceI
 
 async function loadDescribeInstances(options: Ec2PrivateDnsResolverOptions): Promise<DescribeInstances> {
   const { EC2Client, DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const credentials = options.roleArn === undefined ? options.credentials : await assumedRoleCredentials(options, options.roleArn);
   const client = new EC2Client({
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(credentials === undefined ? {} : { credentials }),
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+    requestHandler: requestHandlerFor(options),
   });
   return (instanceIds) => client.send(new DescribeInstancesCommand({ InstanceIds: [...instanceIds] }));
+}
+
+/** Each DescribeInstances (and AssumeRole) request has `timeoutMs` in all: the review that waits on it has a deadline. */
+function requestHandlerFor(options: Ec2PrivateDnsResolverOptions): ReturnType<typeof lazyRequestHandler> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return lazyRequestHandler(options.network ?? {}, { connectTimeoutMs: timeoutMs, readTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs });
 }
 
 /** Credentials of `roleArn`, assumed with the server's own and renewed by the SDK before they expire. */
@@ -166,7 +174,11 @@ async function assumedRoleCredentials(options: Ec2PrivateDnsResolverOptions, rol
   return fromTemporaryCredentials({
     ...(options.credentials === undefined ? {} : { masterCredentials: options.credentials }),
     params: { RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, DurationSeconds: ROLE_SESSION_SECONDS },
-    clientConfig: { region: options.region, ...(options.stsEndpoint === undefined ? {} : { endpoint: options.stsEndpoint }) },
+    clientConfig: {
+      region: options.region,
+      requestHandler: requestHandlerFor(options),
+      ...(options.stsEndpoint === undefined ? {} : { endpoint: options.stsEndpoint }),
+    },
     ...(options.sourceArn === undefined ? {} : { clientPlugins: [sourceArnHeaders(options.sourceArn)] }),
   });
 }
@@ -202,6 +214,8 @@ function describeFailure(err: unknown, instanceId: string, region: string): EksA
   if (name.startsWith('InvalidInstanceID')) {
     return new EksAuthError('ERR_EC2_PRIVATE_DNS', `instance ${instanceId} was not found in ${region}`, { cause: err });
   }
+  const network = explainNetworkFailure(err, `EC2 DescribeInstances for ${instanceId} in ${region}`);
+  if (network !== undefined) return new EksAuthError('ERR_EC2_PRIVATE_DNS', network.message, { cause: err });
   const detail = err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200);
   return new EksAuthError(
     'ERR_EC2_PRIVATE_DNS',
