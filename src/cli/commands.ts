@@ -20,7 +20,7 @@ function addTokenCommand(parent: Command, name: string, description: string): vo
   }
   command.action(async (flags: TokenFlags, self: Command) => {
     const { runToken } = await import('./token.js');
-    await runToken({ ...self.optsWithGlobals(), ...flags });
+    await runToken({ ...self.optsWithGlobals(), ...flags }, process.env, name === 'token' ? 'token' : 'eks get-token');
   });
 }
 
@@ -70,6 +70,7 @@ program
   .option('--dry-run [format]', 'print instead of writing: the merged YAML (default) or `summary`')
   .option('--verbose', 'print the entries written')
   .option('--concurrency <n>', 'with --all: EKS requests in flight at once (default 8)')
+  .option('--allow-unknown-region', 'accept a region the SDK data does not list, e.g. one newer than this eksauth (also: EKSAUTH_ALLOW_UNKNOWN_REGION=1)')
   .action(async (flags: import('./update-kubeconfig.js').UpdateKubeconfigFlags, self: Command) => {
     const { runUpdateKubeconfig } = await import('./update-kubeconfig.js');
     await runUpdateKubeconfig({ ...self.optsWithGlobals(), ...flags });

@@ -31,6 +31,7 @@ export interface UpdateKubeconfigFlags {
   dryRun?: boolean | string;
   verbose?: boolean;
   concurrency?: string;
+  allowUnknownRegion?: boolean;
 }
 
 type DryRun = 'yaml' | 'summary' | undefined;
@@ -62,7 +63,7 @@ function commonOptions(flags: UpdateKubeconfigFlags, dryRun: DryRun): Omit<Updat
     kubeconfig: flags.kubeconfig, region: flags.region, profile: flags.profile, endpointUrl: flags.endpointUrl,
     assumeRoleArn: flags.assumeRoleArn, roleArn: flags.roleArn, proxyUrl: flags.proxyUrl, alias: flags.alias,
     userAlias: flags.userAlias, execCommand: flags.execCommand, apiVersion: flags.apiVersion,
-    interactiveMode: flags.interactiveMode, setCurrentContext: flags.setCurrentContext,
+    interactiveMode: flags.interactiveMode, setCurrentContext: flags.setCurrentContext, allowUnknownRegion: flags.allowUnknownRegion,
   }).filter(([, value]) => value !== undefined);
   return {
     ...Object.fromEntries(defined),

@@ -1,0 +1,15 @@
+/**
+ * Whether an on/off environment variable is on: set, and not empty, `0` or `false` (any case). One reading for every
+ * switch eksauth takes from the environment (EKSAUTH_NO_CACHE, EKSAUTH_ALLOW_UNKNOWN_REGION).
+ *
+ * @example
+ * ```ts
+ * import { isEnvFlagSet } from './env-flag.js';
+ * isEnvFlagSet('1'); // true
+ * isEnvFlagSet('False'); // false
+ * isEnvFlagSet(undefined); // false
+ * ```
+ */
+export function isEnvFlagSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}
