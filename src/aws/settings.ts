@@ -1,8 +1,8 @@
 import { EksAuthError } from '../errors.js';
-import { isEnvFlagSet } from '../lib/env-flag.js';
+import { ALLOW_UNKNOWN_REGION_ENV, isEnvFlagSet } from '../lib/env-flag.js';
 import { CONFIG_FILE_MAX_BYTES, readRegularFile } from '../lib/regular-file.js';
 import { sharedFilePaths } from './shared-files.js';
-import { ALLOW_UNKNOWN_REGION_ENV, type StsEndpointOptions } from './sts-endpoint.js';
+import type { StsEndpointOptions } from './sts-endpoint.js';
 
 /** The AWS settings that shape a token, gathered from flags, the environment and the shared config files. */
 export interface AwsSettings extends StsEndpointOptions {

@@ -2,6 +2,7 @@
 import { partition } from '@aws-sdk/core/client';
 import type { EndpointPartition } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
+import { ALLOW_UNKNOWN_REGION_ENV } from '../lib/env-flag.js';
 
 /** Where a GetCallerIdentity URL is addressed and which region its signature is scoped to. */
 export interface StsEndpoint {
@@ -204,9 +205,6 @@ export function knownRegionPartition(region: string, options: Pick<StsEndpointOp
       `If it is a region newer than this eksauth, pass --allow-unknown-region or set ${ALLOW_UNKNOWN_REGION_ENV}=1`,
   );
 }
-
-/** The environment variable that accepts regions the SDK's data does not list, wherever eksauth runs. */
-export const ALLOW_UNKNOWN_REGION_ENV = 'EKSAUTH_ALLOW_UNKNOWN_REGION';
 
 // partition() merges a region's own entry (its description) into the partition outputs only for regions the SDK
 // lists; a region that merely matches a partition's name pattern gets the bare outputs. That is the one public way to

@@ -3,7 +3,7 @@ import { cacheKeys } from '../cache/key.js';
 import { readCachedToken, type CachedToken, type TokenCacheRequest } from '../cache/token-cache.js';
 import { EksAuthError } from '../errors.js';
 import { toExecCredential } from '../exec/exec-credential.js';
-import { isEnvFlagSet } from '../lib/env-flag.js';
+import { ALLOW_UNKNOWN_REGION_ENV, isEnvFlagSet } from '../lib/env-flag.js';
 import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecApiVersion, type ExecInfo } from '../exec/exec-info.js';
 import type { GetTokenOptions } from '../token/generate.js';
 
@@ -74,7 +74,9 @@ function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv,
   const roleArn = flags.roleArn ?? flags.role ?? (command === 'token' ? defaultRole(env) : undefined);
   const options: GetTokenOptions = {
     ...target,
-    ...(flags.allowUnknownRegion === true ? { allowUnknownRegion: true } : {}),
+    // Decided here, not left to the signer's settings: it is part of the cache key, so a token signed under the switch
+    // is not served once it is off.
+    allowUnknownRegion: flags.allowUnknownRegion === true || isEnvFlagSet(env[ALLOW_UNKNOWN_REGION_ENV]),
     ...(roleArn === undefined ? {} : { roleArn }),
     ...(flags.profile === undefined ? {} : { profile: flags.profile }),
     ...(flags.externalId === undefined ? {} : { externalId: flags.externalId }),

@@ -1,3 +1,6 @@
+/** The environment variable that accepts regions the SDK's partition data does not list (src/aws/sts-endpoint.ts). */
+export const ALLOW_UNKNOWN_REGION_ENV = 'EKSAUTH_ALLOW_UNKNOWN_REGION';
+
 /**
  * Whether an on/off environment variable is on: set, and not empty, `0` or `false` (any case). One reading for every
  * switch eksauth takes from the environment (EKSAUTH_NO_CACHE, EKSAUTH_ALLOW_UNKNOWN_REGION).
