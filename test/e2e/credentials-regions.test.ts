@@ -6,6 +6,8 @@
  * aws-iam-authenticator's DEFAULT_ROLE, through the STS emulator.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +69,25 @@ describe('expired credentials are refused, not signed (ERR_CREDENTIALS_EXPIRED)'
     const line = expectRefusal(await runEksauth(['token', '--cluster-name', 'prod', '--profile', 'tools'], { env: processProfile(PAST) }), 'ERR_CREDENTIALS_EXPIRED');
     expect(line).toContain('credential_process for profile tools returned credentials whose Expiration has passed');
     expect(line).not.toContain(SESSION_TOKEN);
+  });
+
+  describe('from the container credentials endpoint (EKS Pod Identity, ECS)', () => {
+    // AWS's side of the container provider: the endpoint answers with session credentials that expired long ago.
+    let endpoint: Server;
+    let env: Record<string, string | undefined>;
+    beforeAll(async () => {
+      const answer = JSON.stringify({ AccessKeyId: 'CONTAINERKEY00000001', SecretAccessKey: 'container-secret', Token: SESSION_TOKEN, Expiration: PAST });
+      endpoint = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
+      await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+      env = { ...awsFiles(''), AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/credentials` };
+    });
+    afterAll(async () => new Promise<void>((resolve) => endpoint.close(() => resolve())));
+
+    it('which the SDK passes on as they are, is refused with the source named', async () => {
+      const line = expectRefusal(await runEksauth(['token', '--cluster-name', 'prod', '--region', 'eu-west-1'], { env }), 'ERR_CREDENTIALS_EXPIRED');
+      expect(line).toContain('the container credentials endpoint for profile default returned credentials that expired at 2020-01-01T00:00:00.000Z');
+      expect(line).not.toContain(SESSION_TOKEN);
+    });
   });
 
   it.skipIf(!HAS_AWS)('the aws CLI refuses both as well', async () => {
