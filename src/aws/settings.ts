@@ -1,4 +1,5 @@
 import { EksAuthError } from '../errors.js';
+import { ALLOW_UNKNOWN_REGION_ENV, isEnvFlagSet } from '../lib/env-flag.js';
 import { CONFIG_FILE_MAX_BYTES, readRegularFile } from '../lib/regular-file.js';
 import { sharedFilePaths } from './shared-files.js';
 import type { StsEndpointOptions } from './sts-endpoint.js';
@@ -33,7 +34,8 @@ export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<
   const fileSettings = await readProfile(profile, env);
   return {
     profile,
-    region: input.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? fileSettings.region,
+    ...regionAndSource(input, env, fileSettings.region, profile),
+    allowUnknownRegion: input.allowUnknownRegion ?? isEnvFlagSet(env[ALLOW_UNKNOWN_REGION_ENV]),
     useFipsEndpoint: input.useFipsEndpoint ?? booleanSetting(env.AWS_USE_FIPS_ENDPOINT ?? fileSettings.use_fips_endpoint),
     useDualstackEndpoint:
       input.useDualstackEndpoint ?? booleanSetting(env.AWS_USE_DUALSTACK_ENDPOINT ?? fileSettings.use_dualstack_endpoint),
@@ -44,6 +46,20 @@ export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<
 }
 
 type ProfileSettings = Record<string, string | undefined>;
+
+/** The first region given, in the AWS CLI's order, and where it came from (named when it is refused). */
+function regionAndSource(
+  input: AwsSettingsInput,
+  env: NodeJS.ProcessEnv,
+  profileRegion: string | undefined,
+  profile: string | undefined,
+): Pick<AwsSettings, 'region' | 'regionSource'> {
+  if (input.region !== undefined) return { region: input.region, regionSource: input.regionSource ?? '--region' };
+  const fromEnv = (['AWS_REGION', 'AWS_DEFAULT_REGION'] as const).find((name) => nonEmpty(env[name]) !== undefined);
+  if (fromEnv !== undefined) return { region: nonEmpty(env[fromEnv]), regionSource: fromEnv };
+  if (profileRegion === undefined) return {};
+  return { region: profileRegion, regionSource: `the region of profile ${profile ?? 'default'} in ${env.AWS_CONFIG_FILE || '~/.aws/config'}` };
+}
 
 async function readProfile(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
   const { configFile, credentialsFile } = sharedFilePaths(env);

@@ -1,6 +1,8 @@
 // @aws-sdk/util-endpoints re-exports this from @aws-sdk/core; importing it here lets the bundler drop the rest.
 import { partition } from '@aws-sdk/core/client';
+import type { EndpointPartition } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
+import { ALLOW_UNKNOWN_REGION_ENV } from '../lib/env-flag.js';
 
 /** Where a GetCallerIdentity URL is addressed and which region its signature is scoped to. */
 export interface StsEndpoint {
@@ -13,6 +15,14 @@ export interface StsEndpoint {
 export interface StsEndpointOptions {
   /** The cluster's region. Without one only the legacy global endpoint can be used. */
   region?: string;
+  /** Where `region` came from, named in errors: `--region` (the default), `AWS_REGION`, `profile prod`, … */
+  regionSource?: string;
+  /**
+   * Accept a region the SDK's partition data does not list (one newer than this eksauth): its host is then built
+   * from the partition whose name pattern it matches. Without it such a region is refused with ERR_INVALID_REGION
+   * and a "did you mean", since a typo would otherwise sign a token for a host that does not exist.
+   */
+  allowUnknownRegion?: boolean;
   useFipsEndpoint?: boolean;
   useDualstackEndpoint?: boolean;
   /** `legacy` keeps the global `sts.amazonaws.com` for the regions botocore lists as legacy-global. */
@@ -80,7 +90,7 @@ export function resolveStsEndpoint(options: StsEndpointOptions): StsEndpoint {
   }
   if (region === 'aws-global') return globalEndpoint();
   assertRegionName(region);
-  const part = partition(region);
+  const part = knownRegionPartition(region, options);
   if (legacy && part.name === 'aws' && LEGACY_GLOBAL_REGIONS.has(region) && !useFipsEndpoint && !useDualstackEndpoint) {
     return globalEndpoint();
   }
@@ -168,6 +178,87 @@ function fipsLabel(partitionName: string, region: string, dualstack: boolean): s
 
 function globalEndpoint(): StsEndpoint {
   return { hostname: GLOBAL_STS_HOST, signingRegion: GLOBAL_SIGNING_REGION, partition: 'aws' };
+}
+
+/**
+ * The partition of `region` when the SDK's partition data lists the region; otherwise ERR_INVALID_REGION naming
+ * where the region came from and the listed regions one typo away, unless `allowUnknownRegion` is set (then the
+ * partition whose name pattern the region matches). One lookup for a listed region: the token path pays no more.
+ *
+ * @example
+ * ```ts
+ * import { knownRegionPartition } from './sts-endpoint.js';
+ * knownRegionPartition('eu-west-1', {}).name; // 'aws'
+ * knownRegionPartition('eu-wset-1', { regionSource: 'AWS_REGION' }); // throws ERR_INVALID_REGION: … did you mean eu-west-1? …
+ * knownRegionPartition('eu-north-9', { allowUnknownRegion: true }).dnsSuffix; // 'amazonaws.com'
+ * ```
+ */
+export function knownRegionPartition(region: string, options: Pick<StsEndpointOptions, 'regionSource' | 'allowUnknownRegion'>): EndpointPartition {
+  const listed = sdkListedRegion(region);
+  if (listed !== undefined) return listed;
+  if (options.allowUnknownRegion) return partition(region);
+  const nearby = nearbyRegions(region);
+  const hint = nearby.length === 0 ? '' : ` did you mean ${nearby.slice(0, 3).join(' or ')}?`;
+  throw new EksAuthError(
+    'ERR_INVALID_REGION',
+    `region "${region}" (from ${options.regionSource ?? '--region'}) is not in the AWS SDK's region list:${hint} ` +
+      `If it is a region newer than this eksauth, pass --allow-unknown-region or set ${ALLOW_UNKNOWN_REGION_ENV}=1`,
+  );
+}
+
+// partition() merges a region's own entry (its description) into the partition outputs only for regions the SDK
+// lists; a region that merely matches a partition's name pattern gets the bare outputs. That is the one public way to
+// ask "does the SDK know this region?" (the table itself is not exported), and it is what stops a resolvable but
+// nonexistent region such as us-east-9 from being accepted. Only listed regions are cached, so the cache is bounded.
+const listedRegions = new Map<string, EndpointPartition>();
+
+/**
+ * The partition data of `region` when the SDK lists it, else undefined.
+ *
+ * @example
+ * ```ts
+ * import { sdkListedRegion } from './sts-endpoint.js';
+ * sdkListedRegion('eu-west-1')?.name; // 'aws'
+ * sdkListedRegion('us-east-9'); // undefined
+ * ```
+ */
+export function sdkListedRegion(region: string): EndpointPartition | undefined {
+  const cached = listedRegions.get(region);
+  if (cached) return cached;
+  let found: EndpointPartition;
+  try {
+    found = partition(region);
+  } catch {
+    return undefined;
+  }
+  if (!Object.hasOwn(found, 'description')) return undefined;
+  listedRegions.set(region, found);
+  return found;
+}
+
+const REGION_NAME_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789-';
+
+/**
+ * The listed regions one typo from `region`: a character dropped, added or changed, or two neighbours swapped. The
+ * SDK does not export its region list, so the candidates are asked of it one by one (a few hundred lookups, on the
+ * error path only).
+ */
+function nearbyRegions(region: string): string[] {
+  const found = new Set<string>();
+  const consider = (candidate: string): void => {
+    if (candidate !== region && sdkListedRegion(candidate) !== undefined) found.add(candidate);
+  };
+  for (let i = 0; i <= region.length; i++) {
+    const head = region.slice(0, i);
+    const tail = region.slice(i);
+    if (tail !== '') consider(head + tail.slice(1));
+    if (tail.length > 1) consider(head + tail.charAt(1) + tail.charAt(0) + tail.slice(2));
+    for (const c of REGION_NAME_CHARS) {
+      consider(head + c + tail);
+      if (tail !== '') consider(head + c + tail.slice(1));
+    }
+  }
+  return [...found].sort();
 }
 
 /** Throws ERR_INVALID_REGION unless `region` looks like an AWS region. */

@@ -20,8 +20,8 @@
  *   the SDK adds later. Secret values (secret access key, session token, container authorization token: any name
  *   with SECRET, TOKEN, PASSWORD or BEARER that is not a `_FILE` path) enter only as "set": each belongs to exactly
  *   one access key id, which is in the key, and a key must never hold a secret.
- * - role: the base key, the region (it picks the AssumeRole endpoint), role ARN, session name, external id and
- *   `--forward-session-name`.
+ * - role: the base key, the region (it picks the AssumeRole endpoint), role ARN, session name, external id,
+ *   `--forward-session-name` and `--allow-unknown-region` (or EKSAUTH_ALLOW_UNKNOWN_REGION).
  * - token: the role key and the cluster id (`x-k8s-aws-id`). The STS host follows from region, environment and
  *   files, all already in the key.
  */
@@ -48,6 +48,8 @@ export interface CacheKeyInputs {
   sessionName?: string;
   externalId?: string;
   forwardSessionName?: boolean;
+  /** `--allow-unknown-region` or its variable: a token signed under it is not served without it. */
+  allowUnknownRegion?: boolean;
   env: NodeJS.ProcessEnv;
   /** Clock in ms since the epoch, for tests. */
   nowMs?: number;
@@ -87,6 +89,8 @@ export function cacheKeys(inputs: CacheKeyInputs): CacheKeys {
   const role = [
     inputs.region ?? null, inputs.roleArn ?? null, inputs.sessionName ?? null, inputs.externalId ?? null,
     inputs.forwardSessionName === true,
+    // Only when set, so that every other key stays as it was.
+    ...(inputs.allowUnknownRegion === true ? ['allow-unknown-region'] : []),
   ];
   return {
     base: JSON.stringify(['base', base]),

@@ -20,7 +20,7 @@ function addTokenCommand(parent: Command, name: string, description: string): vo
   }
   command.action(async (flags: TokenFlags, self: Command) => {
     const { runToken } = await import('./token.js');
-    await runToken({ ...self.optsWithGlobals(), ...flags });
+    await runToken({ ...self.optsWithGlobals(), ...flags }, process.env, name === 'token' ? 'token' : 'eks get-token');
   });
 }
 
@@ -77,6 +77,7 @@ program
   .option('--no-verify-ssl', "don't check the TLS certificates of the AWS calls (prints a warning per host)")
   .option('--cli-connect-timeout <seconds>', 'time to open a connection for an AWS call (0: no limit; default 10)')
   .option('--cli-read-timeout <seconds>', 'time to wait between reads of an answer (0: no limit; default 30)')
+  .option('--allow-unknown-region', 'accept a region the SDK data does not list, e.g. one newer than this eksauth (also: EKSAUTH_ALLOW_UNKNOWN_REGION=1)')
   .action(async (flags: import('./update-kubeconfig.js').UpdateKubeconfigFlags, self: Command) => {
     const { runUpdateKubeconfig } = await import('./update-kubeconfig.js');
     await runUpdateKubeconfig({ ...self.optsWithGlobals(), ...flags });

@@ -12,7 +12,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
-    await runToken(tokenArgs);
+    await runToken(tokenArgs, process.env, argv[0] === 'token' ? 'token' : 'eks get-token');
   } catch (err) {
     process.exitCode = reportFailure(err);
   }

@@ -24,6 +24,7 @@ export const TOKEN_FLAGS: readonly FlagSpec[] = [
   { long: 'api-version', value: 'version', description: 'ExecCredential version to print (v1 or v1beta1; default: what kubectl asks for)' },
   { long: 'output', value: 'format', description: 'output format (json only; accepted for aws eks get-token compatibility)' },
   { long: 'no-cache', description: 'neither read nor store cached tokens and credentials (also: EKSAUTH_NO_CACHE=1)' },
+  { long: 'allow-unknown-region', description: 'sign for a region the SDK data does not list, e.g. one newer than this eksauth (also: EKSAUTH_ALLOW_UNKNOWN_REGION=1)' },
   { long: 'force-refresh', description: 'sign a new token even if a cached one is still good, and cache it' },
   { long: 'cache', description: "aws-iam-authenticator's flag; caching is on by default", hidden: true },
   { long: 'ca-bundle', value: 'file', description: "CA bundle for AWS calls (AssumeRole, SSO, …; default: AWS_CA_BUNDLE, the profile's ca_bundle)" },

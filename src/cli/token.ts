@@ -4,6 +4,7 @@ import { cacheKeys } from '../cache/key.js';
 import { readCachedToken, type CachedToken, type TokenCacheRequest } from '../cache/token-cache.js';
 import { EksAuthError } from '../errors.js';
 import { toExecCredential } from '../exec/exec-credential.js';
+import { ALLOW_UNKNOWN_REGION_ENV, isEnvFlagSet } from '../lib/env-flag.js';
 import { clusterFromExecInfo, parseApiVersion, readExecInfo, type ExecApiVersion, type ExecInfo } from '../exec/exec-info.js';
 import type { GetTokenOptions } from '../token/generate.js';
 
@@ -25,7 +26,12 @@ export interface TokenFlags extends NetworkFlags {
   forceRefresh?: boolean;
   /** Accepted as `aws eks get-token` accepts it; it applies to no call there either (get-token calls no EKS API). */
   endpointUrl?: string;
+  /** Sign for a region the SDK's data does not list (also: EKSAUTH_ALLOW_UNKNOWN_REGION=1). */
+  allowUnknownRegion?: boolean;
 }
+
+/** Which form ran: `token` reads aws-iam-authenticator's DEFAULT_ROLE, `eks get-token` (as the aws CLI) does not. */
+export type TokenCommand = 'token' | 'eks get-token';
 
 /** One `eksauth token` call, worked out from flags and environment before any signing code is loaded. */
 export interface TokenRequest {
@@ -46,13 +52,13 @@ export interface TokenRequest {
  * await runToken({ clusterName: 'prod', region: 'eu-west-1' }); // prints {"kind":"ExecCredential",…}
  * ```
  */
-export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env, command: TokenCommand = 'token'): Promise<void> {
   if (flags.output !== undefined && flags.output !== 'json') {
     throw new EksAuthError('ERR_USAGE', `--output ${flags.output} is not supported: eksauth token prints JSON (--output json)`);
   }
   const info = readExecInfo(env.KUBERNETES_EXEC_INFO);
   for (const warning of info.warnings) writeSync(2, `${warning}\n`);
-  const request = tokenRequest(flags, info, env);
+  const request = tokenRequest(flags, info, env, command);
   const result = (request.cache && readCachedToken(request.cache)) ?? (await refresh(request, env));
   // A plain write to fd 1: constructing process.stdout costs more than the rest of the output step.
   writeSync(1, request.tokenOnly ? `${result.token}\n` : `${JSON.stringify(toExecCredential(result, request.apiVersion))}\n`);
@@ -65,12 +71,15 @@ async function refresh(request: TokenRequest, env: NodeJS.ProcessEnv): Promise<C
   return refreshToken(request);
 }
 
-function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv): TokenRequest {
+function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv, command: TokenCommand): TokenRequest {
   const apiVersion = flags.apiVersion === undefined ? info.apiVersion : parseApiVersion(flags.apiVersion);
   const target = tokenTarget(flags, info, env.KUBERNETES_EXEC_INFO);
-  const roleArn = flags.roleArn ?? flags.role;
+  const roleArn = flags.roleArn ?? flags.role ?? (command === 'token' ? defaultRole(env) : undefined);
   const options: GetTokenOptions = {
     ...target,
+    // Decided here, not left to the signer's settings: it is part of the cache key, so a token signed under the switch
+    // is not served once it is off.
+    allowUnknownRegion: flags.allowUnknownRegion === true || isEnvFlagSet(env[ALLOW_UNKNOWN_REGION_ENV]),
     ...(roleArn === undefined ? {} : { roleArn }),
     ...(flags.profile === undefined ? {} : { profile: flags.profile }),
     ...(flags.externalId === undefined ? {} : { externalId: flags.externalId }),
@@ -81,16 +90,18 @@ function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv)
     env,
   };
   const request: TokenRequest = { options, apiVersion, tokenOnly: flags.tokenOnly === true };
-  if (flags.cache === false || isSet(env.EKSAUTH_NO_CACHE)) return request;
+  if (flags.cache === false || isEnvFlagSet(env.EKSAUTH_NO_CACHE)) return request;
   return { ...request, cache: { keys: cacheKeys({ ...options, env }), env, forceRefresh: flags.forceRefresh === true } };
 }
 
-function isSet(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+// aws-iam-authenticator binds its role setting to DEFAULT_ROLE (viper.BindEnv("role", "DEFAULT_ROLE")): the flag wins,
+// and an empty variable counts as unset (viper's default).
+function defaultRole(env: NodeJS.ProcessEnv): string | undefined {
+  return env.DEFAULT_ROLE === undefined || env.DEFAULT_ROLE === '' ? undefined : env.DEFAULT_ROLE;
 }
 
 // Flags name the cluster; without them a ClusterProfile's exec extension does (cluster-inventory mode).
-function tokenTarget(flags: TokenFlags, info: ExecInfo, rawExecInfo: string | undefined): { clusterId: string; region?: string } {
+function tokenTarget(flags: TokenFlags, info: ExecInfo, rawExecInfo: string | undefined): Pick<GetTokenOptions, 'clusterId' | 'region' | 'regionSource'> {
   if (flags.clusterName !== undefined && flags.clusterId !== undefined) {
     throw new EksAuthError(
       'ERR_USAGE',
@@ -100,5 +111,6 @@ function tokenTarget(flags: TokenFlags, info: ExecInfo, rawExecInfo: string | un
   const clusterId = flags.clusterName ?? flags.clusterId;
   if (clusterId !== undefined) return { clusterId, ...(flags.region === undefined ? {} : { region: flags.region }) };
   const fromProfile = clusterFromExecInfo(info, rawExecInfo);
-  return { clusterId: fromProfile.clusterId, region: flags.region ?? fromProfile.region };
+  if (flags.region !== undefined) return { clusterId: fromProfile.clusterId, region: flags.region };
+  return { clusterId: fromProfile.clusterId, region: fromProfile.region, regionSource: 'KUBERNETES_EXEC_INFO (spec.cluster.config.region)' };
 }

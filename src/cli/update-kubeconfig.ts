@@ -32,6 +32,7 @@ export interface UpdateKubeconfigFlags extends NetworkFlags {
   dryRun?: boolean | string;
   verbose?: boolean;
   concurrency?: string;
+  allowUnknownRegion?: boolean;
 }
 
 type DryRun = 'yaml' | 'summary' | undefined;
@@ -63,7 +64,7 @@ function commonOptions(flags: UpdateKubeconfigFlags, dryRun: DryRun): Omit<Updat
     kubeconfig: flags.kubeconfig, region: flags.region, profile: flags.profile, endpointUrl: flags.endpointUrl,
     assumeRoleArn: flags.assumeRoleArn, roleArn: flags.roleArn, proxyUrl: flags.proxyUrl, alias: flags.alias,
     userAlias: flags.userAlias, execCommand: flags.execCommand, apiVersion: flags.apiVersion,
-    interactiveMode: flags.interactiveMode, setCurrentContext: flags.setCurrentContext,
+    interactiveMode: flags.interactiveMode, setCurrentContext: flags.setCurrentContext, allowUnknownRegion: flags.allowUnknownRegion,
   }).filter(([, value]) => value !== undefined);
   return {
     ...Object.fromEntries(defined),

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { EksCluster } from '../aws/eks.js';
+import { sdkListedRegion } from '../aws/sts-endpoint.js';
 import { EksAuthError } from '../errors.js';
 
 export interface ClusterEntry {
@@ -107,6 +108,8 @@ function execEntry(cluster: EksCluster, region: string, options: EntryOptions): 
     : ['token', idFlag, id, '--region', region];
   if (options.roleArn !== undefined) args.push(aws ? '--role' : '--role-arn', options.roleArn);
   if (options.profile !== undefined) args.push('--profile', options.profile);
+  // EKS itself named this region, so it exists even when this eksauth's SDK data is older: let the token sign for it.
+  if (!aws && sdkListedRegion(region) === undefined) args.push('--allow-unknown-region');
   const exec: ExecEntry = { apiVersion: execApiVersion(options.apiVersion), args, command };
   const mode = interactiveMode(options.interactiveMode, exec.apiVersion);
   if (mode !== undefined) exec.interactiveMode = mode;

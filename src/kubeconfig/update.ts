@@ -10,7 +10,7 @@ import type { DiscoveredCluster, DiscoveryProgress, EksCluster } from '../aws/ek
 import { assertClusterUsable, describeCluster, discoverClusters, listEnabledRegions } from '../aws/eks.js';
 import { withProfileCaBundle, type NetworkOptions } from '../aws/network.js';
 import { resolveAwsSettings } from '../aws/settings.js';
-import { isRegionName } from '../aws/sts-endpoint.js';
+import { isRegionName, knownRegionPartition } from '../aws/sts-endpoint.js';
 import { EksAuthError } from '../errors.js';
 import type { EntryOptions, KubeconfigEntries } from './entries.js';
 import { buildKubeconfigEntries } from './entries.js';
@@ -100,6 +100,8 @@ export interface EksAccessOptions {
   profile?: string;
   /** EKS endpoint URL (`--endpoint-url`). */
   endpointUrl?: string;
+  /** Accept a region the SDK's data does not list (default: EKSAUTH_ALLOW_UNKNOWN_REGION); else ERR_INVALID_REGION with a "did you mean". */
+  allowUnknownRegion?: boolean;
   /** Role to assume for the EKS calls only (discovery in another account); not written into the kubeconfig. */
   assumeRoleArn?: string;
   /** Credentials to start from instead of the default chain. */
@@ -111,6 +113,8 @@ export interface EksAccessOptions {
 
 interface EksAccess {
   region: string;
+  /** Whether regions the SDK's data does not list are accepted (the option, else EKSAUTH_ALLOW_UNKNOWN_REGION). */
+  allowUnknownRegion: boolean;
   profile?: string;
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   endpoint?: string;
@@ -120,12 +124,16 @@ interface EksAccess {
 /** `fallbackRegion` serves when no region is configured anywhere (with --all, the first of --regions). */
 async function resolveEksAccess(options: EksAccessOptions, fallbackRegion?: string): Promise<EksAccess> {
   const env = options.env ?? process.env;
-  const settings = await resolveAwsSettings({ ...(options.profile === undefined ? {} : { profile: options.profile }), ...(options.region === undefined ? {} : { region: options.region }), env });
+  const settings = await resolveAwsSettings({
+    ...pick(options, 'profile', 'region', 'allowUnknownRegion'),
+    env,
+  });
   const region = settings.region ?? fallbackRegion;
   if (region === undefined) {
     throw new EksAuthError('ERR_NO_REGION', 'no AWS region for the EKS call: pass --region, set AWS_REGION, or set `region` in your AWS profile (with --all, --regions also does)');
   }
   if (!isRegionName(region)) throw new EksAuthError('ERR_INVALID_REGION', `"${region}" is not an AWS region name; pass one such as --region eu-west-1`);
+  knownRegionPartition(region, { ...settings, regionSource: settings.regionSource ?? '--regions' });
   const network = withProfileCaBundle(options.network ?? { env }, settings);
   let credentials = options.credentials ?? (await resolveBaseCredentials({ ...(settings.profile === undefined ? {} : { profile: settings.profile }), env, network }));
   if (options.assumeRoleArn !== undefined) {
@@ -134,6 +142,7 @@ async function resolveEksAccess(options: EksAccessOptions, fallbackRegion?: stri
   }
   return {
     region,
+    allowUnknownRegion: settings.allowUnknownRegion === true,
     credentials,
     network,
     ...(settings.profile === undefined ? {} : { profile: settings.profile }),
@@ -217,6 +226,7 @@ export async function updateKubeconfigForAllClusters(options: UpdateAllOptions):
   const bad = options.regions?.find((region) => !isRegionName(region));
   if (bad !== undefined) throw new EksAuthError('ERR_INVALID_REGION', `"${bad}" in --regions is not an AWS region name; list names such as eu-west-1,us-east-1`);
   const access = await resolveEksAccess(options, options.regions?.[0]);
+  for (const region of options.regions ?? []) knownRegionPartition(region, { regionSource: '--regions', allowUnknownRegion: access.allowUnknownRegion });
   const regions = options.regions ?? (await listEnabledRegions({ region: access.region, credentials: access.credentials, network: access.network }));
   const found = await discoverClusters({ ...access, regions, ...pick(options, 'concurrency', 'onProgress') });
   const outcomes: ClusterOutcome[] = found.failures.map(({ region, error }) => ({ region, result: 'failed', error }));

@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { assertRoleArn, assertSessionName, assumeRole } from '../aws/assume-role.js';
-import { resolveBaseCredentials, type CredentialStore } from '../aws/credentials.js';
+import { assertUnexpired, resolveBaseCredentials, type CredentialStore } from '../aws/credentials.js';
 import { withProfileCaBundle, type NetworkOptions } from '../aws/network.js';
 import { resolveAwsSettings, type AwsSettings } from '../aws/settings.js';
 import { configuredStsEndpoint, resolveStsEndpoint, type StsEndpoint } from '../aws/sts-endpoint.js';
@@ -13,6 +13,13 @@ export interface GetTokenOptions {
   clusterId: string;
   /** The cluster's region; defaults to AWS_REGION, AWS_DEFAULT_REGION, then the profile's region. */
   region?: string;
+  /** Where `region` came from, named if it is refused; default `--region`. */
+  regionSource?: string;
+  /**
+   * Sign for a region the SDK's partition data does not list (one newer than this eksauth); default
+   * EKSAUTH_ALLOW_UNKNOWN_REGION. Otherwise such a region is refused (ERR_INVALID_REGION, with a "did you mean").
+   */
+  allowUnknownRegion?: boolean;
   /** AWS profile; defaults to AWS_PROFILE. */
   profile?: string;
   /** Role to assume before signing. */
@@ -65,8 +72,10 @@ export async function getToken(options: GetTokenOptions): Promise<EksToken> {
   const settings = await resolveAwsSettings(options);
   const endpoint = resolveStsEndpoint(settings);
   const network = withProfileCaBundle(options.network ?? { ...(options.env === undefined ? {} : { env: options.env }) }, settings);
-  const credentials = await resolveSigningCredentials({ ...options, network }, settings, endpoint);
-  const signingDate = (options.now ?? (() => new Date()))();
+  const now = options.now ?? (() => new Date());
+  const credentials = await resolveSigningCredentials({ ...options, network, now }, settings, endpoint);
+  const signingDate = now();
+  assertUnexpired(credentials, signingDate, (at) => expiredCredentialsText(options, at));
   const url = await presignGetCallerIdentity({ credentials, clusterId: options.clusterId, endpoint, signingDate });
   return { token: encodeToken(url), expiration: tokenExpiration(signingDate, credentials.expiration), endpoint };
 }
@@ -106,6 +115,16 @@ async function resolveSigningCredentials(
   };
   // With a store, kept role credentials skip both the source credentials and the AssumeRole call.
   return store === undefined ? assume() : store.reuse('role', assume);
+}
+
+// Base credentials from the environment or the SDK chain are checked where they are found, with their own next step;
+// this catches what is left: role credentials, and credentials handed in by a library caller.
+function expiredCredentialsText(options: GetTokenOptions, expiredAt: string): string {
+  if (options.roleArn !== undefined) {
+    return `the credentials STS issued for ${options.roleArn} expired at ${expiredAt}, before they could be used: ` +
+      "check this machine's clock, then retry (with --force-refresh to skip cached credentials)";
+  }
+  return `the credentials passed to getToken expired at ${expiredAt}: pass fresh ones (or a provider that refreshes them)`;
 }
 
 // The caller's session name is the part of its UserId after the colon; IAM users have none.

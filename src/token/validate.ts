@@ -15,10 +15,7 @@
  * Error messages may name the STS host, a query parameter's name or a date, never the token, the URL, the
  * credential, the signature or the session token.
  */
-// @aws-sdk/util-endpoints re-exports partition() from @aws-sdk/core (as src/aws/sts-endpoint.ts imports it).
-import { partition } from '@aws-sdk/core/client';
-import type { EndpointPartition } from '@smithy/types';
-import { isRegionName, stsHostsForOperatorRegion, stsHostsForRegion } from '../aws/sts-endpoint.js';
+import { isRegionName, sdkListedRegion, stsHostsForOperatorRegion, stsHostsForRegion } from '../aws/sts-endpoint.js';
 import { EksAuthError, type ErrorCode } from '../errors.js';
 import { CLUSTER_ID_HEADER, compareQueryNames, PRESIGNED_URL_LIFETIME_MS, STS_API_VERSION, TOKEN_PREFIX } from './format.js';
 
@@ -403,26 +400,6 @@ function matchStsHost(host: string, policy: HostPolicy): StsHost {
     fail('ERR_TOKEN_HOST', notSts);
   }
   return { partition: owner.name, signingRegion: region };
-}
-
-// partition() merges a region's own entry (its description) into the partition outputs only for regions the SDK
-// lists; a region that merely matches a partition's name pattern gets the bare outputs. That is the one public way to
-// ask "does the SDK know this region?" (the table itself is not exported), and it is what stops a resolvable but
-// nonexistent region such as us-east-9 from being accepted. Only listed regions are cached, so the cache is bounded.
-const listedRegions = new Map<string, EndpointPartition>();
-
-function sdkListedRegion(region: string): EndpointPartition | undefined {
-  const cached = listedRegions.get(region);
-  if (cached) return cached;
-  let found: EndpointPartition;
-  try {
-    found = partition(region);
-  } catch {
-    return undefined;
-  }
-  if (!Object.hasOwn(found, 'description')) return undefined;
-  listedRegions.set(region, found);
-  return found;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

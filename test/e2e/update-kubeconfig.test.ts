@@ -58,8 +58,11 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const update = (args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<CommandResult> =>
-  runEksauth(['update-kubeconfig', ...args], { env: { ...env, ...extraEnv } });
+const update = (args: string[], extraEnv: Record<string, string | undefined> = {}, timeoutMs?: number): Promise<CommandResult> =>
+  runEksauth(['update-kubeconfig', ...args], { env: { ...env, ...extraEnv }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+
+/** 20 Node processes loading the SDK at once take ~20 s of CPU: minutes when the machine's other core is busy too. */
+const FLEET_TIMEOUT_MS = 240_000;
 
 function newKubeconfig(content?: string): string {
   const file = join(tempDir('eksauth-e2e-kc-'), 'config');
@@ -168,9 +171,9 @@ describe('failures leave the kubeconfig byte-identical', () => {
 });
 
 describe('concurrent runs', () => {
-  it('20 parallel update-kubeconfig runs for 20 clusters into one file leave a valid file with all 20', async () => {
+  it('20 parallel update-kubeconfig runs for 20 clusters into one file leave a valid file with all 20', { timeout: FLEET_TIMEOUT_MS + 30_000 }, async () => {
     const file = newKubeconfig(fixture('commented.yaml'));
-    const results = await Promise.all(FLEET.map((name) => update(['--name', name, '--region', 'eu-central-1', '--kubeconfig', file])));
+    const results = await Promise.all(FLEET.map((name) => update(['--name', name, '--region', 'eu-central-1', '--kubeconfig', file], {}, FLEET_TIMEOUT_MS)));
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     const doc = parse(readFileSync(file, 'utf8')) as Record<'clusters' | 'users' | 'contexts', { name: string }[]>;
     const expected = FLEET.map((name) => arn('eu-central-1', name)).sort();

@@ -48,7 +48,7 @@ describe('eksauth verify against the STS emulator', () => {
     });
     return parseExecCredential(result).status.token;
   }
-  function verify(token: string, extra: string[] = [], timeoutMs = 30_000) {
+  function verify(token: string, extra: string[] = [], timeoutMs = 60_000) {
     // The token goes in on stdin, as the help suggests, to keep it out of the process list.
     return runEksauth(['verify', '-t', '-', '-i', CLUSTER, '--sts-endpoint', emulator.url, '--mapping', mappingFile, ...extra], {
       input: token,
@@ -130,8 +130,9 @@ describe('eksauth verify against the STS emulator', () => {
   it('exits 6 when STS is slower than --timeout, well before the STS answer would come', async () => {
     const token = await tokenOf(ALICE);
     emulator.setFault({ latencyMs: 60_000 });
-    // The child is killed after 10 s: only a verifier that honours its 1 s timeout can exit with 6.
-    const result = await verify(token, ['--timeout', '1'], 10_000);
+    // The child is killed after 30 s (room for a busy machine's start-up), half the STS latency: only a verifier that
+    // honours its 1 s timeout can exit with 6.
+    const result = await verify(token, ['--timeout', '1'], 30_000);
     expect(result.signal).toBeNull();
     expect(result.code).toBe(6);
     expect(result.stdout).toContain('(ERR_STS_UNAVAILABLE)');

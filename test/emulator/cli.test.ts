@@ -61,7 +61,7 @@ function start(options: Record<string, unknown>): Running {
 }
 
 async function ready(running: Running): Promise<Record<string, string>> {
-  await expect.poll(running.stdout, { timeout: 10_000 }).toContain('Press Ctrl+C to stop.');
+  await expect.poll(running.stdout).toContain('Press Ctrl+C to stop.');
   return Object.fromEntries([...running.stdout().matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^'(.*)'$/, '$1')]));
 }
 

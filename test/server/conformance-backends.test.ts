@@ -48,7 +48,7 @@ describe('conformance with aws-iam-authenticator: backends', () => {
   };
   const cliStart = async (args: string[]): Promise<string> => {
     const result = await runEksauth(['server', '-i', CLUSTER, '--port', '0', '--ops-port', 'off', '--state-dir', join(tempDir(), 's'), ...args],
-      { env: { KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined }, timeoutMs: 5_000 });
+      { env: { KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined }, timeoutMs: 30_000 });
     const reason = REFUSALS.find((phrase) => result.stderr.includes(phrase));
     return result.code === 1 && reason !== undefined ? `refused: ${reason}` : `exit ${String(result.code)}: ${result.stderr.slice(-300)}`;
   };

@@ -27,7 +27,7 @@ describe('watchMappingFile', () => {
       const source = await watchMappingFile({ path: file, parse: parseMappingFile, intervalMs: 20 }, quiet);
       writeFileSync(file, mapping(`edited-${round}`));
       try {
-        await eventually(() => JSON.stringify(source.current()?.candidates()).includes(`edited-${round}`), `round ${round}: the edit served`, 2_000);
+        await eventually(() => JSON.stringify(source.current()?.candidates()).includes(`edited-${round}`), `round ${round}: the edit served`);
       } finally {
         await source.close();
       }
@@ -41,7 +41,7 @@ describe('watchMappingFile', () => {
     try {
       for (const name of ['two', 'three-longer', 'one']) {
         writeFileSync(file, mapping(name));
-        await eventually(() => JSON.stringify(source.current()?.candidates()).includes(`"${name}"`), `${name} served`, 2_000);
+        await eventually(() => JSON.stringify(source.current()?.candidates()).includes(`"${name}"`), `${name} served`);
       }
     } finally {
       await source.close();

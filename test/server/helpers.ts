@@ -121,7 +121,7 @@ export function logSink(): { write(line: string): void; lines(): string[]; entri
 }
 
 /** Polls `check` until it returns true (checking state, not timing). */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, limitMs = 10_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
   const end = Date.now() + limitMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);

@@ -100,7 +100,7 @@ describe('mapping sources while the server runs', () => {
     writeFileSync(file, 'mapUsers: [unclosed\n');
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
     writeFileSync(file, good);
-    await eventually(() => healthy(server, `file:${file}`), 'healthy after the revert', 3_000);
+    await eventually(() => healthy(server, `file:${file}`), 'healthy after the revert');
     expect(await usernameOf(server, env.tokens.alice)).toBe('alice-good');
   });
 
@@ -112,7 +112,7 @@ describe('mapping sources while the server runs', () => {
     env.api.configMaps.put('kube-system', 'aws-auth', { mapUsers: '- userarn: [unclosed' });
     await eventually(async () => (await readyz(server)).text.includes('latest version rejected'), 'the bad edit rejected');
     env.api.configMaps.put('kube-system', 'aws-auth', good);
-    await eventually(() => healthy(server, 'configmap:kube-system/aws-auth'), 'healthy after the revert', 3_000);
+    await eventually(() => healthy(server, 'configmap:kube-system/aws-auth'), 'healthy after the revert');
     expect(await usernameOf(server, env.tokens.alice)).toBe('alice-good');
   });
 

@@ -166,7 +166,8 @@ describe('eksauth server shutdown', () => {
     try {
       emulator.setFault({ latencyMs: 300 });
       const inFlight = review(server, await mintToken(ALICE, CLUSTER));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // In flight means STS has the request (held there by the latency fault): wait for that, not for a guessed time.
+      await expect.poll(() => emulator.stats().requests).toBeGreaterThan(0);
       let stopped = false;
       const closing = server.close().then(() => { stopped = true; });
       expect(server.ready()).toBe(false);

@@ -14,7 +14,7 @@ export interface BoundedResult extends CommandResult {
 
 export interface BoundedOptions {
   env?: Record<string, string | undefined>;
-  /** Kill the child after this long; default 15 000 ms. */
+  /** Kill the child after this long; default 45 000 ms (a busy 2-core machine; the callers bound the time they accept). */
   timeoutMs?: number;
   /** Kill the child once its resident set passes this; default 1 024 MiB, to keep a runaway from the machine. */
   killAboveMiB?: number;
@@ -41,7 +41,7 @@ export function startEksauthBounded(args: string[], options: BoundedOptions = {}
   const watch = setInterval(() => {
     peakMiB = Math.max(peakMiB, peakResidentMiB(child.pid));
     if (peakMiB > (options.killAboveMiB ?? 1024)) killedFor = 'memory';
-    else if (Date.now() - started > (options.timeoutMs ?? 15_000)) killedFor = 'time';
+    else if (Date.now() - started > (options.timeoutMs ?? 45_000)) killedFor = 'time';
     if (killedFor !== undefined) child.kill('SIGKILL');
   }, 10);
   const result = new Promise<BoundedResult>((resolve, reject) => {

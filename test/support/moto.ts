@@ -22,7 +22,7 @@ export const HAS_MOTO = hasCommand('moto_server');
  * // aws eks create-cluster --endpoint-url ${moto.url} …
  * await moto.stop();
  */
-export async function startMoto(timeoutMs = 20_000): Promise<Moto> {
+export async function startMoto(timeoutMs = 60_000): Promise<Moto> {
   const port = await freePort();
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { env: cleanEnv(), stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -3,6 +3,8 @@
  *
  * Children never see the developer's AWS or Kubernetes configuration: HOME is a temp dir, the AWS config and
  * credentials files are empty temp files, and IMDS is always disabled so nothing ever reaches 169.254.169.254.
+ * Every directory made here (and children's own TMPDIR, inside the sandbox) is removed after each test file by
+ * test/support/cleanup.ts.
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,16 +26,18 @@ export interface RunOptions {
   /** Written to stdin, which is then closed. */
   input?: string;
   cwd?: string;
-  /** Kill the child after this long; default 30 000 ms. */
+  /** Kill the child after this long; default 60 000 ms (below the 90 s test timeout, so the test sees its output). */
   timeoutMs?: number;
 }
 
-/** Variables worth keeping from the parent: how to find tools (PATH, pyenv for `aws`), temp dir and locale. */
-const PASSTHROUGH = ['PATH', 'TMPDIR', 'LANG', 'LC_ALL', 'PYENV_ROOT', 'PYENV_VERSION', 'SYSTEMROOT'];
+/** Variables worth keeping from the parent: how to find tools (PATH, pyenv for `aws`) and locale. */
+const PASSTHROUGH = ['PATH', 'LANG', 'LC_ALL', 'PYENV_ROOT', 'PYENV_VERSION', 'SYSTEMROOT'];
 
 interface Sandbox {
   root: string;
   home: string;
+  /** TMPDIR for children: whatever they leave in it goes with the sandbox. */
+  tmp: string;
   awsConfigFile: string;
   awsCredentialsFile: string;
 }
@@ -41,33 +45,48 @@ interface Sandbox {
 let sandbox: Sandbox | undefined;
 const dirsToRemove = new Set<string>();
 
-/** One exit hook for all temp dirs (a hook per dir would trip Node's listener-leak warning). */
-function removeOnExit(dir: string): void {
-  if (dirsToRemove.size === 0) {
-    process.once('exit', () => dirsToRemove.forEach((path) => rmSync(path, { recursive: true, force: true })));
+/**
+ * Removes every directory {@link tempDir} made and the sandbox, and returns how many it removed. Run after each test
+ * file (test/support/cleanup.ts); a process `exit` hook is not enough, since vitest ends its workers without one.
+ *
+ * @example afterAll(removeTempDirs)
+ */
+export function removeTempDirs(): number {
+  const count = dirsToRemove.size;
+  const failures: unknown[] = [];
+  for (const dir of dirsToRemove) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch (err) {
+      failures.push(err); // try the others, then report: a leak should fail loudly, not pile up in /tmp
+    }
   }
-  dirsToRemove.add(dir);
+  dirsToRemove.clear();
+  sandbox = undefined;
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} temp dirs could not be removed`);
+  return count;
 }
 
-/** One sandbox per test process, created on first use and removed when the process exits. */
+/** One sandbox per test file, created on first use and removed with the other temp dirs. */
 function getSandbox(): Sandbox {
   if (sandbox) return sandbox;
-  const root = mkdtempSync(join(tmpdir(), 'eksauth-test-env-'));
+  const root = tempDir('eksauth-test-env-');
   const home = join(root, 'home');
   mkdirSync(home);
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp);
   const awsConfigFile = join(root, 'aws-config');
   const awsCredentialsFile = join(root, 'aws-credentials');
   writeFileSync(awsConfigFile, '');
   writeFileSync(awsCredentialsFile, '');
-  removeOnExit(root);
-  sandbox = { root, home, awsConfigFile, awsCredentialsFile };
+  sandbox = { root, home, tmp, awsConfigFile, awsCredentialsFile };
   return sandbox;
 }
 
-/** A fresh temp directory, removed when the test process exits. */
+/** A fresh temp directory, removed after the test file (see {@link removeTempDirs}). */
 export function tempDir(prefix = 'eksauth-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  removeOnExit(dir);
+  dirsToRemove.add(dir);
   return dir;
 }
 
@@ -78,11 +97,12 @@ export function tempDir(prefix = 'eksauth-test-'): string {
  * @example cleanEnv({ AWS_ACCESS_KEY_ID: 'EKSAUTHDEMOALICE0001', AWS_SECRET_ACCESS_KEY: '…' })
  */
 export function cleanEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
-  const { home, awsConfigFile, awsCredentialsFile } = getSandbox();
+  const { home, tmp, awsConfigFile, awsCredentialsFile } = getSandbox();
   const env: Record<string, string | undefined> = {};
   for (const name of PASSTHROUGH) env[name] = process.env[name];
   Object.assign(env, {
     HOME: home,
+    TMPDIR: tmp,
     AWS_CONFIG_FILE: awsConfigFile,
     AWS_SHARED_CREDENTIALS_FILE: awsCredentialsFile,
     AWS_PAGER: '',
@@ -122,7 +142,7 @@ export function runCommand(command: string, args: string[], options: RunOptions 
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
