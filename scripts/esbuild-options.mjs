@@ -34,15 +34,18 @@ const LAZY_MODULES = {
   '@aws-sdk/credential-providers': './aws-sdk.cjs',
   './commands.js': './commands.mjs',
   '../authn/get-caller-identity.js': './get-caller-identity.cjs',
+  './aws-output.js': './aws-output.cjs',
 };
 export const LAZY_ENTRY_POINTS = { commands: 'src/cli/commands.ts' };
 export const SIGNING_ENTRY_POINT = { 'token-refresh': 'src/cli/token-refresh.ts' };
-export const SIGNING_MODULES = { 'aws-sdk': 'src/cli/aws-sdk.ts', 'get-caller-identity': 'src/authn/get-caller-identity.ts' };
+// aws-output.cjs: the aws CLI's --query and --output layouts (JMESPath, YAML, tables), for `eksauth token` only when
+// those flags ask for more than JSON.
+export const SIGNING_MODULES = { 'aws-sdk': 'src/cli/aws-sdk.ts', 'get-caller-identity': 'src/authn/get-caller-identity.ts', 'aws-output': 'src/cli/aws-output.ts' };
 
 export const tokenPathModules = {
   name: 'token-path-modules',
   setup(b) {
-    b.onResolve({ filter: /^(@aws-sdk\/credential-providers|\.\/commands\.js|\.\.\/authn\/get-caller-identity\.js)$/ }, (args) => ({
+    b.onResolve({ filter: /^(@aws-sdk\/credential-providers|\.\/commands\.js|\.\.\/authn\/get-caller-identity\.js|\.\/aws-output\.js)$/ }, (args) => ({
       path: LAZY_MODULES[args.path],
       external: true,
     }));

@@ -69,7 +69,9 @@ function staticEnvCredentials(env: NodeJS.ProcessEnv): AwsCredentialIdentity | u
     secretAccessKey,
     ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
     ...(expiration && !Number.isNaN(expiration.getTime()) ? { expiration } : {}),
-  };
+    // The SDK's own attribution for these (its fromEnv says the same), which `--debug` reports.
+    $source: { CREDENTIALS_ENV_VARS: 'g' },
+  } as AwsCredentialIdentity;
 }
 
 async function loadFromDefaultChain(options: BaseCredentialOptions): Promise<AwsCredentialIdentity> {

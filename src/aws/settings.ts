@@ -7,6 +7,8 @@ import type { StsEndpointOptions } from './sts-endpoint.js';
 export interface AwsSettings extends StsEndpointOptions {
   /** The profile named by the caller or AWS_PROFILE; undefined means the SDK default chain decides. */
   profile?: string;
+  /** Where the region came from, for `--debug`: the flag, AWS_REGION, AWS_DEFAULT_REGION or the profile. */
+  regionSource?: string;
 }
 
 export interface AwsSettingsInput extends StsEndpointOptions {
@@ -29,9 +31,16 @@ export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<
   const env = input.env ?? process.env;
   const profile = input.profile ?? nonEmpty(env.AWS_PROFILE);
   const fileSettings = await readProfile(profile, env);
+  const [region, regionSource] = firstDefined([
+    [input.region, 'the --region flag or the cluster info'],
+    [nonEmpty(env.AWS_REGION), 'AWS_REGION'],
+    [nonEmpty(env.AWS_DEFAULT_REGION), 'AWS_DEFAULT_REGION'],
+    [fileSettings.region, `the region of profile ${profile ?? 'default'}`],
+  ]);
   return {
     profile,
-    region: input.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? fileSettings.region,
+    region,
+    ...(regionSource === undefined ? {} : { regionSource }),
     useFipsEndpoint: input.useFipsEndpoint ?? booleanSetting(env.AWS_USE_FIPS_ENDPOINT ?? fileSettings.use_fips_endpoint),
     useDualstackEndpoint:
       input.useDualstackEndpoint ?? booleanSetting(env.AWS_USE_DUALSTACK_ENDPOINT ?? fileSettings.use_dualstack_endpoint),
@@ -41,6 +50,19 @@ export async function resolveAwsSettings(input: AwsSettingsInput = {}): Promise<
 }
 
 type ProfileSettings = Record<string, string | undefined>;
+
+/**
+ * One setting of the profile (`--profile`, else AWS_PROFILE, else default) from the shared files, e.g. `output`.
+ *
+ * @example
+ * ```ts
+ * await profileSetting('output', { profile: 'prod' }); // 'text', or undefined when the profile does not say
+ * ```
+ */
+export async function profileSetting(name: string, input: { profile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string | undefined> {
+  const env = input.env ?? process.env;
+  return nonEmpty((await readProfile(input.profile ?? nonEmpty(env.AWS_PROFILE), env))[name]);
+}
 
 async function readProfile(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
   const { configFile, credentialsFile } = sharedFilePaths(env);
@@ -65,6 +87,11 @@ async function readProfile(profile: string | undefined, env: NodeJS.ProcessEnv):
     );
   }
   return settings;
+}
+
+function firstDefined(candidates: [string | undefined, string][]): [string | undefined, string | undefined] {
+  const found = candidates.find(([value]) => value !== undefined);
+  return found === undefined ? [undefined, undefined] : found;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
