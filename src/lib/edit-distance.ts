@@ -21,20 +21,21 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The choice a mistyped value most likely meant, for a "did you mean" (at most a third of its letters wrong, as
- * commander judges flag names), or undefined.
+ * The choice a mistyped value most likely meant, for a "did you mean", or undefined: at most two edits away and
+ * more alike than not, the rule commander uses for flag names.
  *
  * @example
  * ```ts
  * closestChoice('yml', ['json', 'text', 'yaml']); // 'yaml'
- * closestChoice('xml', ['json', 'text']); // undefined
+ * closestChoice('csv', ['json', 'text']); // undefined
  * ```
  */
 export function closestChoice(value: string, choices: readonly string[]): string | undefined {
   let best: { choice: string; distance: number } | undefined;
   for (const choice of choices) {
     const distance = editDistance(value.toLowerCase(), choice.toLowerCase());
-    if (distance <= Math.max(1, Math.floor(choice.length / 3)) && (best === undefined || distance < best.distance)) best = { choice, distance };
+    const alike = (Math.max(value.length, choice.length) - distance) / Math.max(value.length, choice.length) > 0.4;
+    if (distance <= 2 && alike && (best === undefined || distance < best.distance)) best = { choice, distance };
   }
   return best?.choice;
 }
