@@ -147,7 +147,8 @@ describe('eksauth token keeps kubectl’s one line unless asked', () => {
 
   it('reports a cache miss, then a hit', async () => {
     const cacheDir = tempDir('eksauth-debug-cache-');
-    const env = { ...KEYS, EKSAUTH_NO_CACHE: undefined, KUBECACHEDIR: cacheDir };
+    // No shared files: one written in the last two seconds (the sandbox's) keeps the cache from storing anything.
+    const env = { ...KEYS, EKSAUTH_NO_CACHE: undefined, KUBECACHEDIR: cacheDir, AWS_CONFIG_FILE: join(cacheDir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(cacheDir, 'none') };
     const first = await runEksauth(['token', '--cluster-name', 'prod', '--debug'], { env });
     const second = await runEksauth(['token', '--cluster-name', 'prod', '--debug'], { env });
     expect(first.stderr).toContain('eksauth: debug: cache: miss, signing\n');
