@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportFailure } from './report.js';
-import { configureUsageErrors } from './usage-errors.js';
+import { configureUsageErrors, NUMBER_ARGUMENT } from './usage-errors.js';
 import { addVerifierFlags } from './verifier-flags.js';
 import { addServerCommand } from './server-command.js';
 import { TOKEN_FLAGS } from './token-flags.js';
@@ -39,7 +39,7 @@ program
   .command('emulator')
   .description('run the local STS emulator (checks SigV4 signatures; for offline tests of kubeconfigs and mappings)')
   .option('--config <file>', 'identities and roles (YAML or JSON); default: the demo identities')
-  .option('--port <port>', 'port to listen on (default: a free one)', (v) => Number.parseInt(v, 10))
+  .option('--port <port>', 'port to listen on (default: a free one)', NUMBER_ARGUMENT.wholeNumber)
   .option('--host <address>', 'loopback address to bind', '127.0.0.1')
   .action(async (flags: { config?: string; port?: number; host?: string }) => {
     const { runEmulator } = await import('./emulator.js');
@@ -89,8 +89,8 @@ addVerifierFlags(
   .option('--mapping <file>', 'mapping file: an aws-auth ConfigMap, or mapRoles/mapUsers/mapAccounts')
   .option('--access-entries <file>', 'access-entry records (principalArn, type, username, kubernetesGroups)')
   .option('--feature-gates <gates>', "aws-iam-authenticator's gates, e.g. SSORoleMatch=true (sso rows in mapRoles)")
-  .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', (v) => Number.parseInt(v, 10))
-  .option('--timeout <seconds>', 'time allowed for the STS call', (v) => Number.parseFloat(v))
+  .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', NUMBER_ARGUMENT.wholeNumber)
+  .option('--timeout <seconds>', 'time allowed for the STS call', NUMBER_ARGUMENT.seconds)
   .option('-o, --output <format>', 'text or json', 'text'),
 )
   .action(async (flags: import('./verify.js').VerifyFlags) => {

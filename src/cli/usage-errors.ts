@@ -3,7 +3,7 @@
  * every command. Commander prints two or three lines of its own and exits 1; here it prints nothing and throws, and
  * the error becomes an EksAuthError that src/cli/report.ts prints like every other failure.
  */
-import { CommanderError, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import { EksAuthError } from '../errors.js';
 import { closestChoice } from '../lib/edit-distance.js';
 
@@ -82,3 +82,23 @@ function meantFlag(path: string, message: string): string | undefined {
   const near = closestChoice(value, choices.split(', '));
   return near === undefined ? undefined : `${option} ${near}`;
 }
+
+/**
+ * Commander argument parsers for numeric flags: a value that is not a number is a usage mistake (commander reports
+ * it as an invalid argument), never a NaN handed on.
+ *
+ * @example
+ * ```ts
+ * command.option('--port <port>', 'port', NUMBER_ARGUMENT.wholeNumber);
+ * ```
+ */
+export const NUMBER_ARGUMENT = {
+  wholeNumber: (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError('It must be a whole number, 0 or more.');
+    return Number(value);
+  },
+  seconds: (value: string): number => {
+    if (!/^\d+(\.\d+)?$/.test(value)) throw new InvalidArgumentError('It must be a number of seconds, e.g. 5 or 0.5.');
+    return Number(value);
+  },
+} as const;

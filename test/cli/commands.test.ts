@@ -32,16 +32,15 @@ function helpFlags(help: string): string[] {
 async function allHelp(path: string[] = []): Promise<Map<string, string>> {
   const result = await runEksauth([...path, '--help']);
   expect(result.code, result.stderr).toBe(0);
-  const found = new Map([[path.join(' '), result.stdout]]);
-  for (const name of subcommands(result.stdout)) for (const [key, help] of await allHelp([...path, name])) found.set(key, help);
-  return found;
+  const below = await Promise.all(subcommands(result.stdout).map((name) => allHelp([...path, name])));
+  return new Map([[path.join(' '), result.stdout], ...below.flatMap((map) => [...map])]);
 }
 
 describe('--help shows every flag that works, on every command', () => {
   let help: Map<string, string>;
   beforeAll(async () => {
     help = await allHelp();
-  });
+  }, 120_000);
 
   it('walks every command', () => {
     expect([...help.keys()].sort()).toEqual(['', 'cache', 'cache clean', 'demo', 'eks', 'eks get-token', 'eks update-kubeconfig', 'emulator', 'server', 'server init', 'token', 'update-kubeconfig', 'verify']);
@@ -74,11 +73,12 @@ describe('--help shows every flag that works, on every command', () => {
 
 const [ALICE] = DEMO_EMULATOR_CONFIG.identities;
 const KEYS = { AWS_ACCESS_KEY_ID: ALICE?.accessKeyId, AWS_SECRET_ACCESS_KEY: ALICE?.secretAccessKey };
-const EDGE = DEMO_EMULATOR_CONFIG.clusters.find((cluster) => cluster.name === 'edge')!;
+const DEMO_CLUSTERS = DEMO_EMULATOR_CONFIG.clusters ?? [];
+const EDGE = DEMO_CLUSTERS.find((cluster) => cluster.name === 'edge')!;
 /** The demo clusters and one on Outposts whose outpostConfig has an etcdInstanceType: not a local cluster. */
 const CONFIG: EmulatorConfig = {
   ...DEMO_EMULATOR_CONFIG,
-  clusters: [...DEMO_EMULATOR_CONFIG.clusters, { ...EDGE, name: 'edge-extended', id: 'c0ffee00-0000-4000-8000-000000000001', outpostConfig: { ...EDGE.outpostConfig!, etcdInstanceType: 'm5.xlarge' } }],
+  clusters: [...DEMO_CLUSTERS, { ...EDGE, name: 'edge-extended', id: 'c0ffee00-0000-4000-8000-000000000001', outpostConfig: { ...EDGE.outpostConfig!, etcdInstanceType: 'm5.xlarge' } }],
 };
 
 describe('eks update-kubeconfig and Outposts clusters, against the emulator', () => {
