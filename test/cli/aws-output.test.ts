@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatAwsOutput, type AwsOutputOptions } from '../../src/cli/aws-output.js';
 import { runEksauth } from '../support/eksauth.js';
 import { hasCommand, runCommand, tempDir } from '../support/tools.js';
@@ -31,33 +31,42 @@ const options = (format: AwsOutputOptions['format'], query?: string): AwsOutputO
   format, color: 'off', title: 'get-token', terminalWidth: 80, isTty: false, ...(query === undefined ? {} : { query }),
 });
 
-/** What awscli.formatter prints for `data` with this output and query (color off, not a terminal: 80 columns). */
-async function awsFormatter(format: string, data: unknown, query: string): Promise<string> {
+/** What awscli.formatter prints for each [format, data, query] (color off, not a terminal: 80 columns), in one run. */
+async function awsFormatter(cases: [string, unknown, string][]): Promise<string[]> {
   const script = [
     'import argparse, io, json, sys, jmespath',
     'from awscli.formatter import get_formatter',
-    'args = argparse.Namespace(query=jmespath.compile(sys.argv[2]), color="off", output=sys.argv[1])',
-    'out = io.StringIO()',
-    'get_formatter(sys.argv[1], args)("get-token", json.loads(sys.argv[3]), out)',
-    'sys.stdout.write(out.getvalue())',
+    'results = []',
+    'for fmt, data, query in json.loads(sys.stdin.read()):',
+    '    args = argparse.Namespace(query=jmespath.compile(query), color="off", output=fmt)',
+    '    out = io.StringIO()',
+    '    get_formatter(fmt, args)("get-token", data, out)',
+    '    results.append(out.getvalue())',
+    'sys.stdout.write(json.dumps(results))',
   ].join('\n');
-  const result = await runCommand('python3', ['-c', script, format, query, JSON.stringify(data)]);
+  const result = await runCommand('python3', ['-c', script], { input: JSON.stringify(cases) });
   expect(result.code, result.stderr).toBe(0);
-  return result.stdout;
+  return JSON.parse(result.stdout) as string[];
 }
 
+const FORMATTER_CASES: [string, unknown, string][] = [
+  ['json', CREDENTIAL, '@'], ['text', CREDENTIAL, '@'], ['table', CREDENTIAL, '@'],
+  ['text', CREDENTIAL, 'status.token'], ['json', CREDENTIAL, 'status.token'], ['json', CREDENTIAL, 'spec'], ['text', CREDENTIAL, 'spec'],
+  ['text', CREDENTIAL, 'nothing'], ['json', CREDENTIAL, 'nothing'], ['table', CREDENTIAL, '{a: kind, b: apiVersion}'],
+  ['table', CREDENTIAL, '[kind, apiVersion]'], ['text', CREDENTIAL, '[kind, apiVersion]'],
+  ['json', NESTED, '@'], ['text', NESTED, '@'], ['table', NESTED, '@'], ['table', NESTED, 'Reservations[].Instances[]'],
+  ['text', NESTED, 'Reservations[].Instances[].[Id, State.Name]'], ['table', NESTED, 'Wide'], ['text', NESTED, 'Wide'],
+  ['text', NESTED, 'length(Reservations)'], ['table', NESTED, 'Reservations[].Owner'],
+];
+
 describe.skipIf(!HAS_AWSCLI_PYTHON)('formatAwsOutput equals the aws CLI formatter on the same data', () => {
-  it.concurrent.each([
-    ['json', CREDENTIAL, '@'], ['text', CREDENTIAL, '@'], ['table', CREDENTIAL, '@'],
-    ['text', CREDENTIAL, 'status.token'], ['json', CREDENTIAL, 'status.token'], ['json', CREDENTIAL, 'spec'], ['text', CREDENTIAL, 'spec'],
-    ['text', CREDENTIAL, 'nothing'], ['json', CREDENTIAL, 'nothing'], ['table', CREDENTIAL, '{a: kind, b: apiVersion}'],
-    ['table', CREDENTIAL, '[kind, apiVersion]'], ['text', CREDENTIAL, '[kind, apiVersion]'],
-    ['json', NESTED, '@'], ['text', NESTED, '@'], ['table', NESTED, '@'], ['table', NESTED, 'Reservations[].Instances[]'],
-    ['text', NESTED, 'Reservations[].Instances[].[Id, State.Name]'], ['table', NESTED, 'Wide'], ['text', NESTED, 'Wide'],
-    ['text', NESTED, 'length(Reservations)'], ['table', NESTED, 'Reservations[].Owner'],
-  ])('--output %s of %#, --query %s', async (format, data, query) => {
-    const ours = formatAwsOutput(data, options(format as AwsOutputOptions['format'], query));
-    expect(ours).toBe(await awsFormatter(format, data, query));
+  let expected: string[] = [];
+  beforeAll(async () => {
+    expected = await awsFormatter(FORMATTER_CASES);
+  }, 60_000);
+
+  it.each(FORMATTER_CASES.map((c, i) => [...c, i] as const))('--output %s of %#, --query %s', (format, data, query, i) => {
+    expect(formatAwsOutput(data, options(format as AwsOutputOptions['format'], query))).toBe(expected[i]);
   });
 });
 
@@ -91,7 +100,8 @@ describe.skipIf(!HAS_AWS)('eksauth eks get-token prints what aws eks get-token p
     return { aws: normalise(aws.stdout), ours: normalise(ours.stdout), raw: ours.stdout };
   };
 
-  it.concurrent.each([
+  // One after another: each runs the aws CLI, whose start-up is most of the time, on a machine of two cores.
+  it.each([
     [[]], [['--output', 'json']], [['--output', 'text']], [['--query', 'status.token', '--output', 'text']],
     [['--query', 'status', '--output', 'json']], [['--query', 'status.token']], [['--query', '{kind: kind, v: apiVersion}', '--output', 'table']],
     [['--query', 'spec', '--output', 'json']], [['--query', 'missing', '--output', 'text']], [['--color', 'on', '--query', '[kind]', '--output', 'text']],
