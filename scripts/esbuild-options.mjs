@@ -35,19 +35,23 @@ const LAZY_MODULES = {
   './commands.js': './commands.mjs',
   '../authn/get-caller-identity.js': './get-caller-identity.cjs',
   './network-agent.js': './network-agent.cjs',
+  './aws-output.js': './aws-output.cjs',
 };
 export const LAZY_ENTRY_POINTS = { commands: 'src/cli/commands.ts' };
 export const SIGNING_ENTRY_POINT = { 'token-refresh': 'src/cli/token-refresh.ts' };
+// aws-output.cjs: the aws CLI's --query and --output layouts (JMESPath, YAML, tables), for `eksauth token` only when
+// those flags ask for more than JSON.
 export const SIGNING_MODULES = {
   'aws-sdk': 'src/cli/aws-sdk.ts',
   'get-caller-identity': 'src/authn/get-caller-identity.ts',
   'network-agent': 'src/aws/network-agent.ts',
+  'aws-output': 'src/cli/aws-output.ts',
 };
 
 export const tokenPathModules = {
   name: 'token-path-modules',
   setup(b) {
-    b.onResolve({ filter: /^(@aws-sdk\/credential-providers|\.\/commands\.js|\.\.\/authn\/get-caller-identity\.js|\.\/network-agent\.js)$/ }, (args) => ({
+    b.onResolve({ filter: /^(@aws-sdk\/credential-providers|\.\/commands\.js|\.\.\/authn\/get-caller-identity\.js|\.\/network-agent\.js|\.\/aws-output\.js)$/ }, (args) => ({
       path: LAZY_MODULES[args.path],
       external: true,
     }));

@@ -83,6 +83,42 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * The CLI's exit statuses, the same on every command (the README's exit-code table): 0 done, 1 a failure of the
+ * world (credentials, AWS, the network, a file's state), 2 a mistake in what eksauth was given (flags, the
+ * environment, a config or mapping file named on the command line), fixed by changing the command. `eksauth verify`
+ * adds its verdicts (src/cli/verify.ts): 3 invalid token, 4 unauthenticated, 5 unmapped, 6 STS unavailable.
+ */
+export const EXIT_STATUS = { ok: 0, failure: 1, usage: 2 } as const;
+
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_USAGE',
+  'ERR_NO_CLUSTER',
+  'ERR_INVALID_REGION',
+  'ERR_NO_REGION',
+  'ERR_INVALID_ROLE_ARN',
+  'ERR_INVALID_API_VERSION',
+  'ERR_EXEC_INFO',
+  'ERR_INVALID_CONFIG',
+  'ERR_PROFILE_NOT_FOUND',
+  'ERR_INVALID_MAPPING',
+  'ERR_TEMPLATE',
+]);
+
+/**
+ * The exit status of a failure with this code: {@link EXIT_STATUS}.usage for mistakes in the input, else failure.
+ *
+ * @example
+ * ```ts
+ * import { exitStatusOf } from 'eksauth';
+ * exitStatusOf('ERR_USAGE'); // 2
+ * exitStatusOf('ERR_STS_UNAVAILABLE'); // 1
+ * ```
+ */
+export function exitStatusOf(code: ErrorCode): number {
+  return USAGE_CODES.has(code) ? EXIT_STATUS.usage : EXIT_STATUS.failure;
+}
+
 const BRAND = Symbol.for('eksauth.EksAuthError');
 
 export interface EksAuthErrorOptions {

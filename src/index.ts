@@ -1,5 +1,5 @@
 // The public library API: re-exports only.
-export { EksAuthError, isEksAuthError, ERROR_CODES, type ErrorCode, type EksAuthErrorOptions } from './errors.js';
+export { EksAuthError, isEksAuthError, ERROR_CODES, EXIT_STATUS, exitStatusOf, type ErrorCode, type EksAuthErrorOptions } from './errors.js';
 
 export {
   TOKEN_PREFIX,

@@ -22,8 +22,11 @@ export interface EksCluster {
   status: string;
   /** The cluster id; EKS reports it for Outposts local clusters. */
   id?: string;
-  /** Present for Outposts local clusters, whose tokens carry the id instead of the name. */
-  outpostConfig?: { outpostArns?: string[]; controlPlaneInstanceType?: string };
+  /**
+   * Present for clusters on Outposts. Without `etcdInstanceType` it is a local cluster, whose tokens carry the id
+   * instead of the name (the aws CLI's rule).
+   */
+  outpostConfig?: { outpostArns?: string[]; controlPlaneInstanceType?: string; etcdInstanceType?: string };
   /** `accessConfig.authenticationMode`: CONFIG_MAP, API_AND_CONFIG_MAP or API, when EKS reports it. */
   authenticationMode?: string;
 }

@@ -61,6 +61,19 @@ function regionAndSource(
   return { region: profileRegion, regionSource: `the region of profile ${profile ?? 'default'} in ${env.AWS_CONFIG_FILE || '~/.aws/config'}` };
 }
 
+/**
+ * One setting of the profile (`--profile`, else AWS_PROFILE, else default) from the shared files, e.g. `output`.
+ *
+ * @example
+ * ```ts
+ * await profileSetting('output', { profile: 'prod' }); // 'text', or undefined when the profile does not say
+ * ```
+ */
+export async function profileSetting(name: string, input: { profile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string | undefined> {
+  const env = input.env ?? process.env;
+  return nonEmpty((await readProfile(input.profile ?? nonEmpty(env.AWS_PROFILE), env))[name]);
+}
+
 async function readProfile(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<ProfileSettings> {
   const { configFile, credentialsFile } = sharedFilePaths(env);
   const contents = [configFile, credentialsFile].map(readIfPresent);

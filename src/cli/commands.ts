@@ -1,33 +1,32 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { reportFailure } from './report.js';
+import { configureUsageErrors, NUMBER_ARGUMENT } from './usage-errors.js';
 import { addVerifierFlags } from './verifier-flags.js';
 import { addServerCommand } from './server-command.js';
 import { TOKEN_FLAGS } from './token-flags.js';
-import type { TokenFlags } from './token.js';
+import type { TokenFlags, TokenForm } from './token.js';
 
 const program = new Command('eksauth')
   .description('Amazon EKS authentication with AWS IAM: tokens, kubeconfig, verification and the TokenReview webhook')
   .version(process.env.EKSAUTH_VERSION ?? '0.0.0-dev', '--version')
-  .enablePositionalOptions()
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .enablePositionalOptions();
 
-function addTokenCommand(parent: Command, name: string, description: string): void {
+function addTokenCommand(parent: Command, name: string, description: string, form: TokenForm): void {
   const command = parent.command(name).description(description);
   for (const flag of TOKEN_FLAGS) {
-    const option = new Option(`${flag.short ? `-${flag.short}, ` : ''}--${flag.long}${flag.value ? ` <${flag.value}>` : ''}`, flag.description);
-    command.addOption(flag.hidden ? option.hideHelp() : option);
+    command.addOption(new Option(`${flag.short ? `-${flag.short}, ` : ''}--${flag.long}${flag.value ? ` <${flag.value}>` : ''}`, flag.description));
   }
   command.action(async (flags: TokenFlags, self: Command) => {
     const { runToken } = await import('./token.js');
-    await runToken({ ...self.optsWithGlobals(), ...flags }, process.env, name === 'token' ? 'token' : 'eks get-token');
+    await runToken({ ...self.optsWithGlobals(), ...flags }, process.env, form);
   });
 }
 
-addTokenCommand(program, 'token', 'print an ExecCredential with an EKS bearer token (the kubectl exec plugin)');
+addTokenCommand(program, 'token', 'print an ExecCredential with an EKS bearer token (the kubectl exec plugin)', 'token');
 // `aws --region R eks get-token --cluster-name C` kubeconfigs work after swapping `command: aws` for eksauth.
 program.option('--region <region>', 'region, for the aws eks get-token form').option('--profile <name>', 'profile, for the aws eks get-token form');
-addTokenCommand(program.command('eks').description('aws eks compatible commands'), 'get-token', 'same as `eksauth token`');
+const eks = program.command('eks').description('aws eks compatible commands: get-token, update-kubeconfig');
+addTokenCommand(eks, 'get-token', 'same as `eksauth token`, with the aws CLI\'s default output (AWS_DEFAULT_OUTPUT, the profile\'s output, else json)', 'eks get-token');
 
 program
   .command('cache')
@@ -40,7 +39,7 @@ program
   .command('emulator')
   .description('run the local STS emulator (checks SigV4 signatures; for offline tests of kubeconfigs and mappings)')
   .option('--config <file>', 'identities and roles (YAML or JSON); default: the demo identities')
-  .option('--port <port>', 'port to listen on (default: a free one)', (v) => Number.parseInt(v, 10))
+  .option('--port <port>', 'port to listen on (default: a free one)', NUMBER_ARGUMENT.wholeNumber)
   .option('--host <address>', 'loopback address to bind', '127.0.0.1')
   .option('--with-api-server', 'also run a test API server for the first cluster, eksauth server and a kubeconfig for kubectl')
   .option('--kubeconfig <file>', 'with --with-api-server: the kubeconfig to write (default: ./kubeconfig)')
@@ -50,7 +49,9 @@ program
     await runEmulator(flags);
   });
 
-program
+/** `update-kubeconfig`, also registered as `eks update-kubeconfig` for commands written for the aws CLI. */
+function addUpdateKubeconfigCommand(parent: Command): void {
+  parent
   .command('update-kubeconfig')
   .description('write kubeconfig entries for an EKS cluster (or --all of them) that run `eksauth token`; aws eks update-kubeconfig compatible')
   .option('--name <cluster>', 'the cluster to describe and add')
@@ -82,6 +83,10 @@ program
     const { runUpdateKubeconfig } = await import('./update-kubeconfig.js');
     await runUpdateKubeconfig({ ...self.optsWithGlobals(), ...flags });
   });
+}
+
+addUpdateKubeconfigCommand(program);
+addUpdateKubeconfigCommand(eks);
 
 addVerifierFlags(
   program
@@ -92,8 +97,8 @@ addVerifierFlags(
   .option('--mapping <file>', 'mapping file: an aws-auth ConfigMap, or mapRoles/mapUsers/mapAccounts')
   .option('--access-entries <file>', 'access-entry records (principalArn, type, username, kubernetesGroups)')
   .option('--feature-gates <gates>', "aws-iam-authenticator's gates, e.g. SSORoleMatch=true (sso rows in mapRoles)")
-  .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', (v) => Number.parseInt(v, 10))
-  .option('--timeout <seconds>', 'time allowed for the STS call', (v) => Number.parseFloat(v))
+  .option('--clock-skew <seconds>', 'how far in the future X-Amz-Date may be', NUMBER_ARGUMENT.wholeNumber)
+  .option('--timeout <seconds>', 'time allowed for the STS call', NUMBER_ARGUMENT.seconds)
   .option('--ca-bundle <file>', "CA bundle STS's certificate is checked against (default: AWS_CA_BUNDLE, else the system's)")
   .option('-o, --output <format>', 'text or json', 'text'),
 )
@@ -128,12 +133,10 @@ program
     await runDemo();
   });
 
+configureUsageErrors(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = isCommanderExit(err) ? err.exitCode : reportFailure(err);
-}
-
-function isCommanderExit(err: unknown): err is { exitCode: number } {
-  return typeof err === 'object' && err !== null && 'exitCode' in err && typeof err.exitCode === 'number';
+  // Help and --version arrive here as a CommanderError with exit code 0; every other error is an EksAuthError.
+  process.exitCode = err instanceof CommanderError ? err.exitCode : reportFailure(err);
 }

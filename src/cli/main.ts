@@ -1,18 +1,18 @@
 import { reportFailure } from './report.js';
 import { flagEntry, TOKEN_FLAGS } from './token-flags.js';
-import { runToken, type TokenFlags } from './token.js';
+import { runToken, type TokenFlags, type TokenForm } from './token.js';
 
 // kubectl runs `eksauth token` before every request, so that path is parsed here and runs without loading commander
 // or any other command; everything else (help, errors in flags, other commands) goes to commands. token.ts is
 // imported statically: a cache hit needs all of it, and nothing more (signing is token-refresh.ts, a file of its own).
 async function main(argv: string[]): Promise<void> {
-  const tokenArgs = tokenCommandArgs(argv);
-  if (tokenArgs === undefined) {
+  const command = tokenCommand(argv);
+  if (command === undefined) {
     await import('./commands.js');
     return;
   }
   try {
-    await runToken(tokenArgs, process.env, argv[0] === 'token' ? 'token' : 'eks get-token');
+    await runToken(command.flags, process.env, command.form);
   } catch (err) {
     process.exitCode = reportFailure(err);
   }
@@ -22,16 +22,19 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** The flags of `token …` or `[--region R] [--profile P] eks get-token …`, or undefined when this is not that form. */
-function tokenCommandArgs(argv: string[]): TokenFlags | undefined {
+function tokenCommand(argv: string[]): { flags: TokenFlags; form: TokenForm } | undefined {
   if (argv.includes('--help') || argv.includes('-h')) return undefined;
-  if (argv[0] === 'token') return parseTokenFlags(argv.slice(1));
+  if (argv[0] === 'token') {
+    const flags = parseTokenFlags(argv.slice(1));
+    return flags && { flags, form: 'token' };
+  }
   const at = argv.indexOf('eks');
   if (at < 0 || argv[at + 1] !== 'get-token') return undefined;
   const globals = parseTokenFlags(argv.slice(0, at));
   const flags = parseTokenFlags(argv.slice(at + 2));
   if (globals === undefined || flags === undefined) return undefined;
   if (Object.keys(globals).some((key) => key !== 'region' && key !== 'profile')) return undefined;
-  return { ...globals, ...flags };
+  return { flags: { ...globals, ...flags }, form: 'eks get-token' };
 }
 
 const LONG = new Map(TOKEN_FLAGS.map((flag) => [`--${flag.long}`, flag]));
@@ -58,6 +61,7 @@ function parseTokenFlags(args: string[]): TokenFlags | undefined {
   }
   // `--cache --no-cache` in either order: not caching is the safe reading.
   if (args.includes('--no-cache')) flags.cache = false;
+  if (args.includes('--no-cli-pager')) flags.cliPager = false;
   return flags as TokenFlags;
 }
 

@@ -1,5 +1,9 @@
 import { writeSync } from 'node:fs';
 import { networkOptions, type NetworkFlags } from '../aws/network.js';
+import { sharedFilePaths } from '../aws/shared-files.js';
+import { closestChoice } from '../lib/edit-distance.js';
+import { CONFIG_FILE_MAX_BYTES, readRegularFile } from '../lib/regular-file.js';
+import type { ColorMode, OutputFormat } from './aws-output.js';
 import { cacheKeys } from '../cache/key.js';
 import { readCachedToken, type CachedToken, type TokenCacheRequest } from '../cache/token-cache.js';
 import { EksAuthError } from '../errors.js';
@@ -20,7 +24,16 @@ export interface TokenFlags extends NetworkFlags {
   forwardSessionName?: boolean;
   tokenOnly?: boolean;
   apiVersion?: string;
+  /** The aws CLI's `--output`: json, text, table, yaml or yaml-stream. */
   output?: string;
+  /** The aws CLI's `--query`: a JMESPath expression applied to the ExecCredential. */
+  query?: string;
+  /** The aws CLI's `--color` (on, off, auto); only the table output has colours. */
+  color?: string;
+  /** `--debug`: what was resolved and from where, on stderr. */
+  debug?: boolean;
+  /** False with `--no-cli-pager`, accepted from aws CLI v2 commands: eksauth never pages. */
+  cliPager?: boolean;
   /** False with `--no-cache`; `--cache` (aws-iam-authenticator's flag) is accepted and changes nothing. */
   cache?: boolean;
   forceRefresh?: boolean;
@@ -30,8 +43,21 @@ export interface TokenFlags extends NetworkFlags {
   allowUnknownRegion?: boolean;
 }
 
-/** Which form ran: `token` reads aws-iam-authenticator's DEFAULT_ROLE, `eks get-token` (as the aws CLI) does not. */
-export type TokenCommand = 'token' | 'eks get-token';
+/**
+ * How the command was written. `eks get-token` is the aws CLI's form and prints as it does: indented JSON, or the
+ * output AWS_DEFAULT_OUTPUT or the profile's `output` names. `token` prints one line of JSON whatever those say
+ * (they would break kubectl), and the aws CLI's layout only when --output or --query asks for it.
+ */
+export type TokenForm = 'token' | 'eks get-token';
+
+/** What to print: kubectl's one line, the bare token, or the aws CLI's output (loaded only for more than JSON). */
+type TokenOutput =
+  | { kind: 'exec-credential' }
+  | { kind: 'token-only' }
+  | { kind: 'aws'; format: string; query?: string; color: string };
+
+const OUTPUT_CHOICES = ['json', 'text', 'table', 'yaml', 'yaml-stream'];
+const COLOR_CHOICES = ['on', 'off', 'auto'];
 
 /** One `eksauth token` call, worked out from flags and environment before any signing code is loaded. */
 export interface TokenRequest {
@@ -52,16 +78,80 @@ export interface TokenRequest {
  * await runToken({ clusterName: 'prod', region: 'eu-west-1' }); // prints {"kind":"ExecCredential",…}
  * ```
  */
-export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env, command: TokenCommand = 'token'): Promise<void> {
-  if (flags.output !== undefined && flags.output !== 'json') {
-    throw new EksAuthError('ERR_USAGE', `--output ${flags.output} is not supported: eksauth token prints JSON (--output json)`);
-  }
+export async function runToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env, form: TokenForm = 'token'): Promise<void> {
+  const output = await tokenOutput(flags, env, form);
+  const debug = flags.debug ? (message: string) => writeSync(2, `eksauth: debug: ${message}\n`) : undefined;
   const info = readExecInfo(env.KUBERNETES_EXEC_INFO);
   for (const warning of info.warnings) writeSync(2, `${warning}\n`);
-  const request = tokenRequest(flags, info, env, command);
-  const result = (request.cache && readCachedToken(request.cache)) ?? (await refresh(request, env));
+  const request = tokenRequest(flags, info, env, form, debug);
+  debug?.(`command: eksauth ${form}; cluster ${request.options.clusterId}; ExecCredential ${request.apiVersion}; output ${describeOutput(output)}`);
+  const cached = request.cache && readCachedToken(request.cache);
+  debug?.(request.cache === undefined ? 'cache: off (--no-cache or EKSAUTH_NO_CACHE)' : cached ? 'cache: hit' : 'cache: miss, signing');
+  const result = cached ?? (await refresh(request, env));
   // A plain write to fd 1: constructing process.stdout costs more than the rest of the output step.
-  writeSync(1, request.tokenOnly ? `${result.token}\n` : `${JSON.stringify(toExecCredential(result, request.apiVersion))}\n`);
+  writeSync(1, await render(result, request.apiVersion, output));
+}
+
+async function render(result: CachedToken, apiVersion: ExecApiVersion, output: TokenOutput): Promise<string> {
+  if (output.kind === 'token-only') return `${result.token}\n`;
+  const credential = toExecCredential(result, apiVersion);
+  if (output.kind === 'exec-credential') return `${JSON.stringify(credential)}\n`;
+  // `aws eks get-token` prints a newline after its output, whatever the format: hence the blank last line.
+  if (output.format === 'json' && output.query === undefined) return `${JSON.stringify(credential, null, 4)}\n\n`;
+  const { formatAwsOutput, stdoutTerminal } = await import('./aws-output.js');
+  return `${formatAwsOutput(credential, {
+    format: output.format as OutputFormat,
+    ...(output.query === undefined ? {} : { query: output.query }),
+    color: output.color as ColorMode,
+    title: 'get-token',
+    ...stdoutTerminal(),
+  })}\n`;
+}
+
+/** Works out and checks the output before anything is signed, as the aws CLI checks --output and --query first. */
+async function tokenOutput(flags: TokenFlags, env: NodeJS.ProcessEnv, form: TokenForm): Promise<TokenOutput> {
+  const color = flags.color ?? 'auto';
+  if (!COLOR_CHOICES.includes(color)) throw choiceError('--color', color, COLOR_CHOICES);
+  if (flags.output !== undefined && !OUTPUT_CHOICES.includes(flags.output)) throw choiceError('--output', flags.output, OUTPUT_CHOICES);
+  if (flags.tokenOnly) {
+    if (flags.query !== undefined || (flags.output !== undefined && flags.output !== 'json')) {
+      throw new EksAuthError('ERR_USAGE', '--token-only prints the bare token: leave out --query and --output, or use --query status.token --output text instead');
+    }
+    return { kind: 'token-only' };
+  }
+  if (form === 'token' && flags.output === undefined && flags.query === undefined) return { kind: 'exec-credential' };
+  const format = flags.output ?? (form === 'eks get-token' ? await configuredOutput(flags, env) : 'json');
+  if (flags.query !== undefined) (await import('./aws-output.js')).checkQuery(flags.query);
+  return { kind: 'aws', format, color, ...(flags.query === undefined ? {} : { query: flags.query }) };
+}
+
+/**
+ * The aws CLI's default output: AWS_DEFAULT_OUTPUT, the profile's `output`, else json. The config file is parsed
+ * only when it has an `output` line at all, so the usual file costs one read.
+ */
+async function configuredOutput(flags: TokenFlags, env: NodeJS.ProcessEnv): Promise<string> {
+  const fromEnv = env.AWS_DEFAULT_OUTPUT?.trim();
+  const named = fromEnv || (configNamesOutput(env) ? await (await import('./aws-output.js')).profileOutput(flags.profile, env) : undefined);
+  if (named !== undefined && !OUTPUT_CHOICES.includes(named)) {
+    const where = fromEnv ? 'AWS_DEFAULT_OUTPUT' : `the output of profile ${flags.profile ?? env.AWS_PROFILE ?? 'default'}`;
+    throw new EksAuthError('ERR_INVALID_CONFIG', `${where} is ${JSON.stringify(named)}, not an output format: use one of ${OUTPUT_CHOICES.join(', ')}`);
+  }
+  return named ?? 'json';
+}
+
+function configNamesOutput(env: NodeJS.ProcessEnv): boolean {
+  const read = readRegularFile(sharedFilePaths(env).configFile, { maxBytes: CONFIG_FILE_MAX_BYTES, followSymlinks: true });
+  return 'bytes' in read && /^[ \t]*output[ \t]*=/m.test(read.bytes.toString('utf8'));
+}
+
+function choiceError(flag: string, value: string, choices: string[]): EksAuthError {
+  const near = closestChoice(value, choices);
+  return new EksAuthError('ERR_USAGE', `${flag} ${value} is not one of ${choices.join(', ')}${near === undefined ? '' : `; did you mean ${flag} ${near}?`}`);
+}
+
+function describeOutput(output: TokenOutput): string {
+  if (output.kind !== 'aws') return output.kind;
+  return `${output.format}${output.query === undefined ? '' : ` with --query ${JSON.stringify(output.query)}`}`;
 }
 
 async function refresh(request: TokenRequest, env: NodeJS.ProcessEnv): Promise<CachedToken> {
@@ -71,10 +161,10 @@ async function refresh(request: TokenRequest, env: NodeJS.ProcessEnv): Promise<C
   return refreshToken(request);
 }
 
-function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv, command: TokenCommand): TokenRequest {
+function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv, form: TokenForm, debug?: (message: string) => void): TokenRequest {
   const apiVersion = flags.apiVersion === undefined ? info.apiVersion : parseApiVersion(flags.apiVersion);
   const target = tokenTarget(flags, info, env.KUBERNETES_EXEC_INFO);
-  const roleArn = flags.roleArn ?? flags.role ?? (command === 'token' ? defaultRole(env) : undefined);
+  const roleArn = flags.roleArn ?? flags.role ?? (form === 'token' ? defaultRole(env) : undefined);
   const options: GetTokenOptions = {
     ...target,
     // Decided here, not left to the signer's settings: it is part of the cache key, so a token signed under the switch
@@ -87,6 +177,7 @@ function tokenRequest(flags: TokenFlags, info: ExecInfo, env: NodeJS.ProcessEnv,
     forwardSessionName: flags.forwardSessionName === true,
     ...(info.interactive === undefined ? {} : { interactive: info.interactive }),
     network: networkOptions(flags, env),
+    ...(debug === undefined ? {} : { debug }),
     env,
   };
   const request: TokenRequest = { options, apiVersion, tokenOnly: flags.tokenOnly === true };

@@ -7,7 +7,7 @@ import type { MappingSource, MapResult } from '../authn/mapping/types.js';
 import { verifyToken, type VerifiedToken } from '../authn/verify.js';
 import { networkOptions } from '../aws/network.js';
 import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
-import { EksAuthError, type ErrorCode } from '../errors.js';
+import { EksAuthError, EXIT_STATUS, exitStatusOf, type ErrorCode } from '../errors.js';
 import { summarizeToken } from '../token/summary.js';
 import { readStdin } from './stdin.js';
 import { identityRows, rows, tokenRows } from './text-rows.js';
@@ -29,7 +29,7 @@ export interface VerifyFlags {
 }
 
 /** Exit codes a script can branch on; documented in the README. */
-export const VERIFY_EXIT = { ok: 0, usage: 2, invalidToken: 3, unauthenticated: 4, unmapped: 5, stsUnavailable: 6 } as const;
+export const VERIFY_EXIT = { ok: EXIT_STATUS.ok, usage: EXIT_STATUS.usage, invalidToken: 3, unauthenticated: 4, unmapped: 5, stsUnavailable: 6 } as const;
 
 interface VerifyReport {
   verified?: VerifiedToken;
@@ -63,7 +63,8 @@ async function verifyAndMap(token: string, flags: VerifyFlags, sources: MappingS
       network: networkOptions({ ...(flags.caBundle === undefined ? {} : { caBundle: flags.caBundle }) }),
     });
   } catch (err) {
-    if (err instanceof EksAuthError) return { error: err };
+    // A verdict on the token is the report; a mistake in the flags (an --sts-endpoint without a scheme) is a failure.
+    if (err instanceof EksAuthError && exitStatusOf(err.code) !== EXIT_STATUS.usage) return { error: err };
     throw err;
   }
   if (sources.length === 0) return { verified };

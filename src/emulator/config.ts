@@ -46,6 +46,8 @@ export interface EmulatorRole {
 export interface EmulatorOutpostConfig {
   outpostArns: string[];
   controlPlaneInstanceType: string;
+  /** Set, the cluster is not a local one: the aws CLI then names it by `--cluster-name`, not `--cluster-id`. */
+  etcdInstanceType?: string;
 }
 
 /** An EKS cluster that ListClusters and DescribeCluster report to callers of its account and region. */
@@ -125,7 +127,7 @@ export const DEMO_EMULATOR_CONFIG: EmulatorConfig = {
 const IDENTITY_FIELDS = ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'sessionToken'] as const;
 const ROLE_FIELDS = ['arn', 'trustedPrincipals', 'externalId'] as const;
 const CLUSTER_FIELDS = ['name', 'region', 'account', 'endpoint', 'certificateAuthorityData', 'status', 'id', 'outpostConfig', 'authenticationMode'] as const;
-const OUTPOST_FIELDS = ['outpostArns', 'controlPlaneInstanceType'] as const;
+const OUTPOST_FIELDS = ['outpostArns', 'controlPlaneInstanceType', 'etcdInstanceType'] as const;
 const TOP_FIELDS = ['identities', 'roles', 'clusters'] as const;
 const EXAMPLE = 'identities:\n  - accessKeyId: EXAMPLEKEYID0001\n    secretAccessKey: <secret>\n    arn: arn:aws:iam::111122223333:user/alice\n    userId: AIDAEXAMPLEUSERID0001';
 
@@ -233,6 +235,9 @@ function readOutpostConfig(reader: ConfigReader, value: unknown, path: string): 
     outpostArns: reader.array(raw.outpostArns, `${path}.outpostArns`)
       .map((arn, i) => reader.string(arn, `${path}.outpostArns[${i}]`, /^arn:aws[\w-]*:outposts:/, 'an Outpost ARN such as arn:aws:outposts:us-west-2:111122223333:outpost/op-0123456789abcdef0')),
     controlPlaneInstanceType: reader.string(raw.controlPlaneInstanceType, `${path}.controlPlaneInstanceType`, /^[\w.-]{1,64}$/, 'an EC2 instance type such as m5.large'),
+    ...(raw.etcdInstanceType === undefined
+      ? {}
+      : { etcdInstanceType: reader.string(raw.etcdInstanceType, `${path}.etcdInstanceType`, /^[\w.-]{1,64}$/, 'an EC2 instance type such as m5.large') }),
   };
 }
 

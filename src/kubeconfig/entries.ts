@@ -98,10 +98,9 @@ export function buildKubeconfigEntries(cluster: EksCluster, options: EntryOption
 
 function execEntry(cluster: EksCluster, region: string, options: EntryOptions): ExecEntry {
   const command = options.execCommand || 'eksauth';
-  // Outposts local clusters are known to their API servers by id (aws-cli: any outpostConfig means --cluster-id).
-  const [idFlag, id] = cluster.outpostConfig === undefined
-    ? ['--cluster-name', options.clusterName ?? cluster.name]
-    : ['--cluster-id', cluster.id ?? cluster.name];
+  const [idFlag, id] = isOutpostsLocalCluster(cluster)
+    ? ['--cluster-id', cluster.id ?? cluster.name]
+    : ['--cluster-name', options.clusterName ?? cluster.name];
   const aws = isAwsCli(command);
   const args = aws
     ? ['--region', region, 'eks', 'get-token', idFlag, id, '--output', 'json']
@@ -114,6 +113,15 @@ function execEntry(cluster: EksCluster, region: string, options: EntryOptions): 
   const mode = interactiveMode(options.interactiveMode, exec.apiVersion);
   if (mode !== undefined) exec.interactiveMode = mode;
   return exec;
+}
+
+/**
+ * Outposts local clusters are known to their API servers by id. The rule of aws CLI v2's update_kubeconfig.py: an
+ * `outpostConfig` without `etcdInstanceType` is a local cluster (`--cluster-id`); with one, or without
+ * `outpostConfig`, the cluster is named (`--cluster-name`).
+ */
+function isOutpostsLocalCluster(cluster: EksCluster): boolean {
+  return cluster.outpostConfig !== undefined && cluster.outpostConfig.etcdInstanceType == null;
 }
 
 /** True for `aws`, `/usr/local/bin/aws`, `aws.exe`, `aws.cmd`. */

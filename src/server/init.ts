@@ -6,7 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { EksAuthError } from '../errors.js';
 import type { ServerConfig } from './config.js';
 import { createSelfSignedCertificate, type SelfSignedCertificate } from './tls.js';
@@ -106,6 +106,50 @@ export function buildWebhookKubeconfig(options: { url: string; caPem: string }):
 export async function writeWebhookKubeconfig(path: string, options: { url: string; caPem: string }): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeAtomically(path, buildWebhookKubeconfig(options), 0o644);
+}
+
+/**
+ * Why a pregenerated webhook kubeconfig (`--kubeconfig-pregenerated`) does not lead kube-apiserver to this server,
+ * or undefined when it does: the file is missing or unreadable, names no server, or names another port than the one
+ * listening at `url`. The host is not compared: the file may name the server by a DNS name it does not know.
+ *
+ * @example
+ * ```ts
+ * await pregeneratedKubeconfigProblem('/etc/kubernetes/eksauth/kubeconfig.yaml', 'https://127.0.0.1:21362/authenticate');
+ * // 'the webhook kubeconfig … sends kube-apiserver to port 21363, but the webhook listens on port 21362; …'
+ * ```
+ */
+export async function pregeneratedKubeconfigProblem(path: string, url: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return `--kubeconfig-pregenerated: the webhook kubeconfig ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}), so kube-apiserver has none; run \`eksauth server init\` with the same settings`;
+  }
+  const servers = webhookServers(text);
+  const listening = portOf(url);
+  if (servers.length === 0) return `--kubeconfig-pregenerated: the webhook kubeconfig ${path} names no cluster server; run \`eksauth server init\` with the same settings`;
+  const other = servers.find((server) => portOf(server) !== listening);
+  if (other === undefined) return undefined;
+  return `--kubeconfig-pregenerated: the webhook kubeconfig ${path} sends kube-apiserver to port ${portOf(other)} (${other}), but the webhook listens on port ${listening}; pass --port ${portOf(other)}, or run \`eksauth server init\` again with --port ${listening}`;
+}
+
+function webhookServers(text: string): string[] {
+  try {
+    const doc = parse(text) as { clusters?: { cluster?: { server?: unknown } }[] } | null;
+    return (doc?.clusters ?? []).map((entry) => entry?.cluster?.server).filter((server): server is string => typeof server === 'string');
+  } catch {
+    return [];
+  }
+}
+
+function portOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.port || (parsed.protocol === 'http:' ? '80' : '443');
+  } catch {
+    return url;
+  }
 }
 
 export interface InitResult {

@@ -13,7 +13,7 @@ import { resolveServerConfig, type ServerConfig, type ServerConfigInput } from '
 import type { KubernetesAccess } from './kubernetes-access.js';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './connections.js';
 import { createOpsHandler } from './health.js';
-import { loadOrCreateServingCertificate, WEBHOOK_PATH, webhookUrl, writeWebhookKubeconfig } from './init.js';
+import { loadOrCreateServingCertificate, pregeneratedKubeconfigProblem, WEBHOOK_PATH, webhookUrl, writeWebhookKubeconfig } from './init.js';
 import { createLogger, type LogDestination, type Logger } from './logger.js';
 import { startServerMappings, type ServerMappings } from './mappings.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
@@ -110,7 +110,7 @@ async function serveWebhook(config: ServerConfig, parts: Parts): Promise<Running
   let kubeconfigPath: string | undefined;
   try {
     if (opsServer !== undefined && config.opsPort !== null) opsUrl = httpUrl(config.opsAddress, await listen(opsServer, { host: config.opsAddress, port: config.opsPort, what: 'the health and metrics listener', flag: '--ops-port (server.opsPort in a config file)' }));
-    kubeconfigPath = await writeKubeconfigIfAsked(config, url, parts.certificate.certPem);
+    kubeconfigPath = await writeKubeconfigIfAsked(config, url, parts.certificate.certPem, log);
   } catch (err) {
     await drain.stop(servers.filter((server) => server.listening), 0);
     throw err;
@@ -228,9 +228,15 @@ function openFilesLimit(): number | undefined {
   }
 }
 
-async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: string): Promise<string | undefined> {
+// A pregenerated file is left alone, but one that points kube-apiserver elsewhere is said at once: every review
+// would otherwise fail with a connection error in kube-apiserver's log, not in ours.
+async function writeKubeconfigIfAsked(config: ServerConfig, url: string, caPem: string, log: Logger): Promise<string | undefined> {
   if (config.generateKubeconfig === undefined) return undefined;
   if (!config.kubeconfigPregenerated) await writeWebhookKubeconfig(config.generateKubeconfig, { url, caPem });
+  else {
+    const problem = await pregeneratedKubeconfigProblem(config.generateKubeconfig, url);
+    if (problem !== undefined) log.warn(problem);
+  }
   return config.generateKubeconfig;
 }
 

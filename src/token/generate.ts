@@ -47,6 +47,8 @@ export interface GetTokenOptions {
   env?: NodeJS.ProcessEnv;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Told what was resolved and from where (`--debug`): profile, region, STS host, credential source. Never a secret. */
+  debug?: (message: string) => void;
 }
 
 export interface EksToken {
@@ -72,8 +74,12 @@ export async function getToken(options: GetTokenOptions): Promise<EksToken> {
   const settings = await resolveAwsSettings(options);
   const endpoint = resolveStsEndpoint(settings);
   const network = withProfileCaBundle(options.network ?? { ...(options.env === undefined ? {} : { env: options.env }) }, settings);
+  options.debug?.(`profile: ${settings.profile ?? '(none named: the default credential chain)'}`);
+  options.debug?.(`region: ${settings.region ?? '(none)'}${settings.regionSource === undefined ? '' : ` from ${settings.regionSource}`}`);
+  options.debug?.(`STS host: ${endpoint.hostname} (partition ${endpoint.partition}, signing region ${endpoint.signingRegion})`);
   const now = options.now ?? (() => new Date());
   const credentials = await resolveSigningCredentials({ ...options, network, now }, settings, endpoint);
+  options.debug?.(`credentials: ${credentialSource(credentials, options)}`);
   const signingDate = now();
   assertUnexpired(credentials, signingDate, (at) => expiredCredentialsText(options, at));
   const url = await presignGetCallerIdentity({ credentials, clusterId: options.clusterId, endpoint, signingDate });
@@ -147,6 +153,14 @@ async function callerSessionName(
   });
   const session = identity.userId.split(':')[1];
   return session === undefined || session.length < 2 ? undefined : session.slice(0, 64);
+}
+
+/** Where the signing credentials came from, in the SDK's own terms ($source), and their access key id's kind. */
+function credentialSource(credentials: AwsCredentialIdentity, options: GetTokenOptions): string {
+  const sources = Object.keys((credentials as { $source?: Record<string, string> }).$source ?? {});
+  const from = sources.length > 0 ? sources.join(', ') : 'kept in the eksauth credential cache';
+  const kind = credentials.accessKeyId.startsWith('ASIA') ? 'temporary' : 'long-term';
+  return `${from}; ${kind}${options.roleArn === undefined ? '' : `, role ${options.roleArn}`}`;
 }
 
 /** 14 minutes after signing, or the credentials' own expiry when that comes first. */

@@ -118,7 +118,7 @@ describe('eksauth token refuses bad input with one line on stderr and nothing on
     ['a malformed region', ['token', '--cluster-name', 'c1', '--region', 'us_east_1'], 'ERR_INVALID_REGION', /"us_east_1" is not an AWS region/],
     ['a missing profile', ['token', '--cluster-name', 'c1', '--region', 'us-east-1', '--profile', 'nope'], 'ERR_PROFILE_NOT_FOUND', /profile "nope" does not exist/],
     ['a role that is not an ARN', ['token', '--cluster-name', 'c1', '--region', 'us-east-1', '--role-arn', 'admin'], 'ERR_INVALID_ROLE_ARN', /"admin" is not an IAM role ARN/],
-    ['a non-JSON --output', ['token', '--cluster-name', 'c1', '--region', 'us-east-1', '--output', 'text'], 'ERR_USAGE', /--output text is not supported/],
+    ['an --output that is no format', ['token', '--cluster-name', 'c1', '--region', 'us-east-1', '--output', 'xml'], 'ERR_USAGE', /--output xml is not one of json, text, table, yaml, yaml-stream/],
     ['an unknown --api-version', ['token', '--cluster-name', 'c1', '--region', 'us-east-1', '--api-version', 'v3'], 'ERR_INVALID_API_VERSION', /"v3" is not an ExecCredential API version/],
   ])('%s', async (_name, args, code, message) => {
     const result = await runEksauth(args, { env: KEYS });

@@ -83,6 +83,6 @@ describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server →
     const result = await kubectl(exec, ['get', '--raw', '/api']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('eksauth: missing ExecCredential.Spec.Cluster.Config (extensions)');
-    expect(result.stderr).toMatch(/exec: executable .* failed with exit code 1/);
+    expect(result.stderr).toMatch(/exec: executable .* failed with exit code 2/);
   });
 });

@@ -43,6 +43,12 @@ describe('buildKubeconfigEntries', () => {
     expect(buildKubeconfigEntries(EDGE, { execCommand: 'aws' }).user.user.exec.args.slice(4, 6)).toEqual(['--cluster-id', EDGE.id]);
   });
 
+  it('names a cluster whose outpostConfig has an etcdInstanceType by its name, as aws CLI v2 does', () => {
+    const extended = { ...EDGE, outpostConfig: { ...EDGE.outpostConfig, etcdInstanceType: 'm5.large' } };
+    expect(buildKubeconfigEntries(extended).user.user.exec.args).toEqual(['token', '--cluster-name', 'edge', '--region', 'us-west-2']);
+    expect(buildKubeconfigEntries(extended, { execCommand: 'aws' }).user.user.exec.args.slice(4, 6)).toEqual(['--cluster-name', 'edge']);
+  });
+
   it('writes --cluster-name as the name given, like aws-cli', () => {
     expect(buildKubeconfigEntries(PROD, { clusterName: 'PROD-alias' }).user.user.exec.args.slice(1, 3)).toEqual(['--cluster-name', 'PROD-alias']);
   });

@@ -112,7 +112,7 @@ describe('eksauth server reaching the Kubernetes API outside a pod, without --ku
   it('fails at start, in one line naming --kubeconfig, when there is no KUBECONFIG and no ~/.kube/config', async () => {
     const result = await runEksauth(['server', '-i', CLUSTER, '--port', '0', '--ops-port', 'off', '--state-dir', join(tempDir(), 's'), '--backend-mode', 'EKSConfigMap'],
       { env: { HOME: tempDir(), KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined } });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr.trimEnd().split('\n').at(-1)).toBe('eksauth: Cannot reach the Kubernetes API for the EKSConfigMap backend: this is not a pod (KUBERNETES_SERVICE_HOST is unset), KUBECONFIG is unset and there is no ~/.kube/config; pass --kubeconfig (server.kubeconfig in a config file). (ERR_INVALID_CONFIG)');
   });
 

@@ -14,6 +14,7 @@ import { EksAuthError, isEksAuthError } from '../../errors.js';
 import { NODE_ACCESS_ENTRY_DEFAULTS, isNodeAccessEntryType } from './access-entries/access-entries.js';
 import { renderTemplates } from './templates.js';
 import type { KubernetesUser, MapOptions, MapResult, MappingRow, MappingSource, MappingSourceKind } from './types.js';
+import { editDistance } from '../../lib/edit-distance.js';
 
 /** The default order of source kinds: access entries, then the aws-auth ConfigMap, then the mapping file. */
 export const DEFAULT_PRECEDENCE: readonly MappingSourceKind[] = ['access-entries', 'aws-auth', 'file'];
@@ -287,18 +288,4 @@ function tryCanonicalize(arn: string): CanonicalArn | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Levenshtein distance; names are at most 64 characters, so the quadratic table is small. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
