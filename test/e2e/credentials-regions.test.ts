@@ -5,6 +5,7 @@
  * where it refuses the same thing. Then the switch that accepts a region newer than the SDK data, and
  * aws-iam-authenticator's DEFAULT_ROLE, through the STS emulator.
  */
+import { exitStatusOf, type ErrorCode } from '../../src/errors.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,10 +28,10 @@ const KEYS = { AWS_ACCESS_KEY_ID: ALICE?.accessKeyId, AWS_SECRET_ACCESS_KEY: ALI
 const SESSION_TOKEN = 'session-token-that-must-not-be-printed';
 const PAST = '2020-01-01T00:00:00Z';
 
-/** One line on stderr ending in the code, exit status 1, nothing on stdout; returns that line. */
-function expectRefusal(result: CommandResult, code: string): string {
+/** One line on stderr ending in the code, the code's exit status (the README's table), nothing on stdout; returns that line. */
+function expectRefusal(result: CommandResult, code: ErrorCode): string {
   expect(result.stdout).toBe('');
-  expect(result.code).toBe(1);
+  expect(result.code).toBe(exitStatusOf(code));
   const lines = result.stderr.split('\n').filter((line) => line !== '');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(new RegExp(`^eksauth: .*\\(${code}\\)$`));

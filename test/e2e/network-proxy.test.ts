@@ -5,6 +5,7 @@
  * trust the emulator and a blackholed endpoint each end in one stderr line with a stable code; `--no-verify-ssl`
  * works, with its warning. The aws CLI (v1, botocore) runs through the same proxy as the reference.
  */
+import { exitStatusOf, type ErrorCode } from '../../src/errors.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -99,7 +100,7 @@ const token = (args: string[], env = proxied()): Promise<CommandResult> =>
   runEksauth(['token', '--cluster-name', 'prod', '--region', 'eu-west-1', ...args], { env });
 
 /** The one-line failure every command prints: nothing on stdout, one stderr line ending in the code. */
-function expectOneLineFailure(result: CommandResult, code: string, exitCode = 1): string {
+function expectOneLineFailure(result: CommandResult, code: ErrorCode, exitCode = exitStatusOf(code)): string {
   expect(result.stdout).toBe('');
   expect(result.code).toBe(exitCode);
   const lines = result.stderr.split('\n').filter((line) => line !== '');

@@ -102,7 +102,7 @@ describe('eksauth whoami against the STS emulator', () => {
     const refused = await runEksauth(['whoami', '--region', 'eu-west-1'], { env: { ...keys, AWS_SECRET_ACCESS_KEY: 'wrong', AWS_ENDPOINT_URL_STS: emulator.url } });
     expect(refused).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^eksauth: [^\n]+\(ERR_STS_REJECTED\)\n$/) });
     const unknown = await runEksauth(['whoami', '--profile', 'nope', '--region', 'eu-west-1'], { env: { AWS_ENDPOINT_URL_STS: emulator.url } });
-    expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^eksauth: AWS profile "nope" does not exist[^\n]+\(ERR_PROFILE_NOT_FOUND\)\n$/) });
+    expect(unknown).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^eksauth: AWS profile "nope" does not exist[^\n]+\(ERR_PROFILE_NOT_FOUND\)\n$/) });
     // An SSO profile with no SSO login cached: the SSO provider refuses before any network call.
     const config = join(tempDir(), 'config');
     writeFileSync(config, '[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\nsso_account_id = 111122223333\nsso_role_name = Admin\nregion = eu-west-1\n');
