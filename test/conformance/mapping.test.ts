@@ -45,6 +45,7 @@ const WHO = {
   carol: identity('carol', `arn:aws:sts::${ACCOUNT}:federated-user/carol`, `${ACCOUNT}:carol`),
   deployer: identity('deployer', `arn:aws:sts::${ACCOUNT}:assumed-role/Deployer/pipeline-7`, 'AROACONFORMANCEDEPLOY:pipeline-7', true),
   admin: identity('admin', `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/ops`, 'AROACONFORMANCEADMIN1:ops', true),
+  pathed: identity('pathed', `arn:aws:sts::${ACCOUNT}:assumed-role/PathedRole/ci`, 'AROACONFORMANCEPATHED:ci', true),
   typo: identity('typo', `arn:aws:sts::${ACCOUNT}:assumed-role/Typo/ci`, 'AROACONFORMANCETYPO01:ci', true),
   ssoDev: identity('ssodev', `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Dev_0123456789abcdef/dana@example.com`, 'AROACONFORMANCESSODEV:dana@example.com', true),
   ssoDevAdmins: identity('ssoadm', `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Dev_Admins_fedcba9876543210/erin`, 'AROACONFORMANCESSOADM:erin', true),
@@ -79,6 +80,9 @@ const AWS_AUTH_DATA = {
     '- rolearn: arn:aws:iam::111122223333:role/NodeRole',
     '  username: system:node:{{EC2PrivateDNSName}}',
     '  groups: [system:bootstrappers, system:nodes]',
+    '- rolearn: arn:aws:iam::111122223333:role/teams/platform/PathedRole',
+    '  username: pathed',
+    '  groups: [pathed]',
     '',
   ].join('\n'),
   maproles: '- rolearn: arn:aws:iam::111122223333:role/Typo\n  username: typo\n',
@@ -139,6 +143,13 @@ const CASES: Case[] = [
     eksauth: { username: 'deployer:pipeline-7', groups: ['deployers'] }, reference: REFUSED,
     differs: 'the reference\'s EKSConfigMap backend compares rolearn as written, so it matches no session; its MountedFile, ' +
       'DynamicFile and CRD backends canonicalise it to the role, and eksauth does so in every backend',
+  },
+  {
+    behaviour: 'rolearn with an IAM path matches the role\'s sessions', who: 'pathed',
+    eksauth: { username: 'pathed', groups: ['pathed'] }, reference: REFUSED,
+    differs: 'a session ARN carries no path, and the reference\'s EKSConfigMap compares rolearn as written, so a row with ' +
+      'a path matches nobody (EKS\'s docs say to remove it); IAM role names are unique in an account whatever the path, ' +
+      'so eksauth drops the path from the row and the row means the role it names',
   },
   {
     behaviour: 'sso row with SSORoleMatch on matches any suffix', who: 'ssoDev', ssoGate: true,

@@ -14,10 +14,20 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tools.js';
 
 const WORKER = fileURLToPath(new URL('../support/lock-worker.mjs', import.meta.url));
+/** The two lock modules, bundled for the workers (the published library does not ship these internals). */
+let locks = '';
+beforeAll(async () => {
+  locks = tempDir('eksauth-lock-modules-');
+  await build({
+    entryPoints: { 'kubeconfig/lock': 'src/kubeconfig/lock.ts', 'cache/lock': 'src/cache/lock.ts' },
+    bundle: true, platform: 'node', format: 'esm', outdir: locks, outExtension: { '.js': '.mjs' }, logLevel: 'silent',
+  });
+});
 const STALE_LOCK = JSON.stringify({ pid: 999999, host: hostname(), nonce: 'd' });
 
 interface StressReport {
@@ -56,7 +66,7 @@ async function stress(flavour: 'kubeconfig' | 'cache', workers: number, acquisit
   const failures: string[] = [];
   let stopping = false;
   const start = (id: number): void => {
-    const child = spawn(process.execPath, [WORKER, flavour, dir, String(id)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [WORKER, flavour, dir, String(id), locks], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     running.set(id, child);

@@ -5,6 +5,7 @@
  * certificate, the one that signed the API server's, so `update-kubeconfig` against the emulator writes an entry
  * kubectl verifies the API server with.
  */
+import { exitStatusOf } from '../../src/errors.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -133,7 +134,7 @@ describe('the emulator’s clusters', () => {
 
   it('refuses an unreadable mapping file in one line, before starting anything', async () => {
     const run = await runEksauth(['emulator', '--with-api-server', '--mapping', join(tempDir(), 'missing.yaml')]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(exitStatusOf('ERR_INVALID_MAPPING'));
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^eksauth: Cannot read the mapping file \S+ \(ENOENT\); check the path given to --mapping\. \(ERR_INVALID_MAPPING\)\n$/);
   });

@@ -3,6 +3,7 @@
  * or as the CLI exits) beside what the reference does, with the reference code that does it. Rows that differ on
  * purpose say so in `reference` and the README's "Migrating from aws-iam-authenticator".
  */
+import { exitStatusOf } from '../../src/errors.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ describe('conformance with aws-iam-authenticator: backends', () => {
     const result = await runEksauth(['server', '-i', CLUSTER, '--port', '0', '--ops-port', 'off', '--state-dir', join(tempDir(), 's'), ...args],
       { env: { KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined }, timeoutMs: 30_000 });
     const reason = REFUSALS.find((phrase) => result.stderr.includes(phrase));
-    return result.code === 1 && reason !== undefined ? `refused: ${reason}` : `exit ${String(result.code)}: ${result.stderr.slice(-300)}`;
+    return result.code === exitStatusOf('ERR_INVALID_CONFIG') && reason !== undefined ? `refused: ${reason}` : `exit ${String(result.code)}: ${result.stderr.slice(-300)}`;
   };
 
   const refusedAtStart = (behaviour: string, reference: string, reason: string, args: string[]): Row =>

@@ -1,17 +1,17 @@
 // One process of the lock stress test (test/e2e/lock-stress.test.ts): takes the lock again and again through the
-// built library until the stop file appears, and inside each critical section
+// lock modules until the stop file appears, and inside each critical section
 // - claims the shared marker with O_EXCL: EEXIST while the marker's process still runs means two processes are
 //   inside at once, and is recorded as an overlap (a marker left by a process killed inside is taken over);
 // - appends its entry to the shared list by read-modify-write (temporary file and rename), as update-kubeconfig does;
 // - logs the entry only once it is written, so that every logged entry must be in the list at the end.
 //
-// Usage: node lock-worker.mjs <kubeconfig|cache> <dir> <worker id>
+// Usage: node lock-worker.mjs <kubeconfig|cache> <dir> <worker id> <folder of the bundled lock modules>
 import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const [flavour, dir, worker] = process.argv.slice(2);
-const lib = new URL('../../dist/lib/', import.meta.url);
-const { withFileLock, acquireLock } = await import(new URL(`${flavour}/lock.js`, lib).href);
+const [flavour, dir, worker, modules] = process.argv.slice(2);
+const { withFileLock, acquireLock } = await import(pathToFileURL(join(modules, flavour, 'lock.mjs')).href);
 
 const target = join(dir, 'file');
 const marker = join(dir, 'inside');
