@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { reportFailure } from './report.js';
 import { addVerifierFlags } from './verifier-flags.js';
 import { addServerCommand } from './server-command.js';
+import { addAccessCommands } from './access-commands.js';
 import { TOKEN_FLAGS } from './token-flags.js';
 import type { TokenFlags } from './token.js';
 
@@ -119,6 +120,8 @@ program
   .option('--profile <name>', 'AWS profile, as for `eksauth token` (default: AWS_PROFILE)')
   .option('-o, --output <format>', 'text or json', 'text')
   .action(async (flags: import('./whoami.js').WhoamiFlags) => (await import('./whoami.js')).runWhoami(flags));
+
+addAccessCommands(program);
 
 program
   .command('demo')
