@@ -61,7 +61,7 @@ interface UserInfo {
 }
 
 /** A test API server whose TokenReviews go to an `eksauth server` run with `backend`. */
-async function startChain(dir: string, backend: string[], env: Record<string, string>): Promise<{ api: TestApiServer; server: ServerProcess; close(): Promise<void> }> {
+async function startChain(dir: string, backend: string[], env: Record<string, string>): Promise<{ api: TestApiServer; apiKubeconfig: string; server: ServerProcess; close(): Promise<void> }> {
   const port = String(await freePort());
   const stateDir = join(dir, 'state');
   const webhookKubeconfig = join(dir, 'webhook.yaml');
@@ -80,6 +80,7 @@ async function startChain(dir: string, backend: string[], env: Record<string, st
     `eksauth server ready (log so far: ${server.output()})`);
   return {
     api,
+    apiKubeconfig,
     server,
     close: async () => {
       server.stop();
@@ -143,6 +144,10 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
     const access = (args: string[]) => runEksauth(['access', ...args, '--cluster-name', CLUSTER, '--aws-auth', join(dir, 'aws-auth.yaml')], { env: awsEnv() });
     const plan = await access(['plan', '-o', 'json']);
     expect(plan.code, plan.stderr).toBe(0);
+    // The same plan from the cluster's own kube-system/aws-auth, read through the Kubernetes API.
+    const fromCluster = await runEksauth(['access', 'plan', '-o', 'json', '--cluster-name', CLUSTER, '--kubeconfig', before.apiKubeconfig], { env: awsEnv() });
+    expect(fromCluster.code, fromCluster.stderr).toBe(0);
+    expect(JSON.parse(fromCluster.stdout)).toEqual(JSON.parse(plan.stdout));
     writeFileSync(join(dir, 'plan.json'), plan.stdout);
     const applied = await access(['apply', '--plan', join(dir, 'plan.json')]);
     expect(applied.code, applied.stderr).toBe(0);
