@@ -139,6 +139,20 @@ export {
   type CreateAccessEntryInput,
   type AssociatedAccessPolicy,
 } from './aws/access-entries.js';
+// The move from aws-auth to access entries (`eksauth access plan|apply|check`).
+export {
+  planAccessEntries,
+  isServiceLinkedRole,
+  type AccessPlan,
+  type PlannedEntry,
+  type PlannedPolicy,
+  type PlanWarning,
+  type PlanOptions,
+  type ExistingAccessEntry,
+} from './access/plan.js';
+export { applyAccessPlan, readAccessEntries, readAccessPlan, type AppliedStep, type ApplyOptions } from './access/apply.js';
+export { checkAccessSwitch, type AccessCheck, type PrincipalCheck, type PrincipalAccess, type AccessVerdict } from './access/check.js';
+export { readAwsAuthText, fetchAwsAuth } from './access/aws-auth.js';
 export {
   kubeconfigPaths,
   parseKubeconfig,
