@@ -81,6 +81,8 @@ export const ERROR_CODES = [
   'ERR_ACCESS_PLAN',
   'ERR_ACCESS_APPLY',
   'ERR_ACCESS_WOULD_BE_LOST',
+  // eksauth doctor (src/diagnose/doctor.ts): a link of the chain from kubeconfig to Kubernetes identity is broken
+  'ERR_CHAIN_BROKEN',
   // token cache (src/cache/)
   'ERR_CACHE_DIR',
 ] as const;

@@ -124,6 +124,16 @@ program
 addAccessCommands(program);
 
 program
+  .command('doctor')
+  .description('walk the chain from the kubeconfig to RBAC and stop at the first broken link, with its fix')
+  .option('--context <name>', 'the kubeconfig context to check (default: the current one)')
+  .option('--cluster-name <name>', 'check the context whose exec args name this cluster')
+  .option('--kubeconfig <file>', 'the kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+  .option('--aws-auth <file>', "aws-auth's rows from a file, when your credentials cannot read kube-system/aws-auth")
+  .option('-o, --output <format>', 'text or json', 'text')
+  .action(async (flags: import('./doctor.js').DoctorFlags) => (await import('./doctor.js')).runDoctor(flags));
+
+program
   .command('demo')
   .description('run the end-to-end demo on local defaults (no AWS account needed)')
   .action(async () => {
