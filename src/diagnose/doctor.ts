@@ -203,8 +203,8 @@ function runPlugin(command: string, args: string[], env: NodeJS.ProcessEnv): Pro
 
 /** eksauth's (and aws-cli's) last stderr line already says what to do; else a generic fix. */
 function fixFromPluginError(error: string): string {
-  if (/aws sso login/.test(error)) return /aws sso login[^`)]*/.exec(error)?.[0] ?? 'run `aws sso login`';
   if (/ERR_NO_CREDENTIALS|Unable to locate credentials/.test(error)) return 'configure credentials: `aws configure`, `aws sso login`, or set AWS_PROFILE in the exec env';
+  if (/aws sso login/.test(error)) return /aws sso login[^`)]*/.exec(error)?.[0] ?? 'run `aws sso login`';
   if (/ERR_ASSUME_ROLE/.test(error)) return 'the role in --role-arn cannot be assumed by your credentials: check its trust policy (and the external id)';
   if (/ERR_CREDENTIALS_EXPIRED/.test(error)) return 'refresh the credentials named in the message';
   return 'run the exec command by hand to see the whole message';
