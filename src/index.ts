@@ -24,6 +24,7 @@ export {
 export { summarizeToken, decodeTokenDetails, type TokenSummary, type DecodedToken, type TokenTimeState } from './token/summary.js';
 // Diagnostics: who the caller is to STS and EKS.
 export { whoami, type WhoamiOptions, type WhoamiReport } from './diagnose/whoami.js';
+export { doctor, type DoctorOptions, type DoctorReport, type DoctorCheck } from './diagnose/doctor.js';
 export { credentialSource, type CredentialSource, type SourcedCredentials } from './aws/credential-source.js';
 
 export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
