@@ -16,7 +16,7 @@ import { webhookAuthenticator } from '../../src/testbed/webhook-client.js';
 import { EKSAUTH_CLI, runEksauth } from '../support/eksauth.js';
 import { writeKubeconfig, type ExecUserConfig, type KubeconfigUser } from '../support/kubeconfig.js';
 import { freePort, hasCommand, runCommand, tempDir } from '../support/tools.js';
-import { ALICE, eventually, mintToken, request, spawnServer, type ServerProcess } from '../server/helpers.js';
+import { ALICE, BOB, eventually, mintToken, request, spawnServer, type ServerProcess } from '../server/helpers.js';
 
 const HAS_KUBECTL = hasCommand('kubectl');
 if (!HAS_KUBECTL) console.warn('test/e2e/doctor.test.ts: kubectl is not on PATH; skipped.');
@@ -57,7 +57,10 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     const caData = Buffer.from(api.caPem).toString('base64');
     const config: EmulatorConfig = {
       identities: DEMO_EMULATOR_CONFIG.identities,
-      roles: ['eks-admin', 'Unmapped', 'teams/Dev'].map((name) => ({ arn: role(name), trustedPrincipals: [ALICE.arn] })),
+      roles: [
+        ...['eks-admin', 'Unmapped', 'teams/Dev'].map((name) => ({ arn: role(name), trustedPrincipals: [ALICE.arn] })),
+        { arn: role('BobOnly'), trustedPrincipals: [BOB.arn] },
+      ],
       clusters: [
         { name: 'prod', region: REGION, endpoint: api.url, certificateAuthorityData: caData },
         { name: 'booting', region: REGION, endpoint: api.url, certificateAuthorityData: caData, status: 'CREATING' },
@@ -116,6 +119,15 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe('alice');
   });
 
+  it('--profile in the exec args and another AWS_PROFILE in its env: noted on the exec line (the args win)', async () => {
+    const user = exec(tokenArgs('prod', REGION, ['--profile', 'alice']), { env: { AWS_PROFILE: 'other' } });
+    const config = join(dir, 'profiles');
+    writeFileSync(config, `[profile alice]\naws_access_key_id = ${ALICE.accessKeyId}\naws_secret_access_key = ${ALICE.secretAccessKey}\n`);
+    const { report } = await doctorOn(await kubeconfigFor(user), { ...awsEnv(), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: config });
+    expect(report.checks.find((c) => c.check === 'exec')?.detail).toMatch(/note: --profile alice in the args wins over AWS_PROFILE=other in its env$/);
+    expect(report.ok, JSON.stringify(report.checks.at(-1))).toBe(true);
+  });
+
   it('an access entry wins for a role and doctor reports it, in JSON', async () => {
     const { report, code } = await doctorOn(await kubeconfigFor(exec(tokenArgs('prod', REGION, ['--role-arn', role('eks-admin')]))));
     expect(code).toBe(0);
@@ -141,6 +153,7 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     { name: 'the wrong region in the exec args', user: () => exec(tokenArgs('prod', 'eu-central-1')), check: 'region', detail: /signed for eu-central-1, the cluster .*prod is in eu-west-1/, fix: /--region eu-west-1/ },
     { name: 'a v1alpha1 exec block', user: () => exec(tokenArgs(), { apiVersion: 'client.authentication.k8s.io/v1alpha1' }), check: 'exec', detail: /apiVersion client\.authentication\.k8s\.io\/v1alpha1/, fix: /v1beta1/ },
     { name: 'a binary not on PATH', user: (): KubeconfigUser => ({ exec: { command: 'eksauth-not-installed', args: ['token'] } }), check: 'exec', detail: /eksauth-not-installed is not on PATH/, fix: /full path/ },
+    { name: 'a role the credentials cannot assume', user: () => exec(tokenArgs('prod', REGION, ['--role-arn', role('BobOnly')])), check: 'credentials', detail: /ERR_ASSUME_ROLE_DENIED/, fix: /trust policy/ },
     { name: 'an unmapped role', user: () => exec(tokenArgs('prod', REGION, ['--role-arn', role('Unmapped')])), check: 'mapping', detail: /role\/Unmapped matches no access entry/, fix: /create-access-entry .*role\/Unmapped/ },
     { name: 'a role whose aws-auth row has a path', user: () => exec(tokenArgs('prod', REGION, ['--role-arn', role('teams/Dev')])), check: 'mapping', detail: /row for .*role\/teams\/Dev has an IAM path/, fix: /rolearn: arn:aws:iam::111122223333:role\/Dev/ },
     { name: 'the wrong cluster name in the exec args', user: () => exec(tokenArgs('staging')), check: 'cluster name', detail: /name cluster staging, the kubeconfig's cluster is .*cluster\/prod/, fix: /--cluster-name prod/ },
