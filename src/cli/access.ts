@@ -7,7 +7,7 @@ import { applyAccessPlan, readAccessEntries, readAccessPlan, type AppliedStep } 
 import { fetchAwsAuth, readAwsAuthText } from '../access/aws-auth.js';
 import { checkAccessSwitch, type AccessCheck, type PrincipalAccess } from '../access/check.js';
 import { planAccessEntries, type AccessPlan } from '../access/plan.js';
-import { AUTHENTICATION_MODES } from '../authn/mapping/access-entries/access-policies.js';
+import { AUTHENTICATION_MODES, type AuthenticationMode } from '../authn/mapping/access-entries/access-policies.js';
 import type { AwsAuthSections } from '../authn/mapping/aws-auth-format.js';
 import { describeCluster } from '../aws/eks.js';
 import { EksAuthError } from '../errors.js';
@@ -58,8 +58,7 @@ export async function runCheck(flags: AccessFlags): Promise<void> {
   const output = outputFormat(flags);
   const clusterName = requireCluster(flags);
   const eks = await eksAccessOf(flags);
-  const cluster = await describeCluster(clusterName, eks);
-  const mode = AUTHENTICATION_MODES.find((m) => m === cluster.authenticationMode) ?? 'CONFIG_MAP';
+  const mode = await authenticationMode(clusterName, eks);
   const [awsAuth, existing] = await Promise.all([readAwsAuth(flags), mode === 'CONFIG_MAP' ? Promise.resolve([]) : readAccessEntries(clusterName, eks)]);
   const check = checkAccessSwitch(awsAuth, existing, mode);
   print(output === 'json' ? `${JSON.stringify(check, null, 2)}\n` : formatCheck(check));
@@ -72,8 +71,19 @@ export async function runCheck(flags: AccessFlags): Promise<void> {
 async function makePlan(flags: AccessFlags): Promise<{ plan: AccessPlan; eks: EksAccess }> {
   const clusterName = requireCluster(flags);
   const eks = await eksAccessOf(flags);
-  const [awsAuth, existing] = await Promise.all([readAwsAuth(flags), readAccessEntries(clusterName, eks)]);
-  return { plan: planAccessEntries(clusterName, awsAuth, existing, { roleArns: flags.roleArn ?? [] }), eks };
+  const mode = await authenticationMode(clusterName, eks);
+  // A CONFIG_MAP cluster has no entries, and EKS refuses the access-entry calls until it allows them.
+  const [awsAuth, existing] = await Promise.all([readAwsAuth(flags), mode === 'CONFIG_MAP' ? Promise.resolve([]) : readAccessEntries(clusterName, eks)]);
+  const plan = planAccessEntries(clusterName, awsAuth, existing, { roleArns: flags.roleArn ?? [] });
+  if (mode === 'CONFIG_MAP') {
+    plan.warnings.push({ from: 'cluster', message: `${clusterName} is in authenticationMode CONFIG_MAP, which takes no access entries: \`aws eks update-cluster-config --name ${clusterName} --access-config authenticationMode=API_AND_CONFIG_MAP\` before apply (aws-auth keeps working)` });
+  }
+  return { plan, eks };
+}
+
+async function authenticationMode(clusterName: string, eks: EksAccess): Promise<AuthenticationMode> {
+  const cluster = await describeCluster(clusterName, eks);
+  return AUTHENTICATION_MODES.find((m) => m === cluster.authenticationMode) ?? 'CONFIG_MAP';
 }
 
 async function planFromFile(file: string, flags: AccessFlags): Promise<{ plan: AccessPlan; eks: EksAccess }> {

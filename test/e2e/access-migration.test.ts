@@ -21,7 +21,10 @@ const SSO_ROLE = 'AWSReservedSSO_Dev_0123456789abcdef';
 const ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
 const CONFIG: EmulatorConfig = {
   ...DEMO_EMULATOR_CONFIG,
-  clusters: [{ name: 'prod', region: 'eu-west-1', endpoint: 'https://127.0.0.1:1' }],
+  clusters: [
+    { name: 'prod', region: 'eu-west-1', endpoint: 'https://127.0.0.1:1' },
+    { name: 'legacy', region: 'eu-west-1', endpoint: 'https://127.0.0.1:1', authenticationMode: 'CONFIG_MAP' },
+  ],
 };
 /** The ConfigMap manifest as `kubectl get configmap aws-auth -o yaml` prints it. */
 export const AWS_AUTH = `apiVersion: v1
@@ -166,6 +169,18 @@ describe('eksauth access plan → apply → check against the emulator', () => {
       [ALICE!.arn]: 'keeps',
       'account 444455556666': 'loses',
     });
+  });
+
+  it('a CONFIG_MAP cluster: the plan says to allow access entries first; check compares with aws-auth alone', async () => {
+    const legacy = (args: string[]) => runEksauth(['access', ...args, '--cluster-name', 'legacy', '--aws-auth', awsAuthFile], { env: env() });
+    const planned = await legacy(['plan', '-o', 'json']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout) as AccessPlan;
+    expect(plan.entries.every((e) => e.action === 'create')).toBe(true);
+    expect(plan.warnings.at(-1)?.message).toMatch(/^legacy is in authenticationMode CONFIG_MAP, which takes no access entries: `aws eks update-cluster-config --name legacy --access-config authenticationMode=API_AND_CONFIG_MAP` before apply/);
+    const checked = await legacy(['check', '-o', 'json']);
+    expect(checked.code).toBe(1);
+    expect((JSON.parse(checked.stdout) as AccessCheck).mode).toBe('CONFIG_MAP');
   });
 
   it('stops at the first failing call, naming it and what was done before', async () => {
