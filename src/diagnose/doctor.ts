@@ -124,7 +124,7 @@ async function walk(options: DoctorOptions, pass: Pass, fail: Fail): Promise<voi
   pass('endpoint', `${entry.server} answers over TLS with the kubeconfig's CA`);
   const mode = cluster.authenticationMode ?? 'CONFIG_MAP';
   pass('authentication mode', `${mode}: ${mode === 'API' ? 'access entries only' : mode === 'CONFIG_MAP' ? 'aws-auth only' : 'access entries, then aws-auth'}`);
-  const sources = await mappingSources(mode, clusterName, eks, options, entry, pass);
+  const sources = await mappingSources(mode, clusterName, eks, options, entry, pass, fail);
   await checkMapping(identity, sources, options.awsAuth, pass, fail);
   await checkKubernetes(entry, token, pass, fail);
 }
@@ -133,7 +133,7 @@ function readKubeEntry(options: DoctorOptions, env: NodeJS.ProcessEnv, fail: Fai
   const file = options.kubeconfig ?? (env.KUBECONFIG ?? '').split(delimiter).find((f) => f !== '') ?? join(homedir(), '.kube', 'config');
   if (!existsSync(file)) fail('kubeconfig', `${file} does not exist`, 'run `eksauth update-kubeconfig --name CLUSTER`, or pass --kubeconfig');
   type Named<T> = { name: string } & T;
-  const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as {
+  const doc = (parseKubeconfigText(file, fail) ?? {}) as {
     'current-context'?: string;
     contexts?: Named<{ context: { cluster: string; user: string } }>[];
     clusters?: Named<{ cluster: { server: string; 'certificate-authority-data'?: string } }>[];
@@ -156,6 +156,14 @@ function readKubeEntry(options: DoctorOptions, env: NodeJS.ProcessEnv, fail: Fai
     file, context: name!, server: cluster!.cluster.server, clusterEntry: cluster!.name, user: user!.user,
     ...(ca === undefined ? {} : { caPem: Buffer.from(ca, 'base64').toString('utf8') }),
   };
+}
+
+function parseKubeconfigText(file: string, fail: Fail): unknown {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return fail('kubeconfig', `${file} cannot be read as YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, 'fix the file, or write the entry again with `eksauth update-kubeconfig --name CLUSTER` into a new --kubeconfig');
+  }
 }
 
 /** The token kubectl would send: the user's static token, or what the exec plugin prints, run as kubectl runs it. */
@@ -299,10 +307,19 @@ function checkReachable(entry: KubeEntry, fail: Fail): Promise<void> {
   });
 }
 
-async function mappingSources(mode: string, clusterName: string, eks: Awaited<ReturnType<typeof resolveEksAccess>>, options: DoctorOptions, entry: KubeEntry, pass: Pass): Promise<MappingSource[]> {
+async function mappingSources(
+  mode: string,
+  clusterName: string,
+  eks: Awaited<ReturnType<typeof resolveEksAccess>>,
+  options: DoctorOptions,
+  entry: KubeEntry,
+  pass: Pass,
+  fail: Fail,
+): Promise<MappingSource[]> {
   const sources: MappingSource[] = [];
   if (mode !== 'CONFIG_MAP') {
-    const entries = await readAccessEntries(clusterName, eks);
+    const entries = await readAccessEntries(clusterName, eks).catch((err: unknown) =>
+      fail('mapping', `the access entries cannot be read: ${isEksAuthError(err) ? err.message : String(err)}`, 'doctor needs eks:ListAccessEntries and eks:DescribeAccessEntry on the cluster; run it with credentials that have them'));
     sources.push(parseAccessEntries(entries.map(({ entry: e }) => ({ principalArn: e.principalArn, type: e.type, username: e.username, kubernetesGroups: e.kubernetesGroups }))));
   }
   if (mode !== 'API') {
