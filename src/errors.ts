@@ -77,6 +77,12 @@ export const ERROR_CODES = [
   'ERR_EKS_UNAVAILABLE',
   'ERR_EKS_REQUEST',
   'ERR_UPDATE_INCOMPLETE',
+  // eksauth access (src/access/): plan files, apply, and the check before the switch to API
+  'ERR_ACCESS_PLAN',
+  'ERR_ACCESS_APPLY',
+  'ERR_ACCESS_WOULD_BE_LOST',
+  // eksauth doctor (src/diagnose/doctor.ts): a link of the chain from kubeconfig to Kubernetes identity is broken
+  'ERR_CHAIN_BROKEN',
   // token cache (src/cache/)
   'ERR_CACHE_DIR',
 ] as const;

@@ -24,6 +24,7 @@ export {
 export { summarizeToken, decodeTokenDetails, type TokenSummary, type DecodedToken, type TokenTimeState } from './token/summary.js';
 // Diagnostics: who the caller is to STS and EKS.
 export { whoami, type WhoamiOptions, type WhoamiReport } from './diagnose/whoami.js';
+export { doctor, type DoctorOptions, type DoctorReport, type DoctorCheck } from './diagnose/doctor.js';
 export { credentialSource, type CredentialSource, type SourcedCredentials } from './aws/credential-source.js';
 
 export { resolveStsEndpoint, stsHostsForRegion, stsHostsForOperatorRegion, configuredStsEndpoint, isRegionName, type StsEndpoint, type StsEndpointOptions } from './aws/sts-endpoint.js';
@@ -139,6 +140,20 @@ export {
   type CreateAccessEntryInput,
   type AssociatedAccessPolicy,
 } from './aws/access-entries.js';
+// The move from aws-auth to access entries (`eksauth access plan|apply|check`).
+export {
+  planAccessEntries,
+  isServiceLinkedRole,
+  type AccessPlan,
+  type PlannedEntry,
+  type PlannedPolicy,
+  type PlanWarning,
+  type PlanOptions,
+  type ExistingAccessEntry,
+} from './access/plan.js';
+export { applyAccessPlan, readAccessEntries, readAccessPlan, type AppliedStep, type ApplyOptions } from './access/apply.js';
+export { checkAccessSwitch, type AccessCheck, type PrincipalCheck, type PrincipalAccess, type AccessVerdict } from './access/check.js';
+export { readAwsAuthText, fetchAwsAuth } from './access/aws-auth.js';
 export {
   kubeconfigPaths,
   parseKubeconfig,

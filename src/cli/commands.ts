@@ -3,6 +3,7 @@ import { reportFailure } from './report.js';
 import { configureUsageErrors, NUMBER_ARGUMENT } from './usage-errors.js';
 import { addVerifierFlags } from './verifier-flags.js';
 import { addServerCommand } from './server-command.js';
+import { addAccessCommands } from './access-commands.js';
 import { TOKEN_FLAGS } from './token-flags.js';
 import type { TokenFlags, TokenForm } from './token.js';
 
@@ -124,6 +125,18 @@ program
   .option('--profile <name>', 'AWS profile, as for `eksauth token` (default: AWS_PROFILE)')
   .option('-o, --output <format>', 'text or json', 'text')
   .action(async (flags: import('./whoami.js').WhoamiFlags) => (await import('./whoami.js')).runWhoami(flags));
+
+addAccessCommands(program);
+
+program
+  .command('doctor')
+  .description('walk the chain from the kubeconfig to RBAC and stop at the first broken link, with its fix')
+  .option('--context <name>', 'the kubeconfig context to check (default: the current one)')
+  .option('--cluster-name <name>', 'check the context whose exec args name this cluster')
+  .option('--kubeconfig <file>', 'the kubeconfig (default: KUBECONFIG, else ~/.kube/config)')
+  .option('--aws-auth <file>', "aws-auth's rows from a file, when your credentials cannot read kube-system/aws-auth")
+  .option('-o, --output <format>', 'text or json', 'text')
+  .action(async (flags: import('./doctor.js').DoctorFlags) => (await import('./doctor.js')).runDoctor(flags));
 
 program
   .command('demo')

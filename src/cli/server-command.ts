@@ -70,7 +70,7 @@ export function addServerCommand(program: Command): void {
     ),
   )
     .option('--kubeconfig-pregenerated', 'the webhook kubeconfig was written by `eksauth server init`: leave it alone')
-    .option('--backend-mode <modes>', 'mapping backends in precedence order: MountedFile, EKSConfigMap, CRD, DynamicFile (comma-separated)')
+    .option('--backend-mode <modes>', 'mapping backends in precedence order: MountedFile, EKSConfigMap, CRD, DynamicFile, EKSAccessEntries (comma-separated)')
     .option('--mapping-file <path>', 'MountedFile mapping (aws-auth format), reloaded on change; default: the config file\'s mapRoles/mapUsers/mapAccounts')
     .option('--configmap <namespace/name>', 'ConfigMap the EKSConfigMap backend watches (default kube-system/aws-auth)')
     .option('--kubeconfig <path>', 'kubeconfig for the EKSConfigMap and CRD backends (default: the pod\'s service account, else KUBECONFIG or ~/.kube/config)')

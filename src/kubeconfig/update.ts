@@ -111,7 +111,7 @@ export interface EksAccessOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-interface EksAccess {
+export interface EksAccess {
   region: string;
   /** Whether regions the SDK's data does not list are accepted (the option, else EKSAUTH_ALLOW_UNKNOWN_REGION). */
   allowUnknownRegion: boolean;
@@ -121,8 +121,17 @@ interface EksAccess {
   network: NetworkOptions;
 }
 
-/** `fallbackRegion` serves when no region is configured anywhere (with --all, the first of --regions). */
-async function resolveEksAccess(options: EksAccessOptions, fallbackRegion?: string): Promise<EksAccess> {
+/**
+ * The region, credentials, endpoint and network settings for EKS calls, as the AWS CLI resolves them. `fallbackRegion`
+ * serves when no region is configured anywhere (with --all, the first of --regions).
+ *
+ * @example
+ * ```ts
+ * const eks = await resolveEksAccess({ profile: "prod" });
+ * await describeCluster("prod", eks);
+ * ```
+ */
+export async function resolveEksAccess(options: EksAccessOptions, fallbackRegion?: string): Promise<EksAccess> {
   const env = options.env ?? process.env;
   const settings = await resolveAwsSettings({
     ...pick(options, 'profile', 'region', 'allowUnknownRegion'),

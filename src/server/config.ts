@@ -18,10 +18,10 @@ import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.
 import { EksAuthError } from '../errors.js';
 
 /** Mapping backends, named as aws-iam-authenticator's `--backend-mode`; the order given is the precedence. */
-export type BackendMode = 'MountedFile' | 'EKSConfigMap' | 'CRD' | 'DynamicFile';
+export type BackendMode = 'MountedFile' | 'EKSConfigMap' | 'CRD' | 'DynamicFile' | 'EKSAccessEntries';
 
-/** Every backend, in the order the reference documents them. */
-export const BACKEND_MODES: readonly BackendMode[] = ['MountedFile', 'EKSConfigMap', 'CRD', 'DynamicFile'];
+/** Every backend: the reference's, in the order it documents them, then eksauth's own EKSAccessEntries (the cluster's access entries, read from the EKS API). */
+export const BACKEND_MODES: readonly BackendMode[] = ['MountedFile', 'EKSConfigMap', 'CRD', 'DynamicFile', 'EKSAccessEntries'];
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -170,6 +170,7 @@ const BACKEND_ALIASES: Record<string, BackendMode> = {
   configmap: 'EKSConfigMap',
   crd: 'CRD',
   dynamicfile: 'DynamicFile',
+  eksaccessentries: 'EKSAccessEntries',
 };
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 

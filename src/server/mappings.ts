@@ -1,6 +1,7 @@
 /**
  * The server's mapping backends, in the configured precedence (`backendMode` order): the mapping file (or the config
- * file's embedded mappings), the aws-auth ConfigMap, the IAMIdentityMapping resources and the DynamicFile, each kept
+ * file's embedded mappings), the aws-auth ConfigMap, the IAMIdentityMapping resources, the DynamicFile and the
+ * cluster's EKS access entries, each kept
  * current while the server runs; and, with `dynamicBackendModePath`, a switch to another list of backends while it
  * runs (see backend-mode-file.ts).
  */
@@ -99,7 +100,24 @@ function startBackend(mode: BackendMode, config: ServerConfig, options: ServerMa
       return watchIdentityMappings(api, reporter);
     case 'DynamicFile':
       return startDynamicFileBackend(config, reporter);
+    case 'EKSAccessEntries':
+      return startAccessEntriesBackend(config, reporter);
   }
+}
+
+/** How often the EKSAccessEntries backend reads the entries again. */
+const ACCESS_ENTRIES_INTERVAL_MS = 30_000;
+
+/** The cluster's access entries from the EKS API, with the server's credentials (`clusterId` is the cluster name). */
+async function startAccessEntriesBackend(config: ServerConfig, reporter: SourceReporter): Promise<WatchedSource> {
+  const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (region === undefined || region === '') {
+    throw new EksAuthError('ERR_NO_REGION', 'The EKSAccessEntries backend calls EKS in the cluster\'s region: set server.region (--region) or AWS_REGION.');
+  }
+  const { resolveBaseCredentials } = await import('../aws/credentials.js');
+  const { watchAccessEntries } = await import('./access-entries-source.js');
+  const eks = { region, credentials: await resolveBaseCredentials() };
+  return watchAccessEntries({ clusterName: config.clusterId, eks, intervalMs: ACCESS_ENTRIES_INTERVAL_MS }, reporter);
 }
 
 /** The mapping file, else the config file's embedded mappings, else (as aws-iam-authenticator) no rows at all. */

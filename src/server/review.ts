@@ -125,6 +125,7 @@ function backendOf(source: MappingSource): BackendMode | undefined {
   if (source.name.startsWith('crd:')) return 'CRD';
   if (source.name.startsWith('dynamicfile:')) return 'DynamicFile';
   if (source.kind === 'file') return 'MountedFile';
+  if (source.kind === 'access-entries') return 'EKSAccessEntries';
   return source.kind === 'aws-auth' ? 'EKSConfigMap' : undefined;
 }
 
