@@ -43,7 +43,7 @@ describe('--help shows every flag that works, on every command', () => {
   }, 120_000);
 
   it('walks every command', () => {
-    expect([...help.keys()].sort()).toEqual(['', 'cache', 'cache clean', 'decode', 'demo', 'eks', 'eks get-token', 'eks update-kubeconfig', 'emulator', 'server', 'server init', 'token', 'update-kubeconfig', 'verify', 'whoami']);
+    expect([...help.keys()].sort()).toEqual(['', 'access', 'access apply', 'access check', 'access plan', 'cache', 'cache clean', 'decode', 'demo', 'doctor', 'eks', 'eks get-token', 'eks update-kubeconfig', 'emulator', 'server', 'server init', 'token', 'update-kubeconfig', 'verify', 'whoami']);
   });
 
   it.each(['token', 'eks get-token'])('%s: exactly the token flag table', (path) => {

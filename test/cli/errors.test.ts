@@ -33,7 +33,7 @@ let token = '';
 
 const CASES: [string, () => Case][] = [
   // commander's mistakes, on every level
-  ['no command', () => ({ args: [], code: 'ERR_USAGE', message: "a command is needed (token, eks, cache, emulator, update-kubeconfig, verify, server, decode, whoami, demo): run 'eksauth --help' for what each does" })],
+  ['no command', () => ({ args: [], code: 'ERR_USAGE', message: "a command is needed (token, eks, cache, emulator, update-kubeconfig, verify, server, decode, whoami, access, doctor, demo): run 'eksauth --help' for what each does" })],
   ['an unknown command', () => ({ args: ['tokn'], code: 'ERR_USAGE', message: "unknown command 'tokn'; did you mean token?" })],
   ['an unknown command without a near one', () => ({ args: ['frobnicate'], code: 'ERR_USAGE', message: "unknown command 'frobnicate'; run 'eksauth --help' for the commands" })],
   ['eks without its command', () => ({ args: ['eks'], code: 'ERR_USAGE', message: "eks: a command is needed (get-token, update-kubeconfig): run 'eksauth eks --help' for what each does" })],
