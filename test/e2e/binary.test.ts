@@ -43,6 +43,16 @@ describe.each(BUILDS)('$name build: the commands beside token', (build: EksauthB
     expect(result.stdout.trim()).toBe(VERSION);
   });
 
+  // Bun's compiled programs load .env and bunfig.toml from the working directory unless built not to.
+  it('takes no AWS keys from a .env in the working directory', async () => {
+    const cwd = tempDir('eksauth-dotenv-');
+    writeFileSync(join(cwd, '.env'), `AWS_ACCESS_KEY_ID=${ALICE?.accessKeyId}\nAWS_SECRET_ACCESS_KEY=${ALICE?.secretAccessKey}\n`);
+    writeFileSync(join(cwd, 'bunfig.toml'), '[define]\n');
+    const result = await runEksauth(['token', '--cluster-name', 'prod', '--region', 'eu-west-1', '--no-cache'], { cwd, env: { HOME: cwd } }, build);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^eksauth: no AWS credentials found; .*\(ERR_NO_CREDENTIALS\)\n$/);
+  });
+
   it('update-kubeconfig writes the same file as the Node build', async () => {
     const written = (name: string) => join(dir, `kubeconfig-${build.name}-${name}`);
     for (const [by, file] of [[build, written('this')], [BUILDS[0], written('node')]] as const) {
