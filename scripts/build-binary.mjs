@@ -8,8 +8,8 @@
 //
 // Why not `bun build --compile dist/cli/eksauth.cjs`: that bundle is laid out for Node (a 16 KiB cache-hit file that
 // loads its signing file through node:vm from beside it, CommonJS SDK files, ES module chunks), and Bun's bundler
-// folds all of it, 6.9 MB, into the one module the binary starts with, so even `--version` parsed it all (0.4 s and
-// 73 MiB here, 4.4× `node -e 0`). Here Bun bundles the TypeScript itself as ES modules with code splitting, so every
+// folds all of it, 6.9 MB, into the one module the binary starts with, so even `--version` parsed it all (0.31 s
+// and 74 MiB here, against 0.11–0.18 s and 40 MiB for `node -e 0`; details in docs/speed.md). Here Bun bundles the TypeScript itself as ES modules with code splitting, so every
 // `await import()` of the sources (the signing path, the SDK's credential providers, commander and the other
 // commands) stays a chunk inside the executable, loaded only when a run needs it, and `--bytecode` stores the chunks
 // compiled (JavaScriptCore bytecode), which the Node build gets from its V8 code cache instead.
@@ -36,7 +36,7 @@ const TARGETS = {
 const HOST = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
 
 /** The Bun that compiles: the one npm installed for this machine. */
-export function hostBun() {
+function hostBun() {
   // The `bun` package's postinstall links its platform package's binary to bin/bun.exe; npm installs that do not run
   // scripts leave the binary in the platform package.
   const candidates = [join(root, 'node_modules/bun/bin/bun.exe'), join(root, `node_modules/${TARGETS[HOST]?.npm}/${TARGETS[HOST]?.exe}`)];
@@ -47,7 +47,8 @@ export function hostBun() {
 
 function bunInstalled() {
   try {
-    return hostBun() !== undefined;
+    hostBun();
+    return true;
   } catch {
     return false;
   }
@@ -68,7 +69,7 @@ function targetRuntime(platform) {
 }
 
 /** Compiles dist/bin/eksauth-<platform>; returns its path. */
-export function buildBinary(platform = HOST) {
+function buildBinary(platform = HOST) {
   const { target } = TARGETS[platform];
   const outfile = join(root, 'dist/bin', `eksauth-${platform}${platform.startsWith('windows') ? '.exe' : ''}`);
   execFileSync(hostBun(), [
