@@ -9,10 +9,14 @@
 //      token, a `node -e` exec plugin printing a fixed ExecCredential (the floor for any Node plugin), eksauth, and
 //      `aws eks get-token`.
 //   3. Peak RSS of `eksauth token`.
+//   The single-file binary (dist/bin/eksauth-<os>-<arch>, `npm run build:binary`) is measured beside the Node build
+//   in each part when it is built: against `node -e 0`, and in the kubectl loop against `cat` printing a fixed
+//   ExecCredential, the floor for any exec plugin. With NODE_EXTRA_CA_CERTS (a CA bundle), warm runs of both builds
+//   and `node -e 0` are measured again, since Node reads that bundle at every start.
 //
 // EKSAUTH_BENCH_RUNS sets the samples per command (default 21; at least 10).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApiServer } from '../dist/testbed/apiserver.js';
@@ -28,6 +32,12 @@ const dir = (name) => {
 // The CLI runs from a copy of the build, so a rebuild while the bench runs (npm test does one) cannot disturb it.
 cpSync(new URL('../dist/cli', import.meta.url), join(root, 'cli'), { recursive: true });
 const cli = join(root, 'cli', 'eksauth.cjs');
+const platform = `${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
+const builtBinary = new URL(`../dist/bin/eksauth-${platform}`, import.meta.url);
+const binary = existsSync(builtBinary) ? join(root, 'eksauth-binary') : undefined;
+if (binary) cpSync(builtBinary, binary);
+else process.stderr.write(`dist/bin/eksauth-${platform} is not built (npm run build:binary; Bun not installed?): measuring the Node build only\n`);
+const CA_BUNDLE = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'].find((path) => existsSync(path));
 
 // No AWS files at all, as in CI; a second home has a ~/.aws/config, as on a workstation. Nothing from the caller's
 // environment leaks in (NODE_EXTRA_CA_CERTS alone adds ~35 ms to every Node start).
@@ -97,6 +107,24 @@ const tokenCommands = [
   // A miss before the signing file's code cache exists (the first miss after an install or a Node upgrade).
   { name: 'eksauth token, cold, no code cache', file: process.execPath, args: coldToken, env: { ...cacheEnv, NODE_DISABLE_COMPILE_CACHE: '1' }, quiet: true },
 ];
+const binaryToken = token.slice(1);
+const binaryColdToken = () => coldToken().slice(1);
+if (binary) {
+  tokenCommands.push(
+    { name: 'binary token, warm (cache hit)', file: binary, args: binaryToken, env: cacheEnv, quiet: true },
+    { name: 'binary token, cold (cache miss)', file: binary, args: binaryColdToken, env: cacheEnv, quiet: true },
+    { name: 'binary token, cold, ~/.aws/config', file: binary, args: binaryColdToken, env: { ...cacheEnv, HOME: configHome }, quiet: true },
+  );
+}
+// What a CA bundle in NODE_EXTRA_CA_CERTS costs each build's start (Node parses it before running any code).
+if (CA_BUNDLE) {
+  const caEnv = (env) => ({ ...env, NODE_EXTRA_CA_CERTS: CA_BUNDLE });
+  tokenCommands.push(
+    { name: 'node -e 0, NODE_EXTRA_CA_CERTS', file: process.execPath, args: ['-e', '0'], env: caEnv(baseEnv) },
+    { name: 'eksauth token, warm, NODE_EXTRA_CA_CERTS', file: process.execPath, args: token, env: caEnv(cacheEnv), quiet: true },
+    ...(binary ? [{ name: 'binary token, warm, NODE_EXTRA_CA_CERTS', file: binary, args: binaryToken, env: caEnv(cacheEnv), quiet: true }] : []),
+  );
+}
 if (hasAws) tokenCommands.push({ name: 'aws eks get-token', file: 'aws', args: ['eks', 'get-token', '--cluster-name', 'bench'], env: baseEnv });
 const tokenTimes = await measure(tokenCommands, runs);
 
@@ -112,11 +140,15 @@ const FIXED_CREDENTIAL = JSON.stringify({
   spec: {},
   status: { expirationTimestamp: '2099-01-01T00:00:00Z', token: 'k8s-aws-v1.bench-node-floor' },
 });
+const credentialFile = join(root, 'credential.json');
+writeFileSync(credentialFile, FIXED_CREDENTIAL);
 const exec = (command, args) => ({ exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command, args, interactiveMode: 'Never' } });
 const kubeconfigUsers = [
   ['static bearer token', { token: STATIC_TOKEN }],
   ['node -e exec plugin (Node floor)', exec(process.execPath, ['-e', `process.stdout.write(${JSON.stringify(FIXED_CREDENTIAL)})`])],
+  ['cat of a fixed ExecCredential (exec floor)', exec('cat', [credentialFile])],
   ['eksauth token', exec(process.execPath, [cli, 'token', '--cluster-name', 'bench', '--region', 'us-east-1'])],
+  ...(binary ? [['eksauth binary token', exec(binary, ['token', '--cluster-name', 'bench', '--region', 'us-east-1'])]] : []),
   ...(hasAws ? [['aws eks get-token', exec('aws', ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'bench', '--output', 'json'])]] : []),
 ];
 const kubectlCommands = kubeconfigUsers.map(([name, user], i) => {
@@ -150,10 +182,24 @@ const rssOf = (args, env) => {
   }
   return median(readFileSync(rssFile, 'utf8').trim().split('\n').map(Number)) / 1024;
 };
+// The binary is no Node process: its peak RSS is what GNU time reports for it, when GNU time is installed.
+const GNU_TIME = '/usr/bin/time';
+const binaryRssOf = (args, env) => {
+  const values = [];
+  for (let i = 0; i < 5; i++) {
+    const result = spawnSync(GNU_TIME, ['-f', '%M', binary, ...(typeof args === 'function' ? args() : args)], { env, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`peak RSS run failed: ${result.stderr}`);
+    values.push(Number(result.stderr.trim().split('\n').pop()));
+  }
+  return median(values) / 1024;
+};
 const rss = [
   ['node -e 0', rssOf(['-e', '0'], baseEnv)],
   ['eksauth token, warm', rssOf(token, cacheEnv)],
   ['eksauth token, cold', rssOf(coldToken, cacheEnv)],
+  ...(binary && existsSync(GNU_TIME)
+    ? [['binary token, warm', binaryRssOf(binaryToken, cacheEnv)], ['binary token, cold', binaryRssOf(binaryColdToken, cacheEnv)]]
+    : []),
 ];
 rmSync(root, { recursive: true, force: true });
 
@@ -177,9 +223,16 @@ if (hasKubectl) {
   const floorLoop = loops.get('node -e exec plugin (Node floor)').total;
   out();
   out(verdict(`kubectl loop: eksauth / Node floor = ${(eksauthLoop / floorLoop).toFixed(2)} (target ≤ 1.10)`, eksauthLoop / floorLoop <= 1.1));
+  const catLoop = loops.get('cat of a fixed ExecCredential (exec floor)').total;
+  const binaryLoop = loops.get('eksauth binary token')?.total;
+  if (binaryLoop !== undefined) out(verdict(`kubectl loop: binary / cat floor = ${(binaryLoop / catLoop).toFixed(2)} (target ≤ 1.10)`, binaryLoop / catLoop <= 1.1));
   if (loops.has('aws eks get-token')) {
     const speedup = loops.get('aws eks get-token').total / eksauthLoop;
     out(verdict(`kubectl loop: aws CLI / eksauth = ${speedup.toFixed(2)}× (target ≥ 2.5×)`, speedup >= 2.5));
+    if (binaryLoop !== undefined) {
+      const binarySpeedup = loops.get('aws eks get-token').total / binaryLoop;
+      out(verdict(`kubectl loop: aws CLI / binary = ${binarySpeedup.toFixed(2)}× (target ≥ 8×)`, binarySpeedup >= 8));
+    }
   } else {
     out('aws CLI not found: no aws eks get-token loop');
   }
@@ -188,5 +241,13 @@ if (hasKubectl) {
 }
 out(verdict(`eksauth token warm / node -e 0 = ${warm.toFixed(2)} (target ≤ 1.10)`, warm <= 1.1));
 out(verdict(`eksauth token cold / node -e 0 = ${cold.toFixed(2)} (target ≤ 1.30)`, cold <= 1.3));
+if (binary) {
+  const binaryWarm = tokenMedians.get('binary token, warm (cache hit)') / baseline;
+  const binaryCold = tokenMedians.get('binary token, cold (cache miss)') / baseline;
+  out(verdict(`binary token warm / node -e 0 = ${binaryWarm.toFixed(2)} (target ≤ 0.50)`, binaryWarm <= 0.5));
+  out(verdict(`binary token cold / node -e 0 = ${binaryCold.toFixed(2)} (target ≤ 0.70)`, binaryCold <= 0.7));
+}
 out('\npeak RSS (maxRSS at exit, median of 5)');
 for (const [name, mib] of rss) out(`  ${name.padEnd(36)} ${mib.toFixed(1).padStart(7)} MiB`);
+const binaryHitRss = rss.find(([name]) => name === 'binary token, warm')?.[1];
+if (binaryHitRss !== undefined) out(verdict(`binary token warm peak RSS = ${binaryHitRss.toFixed(1)} MiB (target ≤ 25)`, binaryHitRss <= 25));

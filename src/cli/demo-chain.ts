@@ -15,6 +15,7 @@ import type { Emulator } from '../emulator/server.js';
 import { startServer, type RunningServer } from '../server/run.js';
 import { startTestApiServer, type BearerAuthenticator, type TestApiServer } from '../testbed/apiserver.js';
 import { webhookAuthenticator } from '../testbed/webhook-client.js';
+import { selfCommand } from './self.js';
 
 const run = promisify(execFile);
 const SERVICE_ACCOUNT_TOKEN = 'eksauth-demo-service-account';
@@ -179,10 +180,11 @@ export async function writeKubeconfig(
   writeFileSync(caFile, options.cluster.caPem);
   const { name: clusterName, server } = options.cluster;
   await kubectl(['config', 'set-cluster', clusterName, `--server=${server}`, `--certificate-authority=${caFile}`, '--embed-certs=true']);
+  const self = selfCommand();
   for (const user of options.users) {
     await kubectl([
-      'config', 'set-credentials', user.name, '--exec-api-version=client.authentication.k8s.io/v1', `--exec-command=${process.execPath}`,
-      '--exec-interactive-mode=Never', ...[process.argv[1] ?? 'eksauth', ...user.args].map((arg) => `--exec-arg=${arg}`),
+      'config', 'set-credentials', user.name, '--exec-api-version=client.authentication.k8s.io/v1', `--exec-command=${self.command}`,
+      '--exec-interactive-mode=Never', ...[...self.args, ...user.args].map((arg) => `--exec-arg=${arg}`),
       ...Object.entries(user.env ?? {}).map(([key, value]) => `--exec-env=${key}=${value}`),
     ]);
     await kubectl(['config', 'set-context', user.name, `--cluster=${clusterName}`, `--user=${user.name}`]);

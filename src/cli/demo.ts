@@ -10,6 +10,7 @@ import { isEksAuthError } from '../errors.js';
 import { EXEC_API_V1 } from '../exec/exec-info.js';
 import { decodeToken } from '../token/format.js';
 import { showWholeChain } from './demo-chain.js';
+import { selfCommand } from './self.js';
 
 const run = promisify(execFile);
 const CLUSTER = 'demo-cluster';
@@ -61,7 +62,8 @@ export async function runDemo(): Promise<void> {
 
 async function showToken(emulator: Emulator, args: string[], env: NodeJS.ProcessEnv, label: string): Promise<void> {
   say(`$ eksauth ${args.join(' ')}    # ${label}`);
-  const { stdout } = await run(process.execPath, [process.argv[1] ?? 'eksauth', ...args], { env });
+  const self = selfCommand();
+  const { stdout } = await run(self.command, [...self.args, ...args], { env });
   const credential = JSON.parse(stdout) as { apiVersion: string; status: { token: string; expirationTimestamp: string } };
   say(`  ExecCredential ${credential.apiVersion}, expires ${credential.status.expirationTimestamp}`);
   describeUrl(new URL(decodeToken(credential.status.token) ?? ''));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
 import { emulatorAuthenticator, startTestApiServer, type TestApiServer } from '../../src/testbed/apiserver.js';
-import { EKSAUTH_CLI } from '../support/eksauth.js';
+import { eksauthBuilds } from '../support/eksauth.js';
 import { writeKubeconfig, type ExecUserConfig } from '../support/kubeconfig.js';
 import { hasCommand, runCommand } from '../support/tools.js';
 
@@ -15,7 +15,9 @@ if (!HAS_KUBECTL) console.warn('test/e2e/kubectl-token.test.ts: kubectl is not o
 const [ALICE] = DEMO_EMULATOR_CONFIG.identities;
 const CLUSTER = 'prod-eu';
 
-describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server → STS emulator', () => {
+const BUILDS = eksauthBuilds('test/e2e/kubectl-token.test.ts');
+
+describe.skipIf(!HAS_KUBECTL).each(BUILDS)('kubectl → eksauth token ($name build) → test API server → STS emulator', (build) => {
   let emulator: Emulator;
   let server: TestApiServer;
   beforeAll(async () => {
@@ -31,7 +33,7 @@ describe.skipIf(!HAS_KUBECTL)('kubectl → eksauth token → test API server →
     const kubeconfig = await writeKubeconfig({
       server: server.url,
       caPem: server.caPem,
-      user: { exec: { ...exec, command: EKSAUTH_CLI } },
+      user: { exec: { ...exec, command: build.command } },
       ...(execExtension ? { execExtension } : {}),
     });
     return runCommand('kubectl', ['--kubeconfig', kubeconfig, ...args], {
