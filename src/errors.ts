@@ -3,9 +3,8 @@
  * message that says what was wrong and what to do next. Messages never contain tokens, presigned URLs or secrets.
  */
 
-/** Stable error codes. New codes are added; existing ones are never renamed. */
-export const ERROR_CODES = [
-  // input given to a command or function
+/** The codes of mistakes in the input given to a command or function. */
+const INPUT_CODES = [
   'ERR_USAGE',
   'ERR_NO_CLUSTER',
   'ERR_INVALID_REGION',
@@ -14,6 +13,11 @@ export const ERROR_CODES = [
   'ERR_INVALID_API_VERSION',
   'ERR_EXEC_INFO',
   'ERR_INVALID_CONFIG',
+] as const;
+
+/** Stable error codes. New codes are added; existing ones are never renamed. */
+export const ERROR_CODES = [
+  ...INPUT_CODES,
   // credentials
   'ERR_PROFILE_NOT_FOUND',
   'ERR_NO_CREDENTIALS',
@@ -97,19 +101,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  */
 export const EXIT_STATUS = { ok: 0, failure: 1, usage: 2 } as const;
 
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'ERR_USAGE',
-  'ERR_NO_CLUSTER',
-  'ERR_INVALID_REGION',
-  'ERR_NO_REGION',
-  'ERR_INVALID_ROLE_ARN',
-  'ERR_INVALID_API_VERSION',
-  'ERR_EXEC_INFO',
-  'ERR_INVALID_CONFIG',
-  'ERR_PROFILE_NOT_FOUND',
-  'ERR_INVALID_MAPPING',
-  'ERR_TEMPLATE',
-]);
+// The input mistakes, and the named profile or mapping file that is not what the command says it is.
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...INPUT_CODES, 'ERR_PROFILE_NOT_FOUND', 'ERR_INVALID_MAPPING', 'ERR_TEMPLATE']);
 
 /**
  * The exit status of a failure with this code: {@link EXIT_STATUS}.usage for mistakes in the input, else failure.
