@@ -34,10 +34,9 @@ const TOKEN_ARGS = {
   'session-name': { type: 'string', short: 's' },
 } as const;
 
-/** The programs, by file name, whose token command this library can stand in for. */
+/** The programs, by file name (without a .cjs/.js extension: the CLI's own file), whose token command this library can stand in for. */
 const TOKEN_COMMANDS: Record<string, readonly string[]> = {
   eksauth: ['token'],
-  'eksauth.cjs': ['token'],
   aws: ['eks', 'get-token'],
   'aws-iam-authenticator': ['token'],
 };
@@ -54,7 +53,7 @@ const TOKEN_COMMANDS: Record<string, readonly string[]> = {
  * ```
  */
 export function parseTokenExec(exec: ExecBlock): ExecTokenTarget | undefined {
-  const subcommand = TOKEN_COMMANDS[basename(exec.command ?? '')];
+  const subcommand = TOKEN_COMMANDS[basename(exec.command ?? '').replace(/\.c?js$/, '')];
   if (subcommand === undefined) return undefined;
   const { values, positionals } = parseArgs({ args: exec.args ?? [], options: TOKEN_ARGS, strict: false, allowPositionals: true });
   if (!subcommand.every((word, i) => positionals.includes(word) && positionals.indexOf(word) >= i)) return undefined;

@@ -60,8 +60,13 @@ async function compileConsumer(name: string, resolution: { module: string; modul
   mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ type: 'module', private: true }));
   writeFileSync(join(consumer, 'index.ts'), [
-    "import { getToken, startServer, startEmulator, type KubernetesAccess, type Logger } from 'eksauth';",
-    'export const parts: [typeof getToken, typeof startServer, typeof startEmulator] = [getToken, startServer, startEmulator];',
+    "import { getToken, createTokenProvider, type EksToken } from 'eksauth';",
+    "import { verifyToken, mapIdentity } from 'eksauth/verify';",
+    "import { eksKubeConfig, useEksAuthenticator } from 'eksauth/client-node';",
+    "import { updateKubeconfig } from 'eksauth/kubeconfig';",
+    "import { startServer, type KubernetesAccess, type Logger } from 'eksauth/server';",
+    'export const parts = [getToken, createTokenProvider, verifyToken, mapIdentity, eksKubeConfig, useEksAuthenticator, updateKubeconfig, startServer] as const;',
+    'export const expiry = (token: EksToken): Date => token.expiresAt;',
     "export const access: KubernetesAccess = { kubeconfigPath: 'kubeconfig' };",
     'export type Log = Logger;',
     '',
@@ -123,7 +128,7 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     ['require()', `require('eksauth').getToken(OPTIONS).then(PRINT)`],
   ] as const)('loads the library through %s, without a warning', async ([, script], context) => {
     skipUnlessInstalled(context);
-    const options = JSON.stringify({ clusterId: 'prod', region: 'eu-west-1', credentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey } });
+    const options = JSON.stringify({ clusterName: 'prod', region: 'eu-west-1', credentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey } });
     const code = script.replace('OPTIONS', options).replace('PRINT', '(t) => process.stdout.write(t.token)');
     const run = await runCommand(process.execPath, ['-e', code], { cwd: app });
     expect(run.stderr).toBe('');
