@@ -37,8 +37,9 @@ export interface CredentialSource {
   description: string;
 }
 
-/** Credentials as the SDK returns them: with the `$source` record of the providers that made them. */
-export type SourcedCredentials = AwsCredentialIdentity & { $source?: Record<string, string> };
+import type { SourcedCredentials } from './credentials.js';
+
+export type { SourcedCredentials };
 
 /**
  * Reads the `$source` record of credentials.
