@@ -4,7 +4,6 @@
  * for an SSO profile, or `CREDENTIALS_PROFILE_SOURCE_PROFILE` plus `CREDENTIALS_STS_ASSUME_ROLE` for a role profile.
  * eksauth tags the static environment keys it reads itself (without the SDK) the same way.
  */
-import type { AwsCredentialIdentity } from '@smithy/types';
 
 /** The SDK's credential feature ids, most specific first, with what each means for a person. */
 const SOURCES: readonly (readonly [string, string])[] = [
