@@ -47,7 +47,7 @@ export const USABLE_CLUSTER_STATUSES: readonly string[] = ['ACTIVE', 'UPDATING']
  *
  * @example
  * ```ts
- * import { describeCluster, resolveBaseCredentials } from 'eksauth';
+ * import { describeCluster, resolveBaseCredentials } from 'eksauth/eks';
  * const cluster = await describeCluster('prod', { region: 'eu-west-1', credentials: await resolveBaseCredentials() });
  * console.log(cluster.arn, cluster.status);
  * ```
@@ -80,7 +80,7 @@ export async function describeCluster(name: string, options: EksClientOptions): 
  *
  * @example
  * ```ts
- * import { assertClusterUsable } from 'eksauth';
+ * import { assertClusterUsable } from 'eksauth/eks';
  * assertClusterUsable({ name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://x', certificateAuthorityData: '', status: 'ACTIVE' });
  * ```
  */
@@ -97,7 +97,7 @@ export function assertClusterUsable(cluster: EksCluster): void {
  *
  * @example
  * ```ts
- * import { listClusters, resolveBaseCredentials } from 'eksauth';
+ * import { listClusters, resolveBaseCredentials } from 'eksauth/eks';
  * const names = await listClusters({ region: 'eu-west-1', credentials: await resolveBaseCredentials() });
  * ```
  * @throws EksAuthError ERR_EKS_ACCESS_DENIED, ERR_EKS_REJECTED, ERR_EKS_UNAVAILABLE, ERR_EKS_REQUEST
@@ -125,7 +125,7 @@ export async function listClusters(options: EksClientOptions): Promise<string[]>
  *
  * @example
  * ```ts
- * import { listEnabledRegions, resolveBaseCredentials } from 'eksauth';
+ * import { listEnabledRegions, resolveBaseCredentials } from 'eksauth/eks';
  * const regions = await listEnabledRegions({ region: 'us-east-1', credentials: await resolveBaseCredentials() });
  * ```
  * @throws EksAuthError ERR_EKS_REQUEST (and the other ERR_EKS_ codes) naming --regions as the way around it
@@ -181,7 +181,7 @@ export interface DiscoverClustersOptions extends Omit<EksClientOptions, 'region'
  *
  * @example
  * ```ts
- * import { discoverClusters, resolveBaseCredentials } from 'eksauth';
+ * import { discoverClusters, resolveBaseCredentials } from 'eksauth/eks';
  * const { clusters, failures } = await discoverClusters({ regions: ['eu-west-1', 'us-east-1'], credentials: await resolveBaseCredentials() });
  * ```
  */
