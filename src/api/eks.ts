@@ -26,3 +26,6 @@ export {
   type CreateAccessEntryInput,
   type AssociatedAccessPolicy,
 } from '../aws/access-entries.js';
+export type { RegionFailure, DiscoveryProgress } from '../aws/eks.js';
+export { ACCESS_SCOPE_TYPES, type AccessScope, type AccessScopeType } from '../authn/mapping/access-entries/access-policies.js';
+export type { NetworkOptions } from '../aws/network.js';

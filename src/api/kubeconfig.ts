@@ -28,3 +28,5 @@ export {
 } from '../kubeconfig/entries.js';
 export { kubeconfigPaths, loadKubeconfig, parseKubeconfig, type KubeconfigFile, type KubeconfigPathOptions } from '../kubeconfig/load.js';
 export { mergeKubeconfigEntries, serializeKubeconfig, type MergeOptions, type MergeResult, type EntryChange } from '../kubeconfig/merge.js';
+export type { FieldChange, EntryList } from '../kubeconfig/merge.js';
+export type { KubeconfigStyle } from '../kubeconfig/load.js';

@@ -17,7 +17,7 @@ export interface GetTokenOptions {
   clusterId?: string;
   /** The cluster's region; default AWS_REGION, AWS_DEFAULT_REGION, then the profile's region. */
   region?: string;
-  /** Credentials, or a provider of them (any @aws-sdk credential provider); default: the SDK's default chain. */
+  /** Credentials, or a provider of them (any credential provider of the AWS SDK); default: the SDK's default chain. */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** An AWS profile of ~/.aws/config to take credentials (and the region) from, instead of `credentials`. */
   profile?: string;

@@ -34,3 +34,4 @@ export { parseIdentityMappings, type IdentityMappings } from '../authn/mapping/c
 export { parseFeatureGates, DEFAULT_FEATURE_GATES, type FeatureGates } from '../authn/mapping/feature-gates.js';
 export { parseAccessEntries, type AccessEntryRecord, type NodeAccessEntryType } from '../authn/mapping/access-entries/access-entries.js';
 export { createEc2PrivateDnsResolver, type Ec2PrivateDnsResolverOptions } from '../authn/mapping/ec2-private-dns.js';
+export type { BatchOptions } from '../authn/mapping/ec2-batch.js';
