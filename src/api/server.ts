@@ -8,6 +8,8 @@ export { resolveServerConfig, loadServerConfigFile, type ServerConfig, type Serv
 export { initServerFiles, type InitResult } from '../server/init.js';
 export { parseTokenReviewRequest, tokenReviewResponse, type TokenReviewApiVersion, type TokenReviewRequest } from '../server/webhook.js';
 export type { ReviewResult } from '../server/review.js';
+export type { CacheResult } from '../lib/expiring-cache.js';
+export type { ReviewOutcome } from '../server/metrics.js';
 export type { KubernetesAccess } from '../server/kubernetes-access.js';
 export type { Logger } from '../server/logger.js';
 export { TOKEN_REVIEW_API_VERSIONS } from '../server/webhook.js';
