@@ -62,10 +62,9 @@ async function compileConsumer(name: string, resolution: { module: string; modul
   writeFileSync(join(consumer, 'index.ts'), [
     "import { getToken, createTokenProvider, type EksToken } from 'eksauth';",
     "import { verifyToken, mapIdentity } from 'eksauth/verify';",
-    "import { eksKubeConfig, useEksAuthenticator } from 'eksauth/client-node';",
     "import { updateKubeconfig } from 'eksauth/kubeconfig';",
     "import { startServer, type KubernetesAccess, type Logger } from 'eksauth/server';",
-    'export const parts = [getToken, createTokenProvider, verifyToken, mapIdentity, eksKubeConfig, useEksAuthenticator, updateKubeconfig, startServer] as const;',
+    'export const parts = [getToken, createTokenProvider, verifyToken, mapIdentity, updateKubeconfig, startServer] as const;',
     'export const expiry = (token: EksToken): Date => token.expiresAt;',
     "export const access: KubernetesAccess = { kubeconfigPath: 'kubeconfig' };",
     'export type Log = Logger;',
