@@ -226,7 +226,11 @@ async function mapPooled<T>(items: readonly T[], limit: number, fn: (item: T) =>
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-/** An EKS client for `options` (the SDK loaded on first use); the caller destroys it. */
+/**
+ * An EKS client for `options` (the SDK loaded on first use); the caller destroys it.
+ *
+ * @internal Its inferred type names @aws-sdk/client-eks, an optional peer: kept out of the published declarations.
+ */
 export async function eksClient(options: EksClientOptions) {
   const sdk = await import('@aws-sdk/client-eks');
   const client = new sdk.EKSClient({
