@@ -50,7 +50,7 @@ export async function eksKubeConfig(options: EksKubeConfigOptions): Promise<EksK
   const region = settings.region;
   const endpoint = server !== undefined && certificateAuthorityData !== undefined
     ? { endpoint: server, certificateAuthorityData }
-    : await describe(clusterName ?? cluster, { ...shared, region, ...(eksEndpoint === undefined ? {} : { eksEndpoint }) });
+    : await describe(cluster, { ...shared, region, ...(eksEndpoint === undefined ? {} : { eksEndpoint }) });
   const name = contextName ?? cluster;
   const authenticator = createEksAuthenticator({ ...shared, region });
   const kc = new KubeConfig();
