@@ -6,13 +6,14 @@
  * Skipped, saying why, when npm cannot install the tarball's dependencies from its cache.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { verifyToken } from '../../src/authn/verify.js';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { emulatorAuthenticator, startTestApiServer, type BearerAuthenticator } from '../../src/testbed/apiserver.js';
 import { runCommand, tempDir, type CommandResult } from '../support/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -157,6 +158,41 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     for (const tsc of results) {
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);
+    }
+  });
+
+  // Last: it installs optional peers into the folder the test above found free of them.
+  it('runs examples/list-namespaces.mjs with @kubernetes/client-node 1.x and the EKS client installed beside it', async (context) => {
+    skipUnlessInstalled(context);
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const peers = ['@kubernetes/client-node', '@aws-sdk/client-eks'].map((name) => `${name}@${manifest.devDependencies[name]}`);
+    const install = await npm(['install', '--no-audit', '--no-fund', '--offline', ...peers], app, 180_000);
+    if (install.code !== 0) {
+      console.log(`skipping: npm could not install ${peers.join(' ')} from its cache (${install.stderr.trim().split('\n')[0]})`);
+      context.skip();
+    }
+    let authenticate: BearerAuthenticator = async () => undefined;
+    const api = await startTestApiServer({ authenticate: (token) => authenticate(token) });
+    const eks = await startEmulator({
+      ...DEMO_EMULATOR_CONFIG,
+      clusters: [{ name: 'prod', region: 'eu-west-1', endpoint: api.url, certificateAuthorityData: Buffer.from(api.caPem).toString('base64') }],
+    });
+    authenticate = emulatorAuthenticator({ clusterId: 'prod', stsEndpoint: eks.url });
+    try {
+      cpSync(join(ROOT, 'examples/list-namespaces.mjs'), join(app, 'list-namespaces.mjs'));
+      const run = await runCommand(process.execPath, ['list-namespaces.mjs'], {
+        cwd: app,
+        env: {
+          AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'prod',
+          AWS_ENDPOINT_URL_EKS: eks.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('default\n');
+      expect(api.requests().filter((r) => r.username === alice!.arn && r.status === 200)).toHaveLength(1);
+    } finally {
+      await api.close();
+      await eks.close();
     }
   });
 });
