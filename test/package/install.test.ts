@@ -27,6 +27,7 @@ const NPM_CACHE = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'u
 
 let emulator: Emulator;
 let app: string;
+let tarball: string;
 let skipReason: string | undefined;
 
 /** npm with the user's cache, in `cwd`. */
@@ -100,7 +101,8 @@ beforeAll(async () => {
   const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string }[];
   app = tempDir('eksauth-install-');
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'eksauth-user', private: true }));
-  const install = await installTarball(join(checkout, packed!.filename), app);
+  tarball = join(checkout, packed!.filename);
+  const install = await installTarball(tarball, app);
   if (install.code !== 0) skipReason = `npm could not install the tarball from its cache (${install.stderr.trim().split('\n')[0]})`;
 }, 300_000);
 
@@ -161,16 +163,17 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     }
   });
 
-  // Last: it installs optional peers into the folder the test above found free of them.
-  it('runs examples/list-namespaces.mjs with @kubernetes/client-node 1.x and the EKS client installed beside it', async (context) => {
-    skipUnlessInstalled(context);
-    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
-    const peers = ['@kubernetes/client-node', '@aws-sdk/client-eks'].map((name) => `${name}@${manifest.devDependencies[name]}`);
-    const install = await npm(['install', '--no-audit', '--no-fund', '--offline', ...peers], app, 180_000);
+  /** Installs `peers` into `dir` from the npm cache, or skips the test, saying why, when the cache lacks them. */
+  async function installPeers(dir: string, peers: string[], context: TestContext): Promise<void> {
+    const install = await npm(['install', '--no-audit', '--no-fund', '--offline', ...peers], dir, 180_000);
     if (install.code !== 0) {
       console.log(`skipping: npm could not install ${peers.join(' ')} from its cache (${install.stderr.trim().split('\n')[0]})`);
       context.skip();
     }
+  }
+
+  /** Runs examples/list-namespaces.mjs from `dir` with `node` against an emulated EKS cluster and the test API server. */
+  async function listNamespacesExample(dir: string, node: string[]): Promise<void> {
     let authenticate: BearerAuthenticator = async () => undefined;
     const api = await startTestApiServer({ authenticate: (token) => authenticate(token) });
     const eks = await startEmulator({
@@ -179,13 +182,14 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     });
     authenticate = emulatorAuthenticator({ clusterId: 'prod', stsEndpoint: eks.url });
     try {
-      cpSync(join(ROOT, 'examples/list-namespaces.mjs'), join(app, 'list-namespaces.mjs'));
-      const run = await runCommand(process.execPath, ['list-namespaces.mjs'], {
-        cwd: app,
+      cpSync(join(ROOT, 'examples/list-namespaces.mjs'), join(dir, 'list-namespaces.mjs'));
+      const run = await runCommand(node[0]!, [...node.slice(1), 'list-namespaces.mjs'], {
+        cwd: dir,
         env: {
           AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'prod',
-          AWS_ENDPOINT_URL_EKS: eks.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          AWS_ENDPOINT_URL_EKS: eks.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', npm_config_cache: NPM_CACHE,
         },
+        timeoutMs: 150_000,
       });
       expect(run.stderr).toBe('');
       expect(run.stdout).toBe('default\n');
@@ -194,5 +198,22 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
       await api.close();
       await eks.close();
     }
+  }
+
+  const peerSpec = (name: string) => `${name}@${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[name]}`;
+
+  // Last: it installs optional peers into the folder the test above found free of them.
+  it('runs examples/list-namespaces.mjs with @kubernetes/client-node 1.x and the EKS client installed beside it', async (context) => {
+    skipUnlessInstalled(context);
+    await installPeers(app, [peerSpec('@kubernetes/client-node'), peerSpec('@aws-sdk/client-eks')], context);
+    await listNamespacesExample(app, [process.execPath]);
+  });
+
+  it('runs it with @kubernetes/client-node 2.x on Node 24 (2.x needs Node 22.19 or later)', async (context) => {
+    skipUnlessInstalled(context);
+    const dir = tempDir('eksauth-install-2x-');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'eksauth-user-2x', private: true }));
+    await installPeers(dir, [tarball, '@kubernetes/client-node@2', peerSpec('@aws-sdk/client-eks')], context);
+    await listNamespacesExample(dir, ['npx', '--yes', '-p', 'node@24', 'node']);
   });
 });
