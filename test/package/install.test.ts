@@ -163,9 +163,9 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     }
   });
 
-  /** Installs `peers` into `dir` from the npm cache, or skips the test, saying why, when the cache lacks them. */
+  /** Installs `peers` into `dir` (from the npm cache first), or skips the test, saying why, when npm cannot get them. */
   async function installPeers(dir: string, peers: string[], context: TestContext): Promise<void> {
-    const install = await npm(['install', '--no-audit', '--no-fund', '--offline', ...peers], dir, 180_000);
+    const install = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', ...peers], dir, 180_000);
     if (install.code !== 0) {
       console.log(`skipping: npm could not install ${peers.join(' ')} from its cache (${install.stderr.trim().split('\n')[0]})`);
       context.skip();
