@@ -14,7 +14,9 @@ import https from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeToken, presignGetCallerIdentity, resolveStsEndpoint } from '../dist/lib/index.js';
+import { resolveStsEndpoint } from '../dist/lib/aws/sts-endpoint.js';
+import { encodeToken } from '../dist/lib/token/format.js';
+import { presignGetCallerIdentity } from '../dist/lib/token/presign.js';
 import { startTestApiServer } from '../dist/testbed/apiserver.js';
 
 const REVIEWS = Number.parseInt(process.env.EKSAUTH_BENCH_REVIEWS ?? '10000', 10);

@@ -9,9 +9,10 @@
 // - ES module chunks, split and lazy: commander and the other commands.
 // The CLI bundles every package it uses, so installing it needs none of them (the dependency list is the library's).
 //
-// The library is tsc's output for src/index.ts and what it imports (tsconfig.build.json): dist/lib holds no CLI or
-// test bed, and no source maps (they would point at src/, which is not published). The test API server, which the
-// benchmarks start, is bundled to dist/testbed, outside the published files.
+// The library is tsc's output for its entries (src/index.ts, src/api/*.ts: package.json `exports`) and what they
+// import (tsconfig.build.json): dist/lib holds no CLI or test bed, and no source maps (they would point at src/, which
+// is not published). The test API server, which the benchmarks start, is bundled to dist/testbed, outside the
+// published files.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -109,7 +109,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...INPUT_CODES, 
  *
  * @example
  * ```ts
- * import { exitStatusOf } from 'eksauth';
+ * import { exitStatusOf } from './errors.js';
  * exitStatusOf('ERR_USAGE'); // 2
  * exitStatusOf('ERR_STS_UNAVAILABLE'); // 1
  * ```

@@ -39,7 +39,7 @@ export interface ApplyOptions {
  *
  * @example
  * ```ts
- * import { readAccessEntries } from 'eksauth';
+ * import { readAccessEntries } from './apply.js';
  * const existing = await readAccessEntries('prod', { region: 'eu-west-1', credentials });
  * existing[0]?.entry.principalArn;
  * ```
@@ -59,7 +59,7 @@ export async function readAccessEntries(clusterName: string, eks: EksClientOptio
  *
  * @example
  * ```ts
- * import { applyAccessPlan } from 'eksauth';
+ * import { applyAccessPlan } from './apply.js';
  * const steps = await applyAccessPlan(plan, { eks: { region: 'eu-west-1', credentials } });
  * ```
  */
@@ -121,7 +121,7 @@ function stopped(step: AppliedStep, err: unknown, done: readonly AppliedStep[]):
  *
  * @example
  * ```ts
- * import { readAccessPlan } from 'eksauth';
+ * import { readAccessPlan } from './apply.js';
  * const plan = readAccessPlan(JSON.parse(text), 'plan.json');
  * ```
  */

@@ -15,7 +15,7 @@ import type { KubernetesAccess } from '../server/kubernetes-access.js';
  *
  * @example
  * ```ts
- * import { readAwsAuthText } from 'eksauth';
+ * import { readAwsAuthText } from './aws-auth.js';
  * readAwsAuthText('mapAccounts: ["444455556666"]\n', 'aws-auth.yaml'); // { mapAccounts: ['444455556666'] }
  * ```
  */
@@ -33,7 +33,7 @@ export function readAwsAuthText(text: string, where: string): AwsAuthSections {
  *
  * @example
  * ```ts
- * import { fetchAwsAuth } from 'eksauth';
+ * import { fetchAwsAuth } from './aws-auth.js';
  * const sections = await fetchAwsAuth({ kubeconfigPath: '/home/me/.kube/config' }, 'prod');
  * ```
  */

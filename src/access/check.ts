@@ -48,7 +48,7 @@ const ADMIN = 'AmazonEKSClusterAdminPolicy (cluster)';
  *
  * @example
  * ```ts
- * import { checkAccessSwitch } from 'eksauth';
+ * import { checkAccessSwitch } from './check.js';
  * const check = checkAccessSwitch({ mapUsers: '- userarn: arn:aws:iam::111122223333:user/alice\n  username: alice\n' }, [], 'API_AND_CONFIG_MAP');
  * check.principals[0]?.verdict; // 'loses'
  * ```

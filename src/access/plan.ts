@@ -82,7 +82,7 @@ const UNSUPPORTED_TEMPLATES = ['{{AccessKeyID}}', '{{EC2PrivateDNSName}}'];
  *
  * @example
  * ```ts
- * import { planAccessEntries } from 'eksauth';
+ * import { planAccessEntries } from './plan.js';
  * const plan = planAccessEntries('prod', {
  *   mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: admin\n  groups: [system:masters]\n',
  * }, []);

@@ -69,7 +69,7 @@ const MAX_PATH_LENGTH = 512;
  *
  * @example
  * ```ts
- * import { canonicalizeArn } from 'eksauth';
+ * import { canonicalizeArn } from 'eksauth/verify';
  * canonicalizeArn('arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com').canonicalArn;
  * // 'arn:aws:iam::111122223333:role/Admin'
  * canonicalizeArn('arn:aws-cn:iam::111122223333:role/teams/dev/Deployer').canonicalArn;
@@ -174,7 +174,7 @@ function invalidArn(arn: string, why: string): EksAuthError {
  *
  * @example
  * ```ts
- * import { toStsIdentity } from 'eksauth';
+ * import { toStsIdentity } from 'eksauth/verify';
  * const identity = toStsIdentity(
  *   { arn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice', account: '111122223333', userId: 'AROAEXAMPLEID:alice' },
  *   'ASIAEXAMPLEKEY',

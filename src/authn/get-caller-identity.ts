@@ -101,7 +101,8 @@ class StaleConnectionError extends Error {}
  *
  * @example
  * ```ts
- * import { decodeToken, getCallerIdentity } from 'eksauth';
+ * import { getCallerIdentity } from './get-caller-identity.js';
+ * import { decodeToken } from '../token/format.js';
  * const url = new URL(decodeToken(token)!); // after validateToken()
  * const { arn, account, userId } = await getCallerIdentity(url, { clusterId: 'prod' });
  * ```

@@ -30,7 +30,7 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
  *
  * @example
  * ```ts
- * import { verdictScope } from 'eksauth';
+ * import { verdictScope } from 'eksauth/verify';
  * verdictScope({ clusterId: 'prod', timeoutMs: 500 }) === verdictScope({ clusterId: 'prod' }); // true
  * verdictScope({ clusterId: 'prod' }) === verdictScope({ clusterId: 'staging' }); // false
  * ```
@@ -65,7 +65,7 @@ export interface VerifiedToken {
  *
  * @example
  * ```ts
- * import { verifyToken } from 'eksauth';
+ * import { verifyToken } from 'eksauth/verify';
  * const { identity } = await verifyToken(bearer, { clusterId: 'prod', partitions: ['aws'] });
  * identity.canonicalArn; // 'arn:aws:iam::111122223333:role/Admin'
  * ```

@@ -75,7 +75,7 @@ async function allPages<T>(fetch: (nextToken: string | undefined) => Promise<{ i
  *
  * @example
  * ```ts
- * import { listAccessEntries, resolveBaseCredentials } from 'eksauth';
+ * import { listAccessEntries, resolveBaseCredentials } from 'eksauth/eks';
  * const arns = await listAccessEntries('prod', { region: 'eu-west-1', credentials: await resolveBaseCredentials() });
  * ```
  */
@@ -92,7 +92,7 @@ export async function listAccessEntries(clusterName: string, options: EksClientO
  *
  * @example
  * ```ts
- * import { describeAccessEntry } from 'eksauth';
+ * import { describeAccessEntry } from 'eksauth/eks';
  * const entry = await describeAccessEntry('prod', 'arn:aws:iam::111122223333:role/Admin', options);
  * entry.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}'
  * ```
@@ -107,7 +107,7 @@ export async function describeAccessEntry(clusterName: string, principalArn: str
  *
  * @example
  * ```ts
- * import { createAccessEntry } from 'eksauth';
+ * import { createAccessEntry } from 'eksauth/eks';
  * await createAccessEntry('prod', { principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' }, options);
  * ```
  */
@@ -121,7 +121,7 @@ export async function createAccessEntry(clusterName: string, input: CreateAccess
  *
  * @example
  * ```ts
- * import { updateAccessEntry } from 'eksauth';
+ * import { updateAccessEntry } from 'eksauth/eks';
  * await updateAccessEntry('prod', 'arn:aws:iam::111122223333:role/Dev', { kubernetesGroups: ['devs'] }, options);
  * ```
  */
@@ -140,7 +140,7 @@ export async function updateAccessEntry(
  *
  * @example
  * ```ts
- * import { deleteAccessEntry } from 'eksauth';
+ * import { deleteAccessEntry } from 'eksauth/eks';
  * await deleteAccessEntry('prod', 'arn:aws:iam::111122223333:role/Dev', options);
  * ```
  */
@@ -153,7 +153,7 @@ export async function deleteAccessEntry(clusterName: string, principalArn: strin
  *
  * @example
  * ```ts
- * import { accessPolicyArn, associateAccessPolicy } from 'eksauth';
+ * import { accessPolicyArn, associateAccessPolicy } from 'eksauth/eks';
  * await associateAccessPolicy('prod', 'arn:aws:iam::111122223333:role/Dev', accessPolicyArn('AmazonEKSEditPolicy'), { type: 'namespace', namespaces: ['dev-*'] }, options);
  * ```
  */
@@ -175,7 +175,7 @@ export async function associateAccessPolicy(
  *
  * @example
  * ```ts
- * import { accessPolicyArn, disassociateAccessPolicy } from 'eksauth';
+ * import { accessPolicyArn, disassociateAccessPolicy } from 'eksauth/eks';
  * await disassociateAccessPolicy('prod', 'arn:aws:iam::111122223333:role/Dev', accessPolicyArn('AmazonEKSEditPolicy'), options);
  * ```
  */
@@ -189,7 +189,7 @@ export async function disassociateAccessPolicy(clusterName: string, principalArn
  *
  * @example
  * ```ts
- * import { listAssociatedAccessPolicies } from 'eksauth';
+ * import { listAssociatedAccessPolicies } from 'eksauth/eks';
  * const policies = await listAssociatedAccessPolicies('prod', 'arn:aws:iam::111122223333:role/Dev', options);
  * ```
  */
@@ -208,7 +208,7 @@ export async function listAssociatedAccessPolicies(clusterName: string, principa
  *
  * @example
  * ```ts
- * import { listAccessPolicies } from 'eksauth';
+ * import { listAccessPolicies } from 'eksauth/eks';
  * (await listAccessPolicies(options)).map((policy) => policy.name); // ['AmazonAIOpsAssistantPolicy', …, 'AmazonEKSViewPolicy']
  * ```
  */
@@ -228,7 +228,7 @@ export async function listAccessPolicies(options: EksClientOptions): Promise<{ n
  *
  * @example
  * ```ts
- * import { updateAuthenticationMode } from 'eksauth';
+ * import { updateAuthenticationMode } from 'eksauth/eks';
  * const { id, status } = await updateAuthenticationMode('prod', 'API', options); // poll DescribeUpdate with id until Successful
  * ```
  */

@@ -41,7 +41,8 @@ export function assertSessionName(name: string): void {
  *
  * @example
  * ```ts
- * import { assumeRole, resolveBaseCredentials } from 'eksauth';
+ * import { assumeRole } from './assume-role.js';
+ * import { resolveBaseCredentials } from './credentials.js';
  * const base = await resolveBaseCredentials();
  * const role = await assumeRole(base, { roleArn: 'arn:aws:iam::111122223333:role/eks-admin', region: 'eu-west-1' });
  * ```

@@ -4,7 +4,6 @@
  * for an SSO profile, or `CREDENTIALS_PROFILE_SOURCE_PROFILE` plus `CREDENTIALS_STS_ASSUME_ROLE` for a role profile.
  * eksauth tags the static environment keys it reads itself (without the SDK) the same way.
  */
-import type { AwsCredentialIdentity } from '@smithy/types';
 
 /** The SDK's credential feature ids, most specific first, with what each means for a person. */
 const SOURCES: readonly (readonly [string, string])[] = [
@@ -37,15 +36,16 @@ export interface CredentialSource {
   description: string;
 }
 
-/** Credentials as the SDK returns them: with the `$source` record of the providers that made them. */
-export type SourcedCredentials = AwsCredentialIdentity & { $source?: Record<string, string> };
+import type { SourcedCredentials } from './credentials.js';
+
+export type { SourcedCredentials };
 
 /**
  * Reads the `$source` record of credentials.
  *
  * @example
  * ```ts
- * import { credentialSource } from 'eksauth';
+ * import { credentialSource } from './credential-source.js';
  * credentialSource({ accessKeyId: 'A', secretAccessKey: 'S', $source: { CREDENTIALS_PROFILE_SSO: 'r', CREDENTIALS_SSO: 's' } });
  * // { ids: ['CREDENTIALS_PROFILE_SSO', 'CREDENTIALS_SSO'], description: 'IAM Identity Center (SSO) profile' }
  * ```

@@ -1,9 +1,11 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from '@smithy/types';
 import { EksAuthError } from '../errors.js';
-import type { SourcedCredentials } from './credential-source.js';
 import { DEFAULT_TIMEOUTS, explainNetworkFailure, lazyRequestHandler, type NetworkOptions } from './network.js';
 
 export type { AwsCredentialIdentity, AwsCredentialIdentityProvider };
+
+/** Credentials as the SDK returns them: with the `$source` record of the providers that made them. */
+export type SourcedCredentials = AwsCredentialIdentity & { $source?: Record<string, string> };
 
 /**
  * Keeps temporary credentials between runs (eksauth token's disk cache, src/cache/refresh.ts); without one,
@@ -59,7 +61,7 @@ function quietLogger(): Logger & { notes: string[] } {
  *
  * @example
  * ```ts
- * import { resolveBaseCredentials } from 'eksauth';
+ * import { resolveBaseCredentials } from './credentials.js';
  * const credentials = await resolveBaseCredentials({ profile: 'prod' });
  * ```
  */

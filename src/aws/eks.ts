@@ -50,7 +50,7 @@ export const USABLE_CLUSTER_STATUSES: readonly string[] = ['ACTIVE', 'UPDATING']
  *
  * @example
  * ```ts
- * import { describeCluster, resolveBaseCredentials } from 'eksauth';
+ * import { describeCluster, resolveBaseCredentials } from 'eksauth/eks';
  * const cluster = await describeCluster('prod', { region: 'eu-west-1', credentials: await resolveBaseCredentials() });
  * console.log(cluster.arn, cluster.status);
  * ```
@@ -83,7 +83,7 @@ export async function describeCluster(name: string, options: EksClientOptions): 
  *
  * @example
  * ```ts
- * import { assertClusterUsable } from 'eksauth';
+ * import { assertClusterUsable } from 'eksauth/eks';
  * assertClusterUsable({ name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://x', certificateAuthorityData: '', status: 'ACTIVE' });
  * ```
  */
@@ -100,7 +100,7 @@ export function assertClusterUsable(cluster: EksCluster): void {
  *
  * @example
  * ```ts
- * import { listClusters, resolveBaseCredentials } from 'eksauth';
+ * import { listClusters, resolveBaseCredentials } from 'eksauth/eks';
  * const names = await listClusters({ region: 'eu-west-1', credentials: await resolveBaseCredentials() });
  * ```
  * @throws EksAuthError ERR_EKS_ACCESS_DENIED, ERR_EKS_REJECTED, ERR_EKS_UNAVAILABLE, ERR_EKS_REQUEST
@@ -128,7 +128,7 @@ export async function listClusters(options: EksClientOptions): Promise<string[]>
  *
  * @example
  * ```ts
- * import { listEnabledRegions, resolveBaseCredentials } from 'eksauth';
+ * import { listEnabledRegions, resolveBaseCredentials } from 'eksauth/eks';
  * const regions = await listEnabledRegions({ region: 'us-east-1', credentials: await resolveBaseCredentials() });
  * ```
  * @throws EksAuthError ERR_EKS_REQUEST (and the other ERR_EKS_ codes) naming --regions as the way around it
@@ -184,7 +184,7 @@ export interface DiscoverClustersOptions extends Omit<EksClientOptions, 'region'
  *
  * @example
  * ```ts
- * import { discoverClusters, resolveBaseCredentials } from 'eksauth';
+ * import { discoverClusters, resolveBaseCredentials } from 'eksauth/eks';
  * const { clusters, failures } = await discoverClusters({ regions: ['eu-west-1', 'us-east-1'], credentials: await resolveBaseCredentials() });
  * ```
  */
@@ -230,9 +230,9 @@ async function mapPooled<T>(items: readonly T[], limit: number, fn: (item: T) =>
 }
 
 /**
- * An EKS client for `options` (the SDK loaded on first use); the caller destroys it. Internal: its type is the SDK's,
- * an optional peer dependency that a library user need not have.
- * @internal
+ * An EKS client for `options` (the SDK loaded on first use); the caller destroys it.
+ *
+ * @internal Its inferred type names @aws-sdk/client-eks, an optional peer: kept out of the published declarations.
  */
 export async function eksClient(options: EksClientOptions) {
   const sdk = await import('@aws-sdk/client-eks');

@@ -24,7 +24,7 @@ export interface AwsSettingsInput extends StsEndpointOptions {
  *
  * @example
  * ```ts
- * import { resolveAwsSettings } from 'eksauth';
+ * import { resolveAwsSettings } from './settings.js';
  * const settings = await resolveAwsSettings({ profile: 'prod' }); // { profile: 'prod', region: 'eu-west-1', … }
  * ```
  */

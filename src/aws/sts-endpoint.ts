@@ -71,7 +71,7 @@ export function isRegionName(region: string): boolean {
  *
  * @example
  * ```ts
- * import { resolveStsEndpoint } from 'eksauth';
+ * import { resolveStsEndpoint } from './sts-endpoint.js';
  * resolveStsEndpoint({ region: 'cn-north-1' }).hostname; // 'sts.cn-north-1.amazonaws.com.cn'
  * resolveStsEndpoint({ region: 'us-west-2', useFipsEndpoint: true }).hostname; // 'sts-fips.us-west-2.amazonaws.com'
  * resolveStsEndpoint({ region: 'eu-west-1', useFipsEndpoint: true }); // throws ERR_INVALID_REGION: no FIPS STS there
@@ -108,7 +108,7 @@ export function resolveStsEndpoint(options: StsEndpointOptions): StsEndpoint {
  *
  * @example
  * ```ts
- * import { stsHostsForRegion } from 'eksauth';
+ * import { stsHostsForRegion } from './sts-endpoint.js';
  * stsHostsForRegion('eu-west-1'); // ['sts.eu-west-1.amazonaws.com', 'sts.eu-west-1.api.aws']
  * ```
  */
@@ -133,7 +133,7 @@ export function stsHostsForRegion(region: string): string[] {
  *
  * @example
  * ```ts
- * import { configuredStsEndpoint } from 'eksauth';
+ * import { configuredStsEndpoint } from './sts-endpoint.js';
  * configuredStsEndpoint({ AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:4566' }); // 'http://127.0.0.1:4566'
  * ```
  */
@@ -152,7 +152,7 @@ const OPERATOR_REGION = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  *
  * @example
  * ```ts
- * import { stsHostsForOperatorRegion } from 'eksauth';
+ * import { stsHostsForOperatorRegion } from './sts-endpoint.js';
  * stsHostsForOperatorRegion('not-a-region4', 'aws-cn');
  * // ['sts.not-a-region4.amazonaws.com.cn', 'sts.not-a-region4.api.amazonwebservices.com.cn']
  * ```

@@ -61,7 +61,7 @@ class Broken extends Error {}
  *
  * @example
  * ```ts
- * import { doctor } from 'eksauth';
+ * import { doctor } from './doctor.js';
  * const report = await doctor({ context: 'prod' });
  * for (const c of report.checks) console.log(c.ok ? '✓' : '✗', c.check, c.detail, c.fix ?? '');
  * ```

@@ -60,7 +60,7 @@ const NO_CLUSTER_ID = 'eksauth-whoami';
  *
  * @example
  * ```ts
- * import { whoami } from 'eksauth';
+ * import { whoami } from './whoami.js';
  * const report = await whoami({ clusterName: 'prod', region: 'eu-west-1' });
  * report.identity.canonicalArn; // 'arn:aws:iam::111122223333:role/Admin'
  * report.credentials.source.description; // 'IAM Identity Center (SSO) profile'

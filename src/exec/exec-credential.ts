@@ -12,7 +12,7 @@ export interface ExecCredential {
  *
  * @example
  * ```ts
- * import { toExecCredential } from 'eksauth';
+ * import { toExecCredential } from './exec-credential.js';
  * JSON.stringify(toExecCredential({ token: 'k8s-aws-v1.…', expiration: new Date() }, 'client.authentication.k8s.io/v1'));
  * ```
  */
@@ -31,7 +31,7 @@ export function toExecCredential(result: { token: string; expiration: Date }, ap
  *
  * @example
  * ```ts
- * import { formatTimestamp } from 'eksauth';
+ * import { formatTimestamp } from './exec-credential.js';
  * formatTimestamp(new Date(Date.UTC(2026, 10, 23, 11, 14, 0, 999))); // '2026-11-23T11:14:00Z'
  * ```
  */

@@ -31,7 +31,7 @@ const SUPPORTED = new Set<string>([EXEC_API_V1, EXEC_API_V1BETA1]);
  *
  * @example
  * ```ts
- * import { readExecInfo } from 'eksauth';
+ * import { readExecInfo } from './exec-info.js';
  * readExecInfo('{"apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}').apiVersion;
  * // 'client.authentication.k8s.io/v1'
  * ```
@@ -111,7 +111,7 @@ const NEEDS_CLUSTER_INFO =
  *
  * @example
  * ```ts
- * import { readExecInfo, clusterFromExecInfo } from 'eksauth';
+ * import { readExecInfo, clusterFromExecInfo } from './exec-info.js';
  * const info = readExecInfo(process.env.KUBERNETES_EXEC_INFO);
  * const { region, clusterId } = clusterFromExecInfo(info, process.env.KUBERNETES_EXEC_INFO);
  * ```

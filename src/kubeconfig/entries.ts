@@ -71,7 +71,7 @@ export interface EntryOptions {
  *
  * @example
  * ```ts
- * import { buildKubeconfigEntries } from 'eksauth';
+ * import { buildKubeconfigEntries } from 'eksauth/kubeconfig';
  * const entries = buildKubeconfigEntries(
  *   { name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: 'LS0t', status: 'ACTIVE' },
  *   { alias: '{cluster}-{region}' },
@@ -163,7 +163,7 @@ function templateVariables(cluster: EksCluster): NameVariables {
  *
  * @example
  * ```ts
- * import { renderNameTemplate } from 'eksauth';
+ * import { renderNameTemplate } from 'eksauth/kubeconfig';
  * renderNameTemplate('{cluster}-{region}', { cluster: 'prod', region: 'eu-west-1', account: '111122223333', arn: 'arn:…' }); // 'prod-eu-west-1'
  * ```
  * @throws EksAuthError ERR_USAGE for any other `{placeholder}`

@@ -42,7 +42,7 @@ export interface KubeconfigPathOptions {
  *
  * @example
  * ```ts
- * import { kubeconfigPaths } from 'eksauth';
+ * import { kubeconfigPaths } from 'eksauth/kubeconfig';
  * kubeconfigPaths({ env: { KUBECONFIG: '/a/one::/a/two', HOME: '/home/me' } }); // ['/a/one', '/a/two']
  * ```
  */
@@ -66,7 +66,7 @@ function expandPath(path: string, home: string): string {
  *
  * @example
  * ```ts
- * import { parseKubeconfig } from 'eksauth';
+ * import { parseKubeconfig } from 'eksauth/kubeconfig';
  * const file = parseKubeconfig('apiVersion: v1\nclusters: []\n', '/tmp/config');
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_CORRUPT with the line and column of the problem
@@ -99,7 +99,7 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
  *
  * @example
  * ```ts
- * import { loadKubeconfig } from 'eksauth';
+ * import { loadKubeconfig } from 'eksauth/kubeconfig';
  * const file = await loadKubeconfig('/home/me/.kube/config');
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_INACCESSIBLE (unreadable, not a regular file) or ERR_KUBECONFIG_CORRUPT (invalid, too large)
@@ -129,7 +129,7 @@ function inaccessible(path: string, what: string): EksAuthError {
  *
  * @example
  * ```ts
- * import { chooseKubeconfig, kubeconfigPaths } from 'eksauth';
+ * import { chooseKubeconfig, kubeconfigPaths } from 'eksauth/kubeconfig';
  * const file = await chooseKubeconfig(kubeconfigPaths(), 'arn:aws:eks:eu-west-1:111122223333:cluster/prod');
  * ```
  */
@@ -156,7 +156,7 @@ export async function chooseKubeconfig(
  *
  * @example
  * ```ts
- * import { hasCluster, parseKubeconfig } from 'eksauth';
+ * import { hasCluster, parseKubeconfig } from 'eksauth/kubeconfig';
  * hasCluster(parseKubeconfig('clusters:\n- name: a\n', '/tmp/c'), 'a'); // true
  * ```
  */
@@ -170,7 +170,7 @@ export function hasCluster(file: KubeconfigFile, name: string): boolean {
  *
  * @example
  * ```ts
- * import { newKubeconfigDocument } from 'eksauth';
+ * import { newKubeconfigDocument } from 'eksauth/kubeconfig';
  * newKubeconfigDocument().toJS(); // { apiVersion: 'v1', clusters: [], contexts: [], 'current-context': '', kind: 'Config', preferences: {}, users: [] }
  * ```
  */

@@ -38,7 +38,7 @@ const MAX_POLL_MS = 100;
  *
  * @example
  * ```ts
- * import { withFileLock } from 'eksauth';
+ * import { withFileLock } from './lock.js';
  * await withFileLock('/home/me/.kube/config', async () => {
  *   // read, merge and write the file
  * });

@@ -47,7 +47,7 @@ export interface MergeOptions {
  *
  * @example
  * ```ts
- * import { buildKubeconfigEntries, mergeKubeconfigEntries, parseKubeconfig, serializeKubeconfig } from 'eksauth';
+ * import { buildKubeconfigEntries, mergeKubeconfigEntries, parseKubeconfig, serializeKubeconfig } from 'eksauth/kubeconfig';
  * const file = parseKubeconfig('# mine\napiVersion: v1\nkind: Config\n', '/tmp/config');
  * const entries = buildKubeconfigEntries({ name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://x', certificateAuthorityData: '', status: 'ACTIVE' });
  * mergeKubeconfigEntries(file, entries).action; // 'added'
@@ -130,7 +130,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { parseKubeconfig, serializeKubeconfig } from 'eksauth';
+ * import { parseKubeconfig, serializeKubeconfig } from 'eksauth/kubeconfig';
  * serializeKubeconfig(parseKubeconfig('apiVersion: v1 # keep\n', '/tmp/config')); // 'apiVersion: v1 # keep\n'
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_CORRUPT if the result would not parse back to the same content

@@ -50,7 +50,7 @@ export interface UpdatedFile {
  *
  * @example
  * ```ts
- * import { applyKubeconfigEntries, buildKubeconfigEntries } from 'eksauth';
+ * import { applyKubeconfigEntries, buildKubeconfigEntries } from 'eksauth/kubeconfig';
  * const entries = buildKubeconfigEntries({ name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://x', certificateAuthorityData: '', status: 'ACTIVE' });
  * const [file] = await applyKubeconfigEntries([entries], { kubeconfig: '/tmp/kubeconfig' });
  * console.log(file?.merges[0]?.action); // 'added'
@@ -177,7 +177,7 @@ export interface UpdateKubeconfigResult {
  *
  * @example
  * ```ts
- * import { updateKubeconfig } from 'eksauth';
+ * import { updateKubeconfig } from 'eksauth/kubeconfig';
  * const { merge, file } = await updateKubeconfig({ name: 'prod', region: 'eu-west-1' });
  * console.log(`${merge.action} context ${merge.context} in ${file.path}`);
  * ```
@@ -225,7 +225,7 @@ export interface ClusterOutcome {
  *
  * @example
  * ```ts
- * import { updateKubeconfigForAllClusters } from 'eksauth';
+ * import { updateKubeconfigForAllClusters } from 'eksauth/kubeconfig';
  * const { outcomes } = await updateKubeconfigForAllClusters({ regions: ['eu-west-1', 'us-east-1'], alias: '{cluster}-{region}' });
  * for (const o of outcomes) console.log(o.region, o.name, o.result);
  * ```

@@ -19,7 +19,7 @@ const MAX_SYMLINK_HOPS = 40;
  *
  * @example
  * ```ts
- * import { resolveWriteTarget } from 'eksauth';
+ * import { resolveWriteTarget } from './write.js';
  * await resolveWriteTarget('/home/me/.kube/config'); // '/home/me/dotfiles/kubeconfig' when config is a symlink to it
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_INACCESSIBLE for a symlink loop
@@ -46,7 +46,7 @@ export async function resolveWriteTarget(path: string): Promise<string> {
  *
  * @example
  * ```ts
- * import { writeFileAtomic } from 'eksauth';
+ * import { writeFileAtomic } from './write.js';
  * await writeFileAtomic('/home/me/.kube/config', 'apiVersion: v1\nkind: Config\n');
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_INACCESSIBLE naming the path and the system error

@@ -35,7 +35,7 @@ export interface BackendModeFileOptions {
  *
  * @example
  * ```ts
- * import { parseBackendModeFile } from 'eksauth';
+ * import { parseBackendModeFile } from './backend-mode-file.js';
  * parseBackendModeFile('{"backendMode":"DynamicFile ConfigMap","Version":"2"}', '/var/eksauth/mode.json', config);
  * // { modes: ['DynamicFile', 'EKSConfigMap'], warnings: ['backend-mode "ConfigMap" is deprecated, use "EKSConfigMap" instead'] }
  * ```

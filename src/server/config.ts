@@ -179,7 +179,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'sile
  *
  * @example
  * ```ts
- * import { resolveServerConfig } from 'eksauth';
+ * import { resolveServerConfig } from 'eksauth/server';
  * const config = resolveServerConfig({ clusterId: 'prod', port: 0 });
  * config.backendMode; // ['MountedFile']
  * ```
@@ -232,7 +232,7 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
  *
  * @example
  * ```ts
- * import { checkBackendModes } from 'eksauth';
+ * import { checkBackendModes } from 'eksauth/server';
  * checkBackendModes(['EKSConfigMap', 'MountedFile'], '--backend-mode'); // passes
  * ```
  */
@@ -252,7 +252,7 @@ export interface ConfigFile {
  *
  * @example
  * ```ts
- * import { loadServerConfigFile, resolveServerConfig } from 'eksauth';
+ * import { loadServerConfigFile, resolveServerConfig } from 'eksauth/server';
  * const { settings, warnings } = await loadServerConfigFile('/etc/eksauth/config.yaml');
  * warnings.forEach((w) => console.warn(w));
  * const config = resolveServerConfig({ ...settings, port: 8443 });
@@ -274,7 +274,7 @@ export async function loadServerConfigFile(path: string): Promise<ConfigFile> {
  *
  * @example
  * ```ts
- * import { parseServerConfigFile } from 'eksauth';
+ * import { parseServerConfigFile } from 'eksauth/server';
  * parseServerConfigFile('clusterID: prod\nserver:\n  port: 8443\n', 'config.yaml').settings; // { clusterId: 'prod', port: 8443 }
  * ```
  */
@@ -302,7 +302,7 @@ export function parseServerConfigFile(text: string, path: string): ConfigFile {
  *
  * @example
  * ```ts
- * import { readEmbeddedMappings } from 'eksauth';
+ * import { readEmbeddedMappings } from 'eksauth/server';
  * const source = readEmbeddedMappings('clusterID: prod\nserver:\n  mapAccounts: ["111122223333"]\n', 'config.yaml');
  * source.name; // 'file:config.yaml'
  * ```
@@ -322,7 +322,7 @@ export function readEmbeddedMappings(text: string, path: string, options: AwsAut
  *
  * @example
  * ```ts
- * import { parseDuration } from 'eksauth';
+ * import { parseDuration } from 'eksauth/server';
  * parseDuration('1m30s', '--cache-ttl'); // 90000
  * ```
  */
@@ -344,7 +344,7 @@ export function parseDuration(text: string, what: string): number {
  *
  * @example
  * ```ts
- * import { parseBackendModes } from 'eksauth';
+ * import { parseBackendModes } from 'eksauth/server';
  * parseBackendModes('EKSConfigMap,MountedFile'); // ['EKSConfigMap', 'MountedFile']
  * parseBackendModes('DynamicFile CRD'); // ['DynamicFile', 'CRD']
  * ```
@@ -365,7 +365,7 @@ const DEPRECATED_BACKEND_MODES: Record<string, BackendMode> = { file: 'MountedFi
  *
  * @example
  * ```ts
- * import { backendModeWarnings } from 'eksauth';
+ * import { backendModeWarnings } from 'eksauth/server';
  * backendModeWarnings('File,EKSConfigMap'); // ['backend-mode "File" is deprecated, use "MountedFile" instead']
  * ```
  */
@@ -452,7 +452,7 @@ function readReservedPrefixConfig(reader: ConfigReader, value: unknown): Partial
  *
  * @example
  * ```ts
- * import { parseConfigMapRef } from 'eksauth';
+ * import { parseConfigMapRef } from 'eksauth/server';
  * parseConfigMapRef('kube-system/aws-auth'); // { namespace: 'kube-system', name: 'aws-auth' }
  * ```
  */

@@ -32,7 +32,7 @@ export interface ServingCertificate extends SelfSignedCertificate {
  *
  * @example
  * ```ts
- * import { loadOrCreateServingCertificate, resolveServerConfig } from 'eksauth';
+ * import { loadOrCreateServingCertificate, resolveServerConfig } from 'eksauth/server';
  * const { certPem, keyPem, created } = await loadOrCreateServingCertificate(resolveServerConfig({ clusterId: 'prod' }));
  * ```
  */
@@ -59,7 +59,7 @@ export async function loadOrCreateServingCertificate(config: ServerConfig): Prom
  *
  * @example
  * ```ts
- * import { resolveServerConfig, webhookUrl } from 'eksauth';
+ * import { resolveServerConfig, webhookUrl } from 'eksauth/server';
  * webhookUrl(resolveServerConfig({ clusterId: 'prod' })); // 'https://127.0.0.1:21362/authenticate'
  * ```
  */
@@ -74,7 +74,7 @@ export function webhookUrl(config: ServerConfig, port = config.port): string {
  *
  * @example
  * ```ts
- * import { buildWebhookKubeconfig } from 'eksauth';
+ * import { buildWebhookKubeconfig } from 'eksauth/server';
  * const yaml = buildWebhookKubeconfig({ url: 'https://127.0.0.1:21362/authenticate', caPem: certPem });
  * ```
  */
@@ -165,7 +165,7 @@ export interface InitResult {
  *
  * @example
  * ```ts
- * import { initServerFiles, resolveServerConfig } from 'eksauth';
+ * import { initServerFiles, resolveServerConfig } from 'eksauth/server';
  * const config = resolveServerConfig({ clusterId: 'prod', stateDir: '/var/eksauth', generateKubeconfig: '/etc/kubernetes/eksauth/kubeconfig.yaml' });
  * const { kubeconfigPath } = await initServerFiles(config);
  * ```

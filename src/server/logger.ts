@@ -42,7 +42,7 @@ const REDACTED_PATHS = ['token', 'authorization', 'secretAccessKey', 'sessionTok
  *
  * @example
  * ```ts
- * import { createLogger } from 'eksauth';
+ * import { createLogger } from './logger.js';
  * const log = await createLogger({ level: 'info' });
  * log.info({ clusterId: 'prod' }, 'starting');
  * ```

@@ -195,7 +195,7 @@ function createReferenceMetrics(prom: PromClient, registers: Registry[]): Refere
  *
  * @example
  * ```ts
- * import { createServerMetrics } from 'eksauth';
+ * import { createServerMetrics } from './metrics.js';
  * const metrics = await createServerMetrics();
  * metrics.review('authenticated', 0.004);
  * console.log(await metrics.render()); // eksauth_reviews_total{outcome="authenticated"} 1 …

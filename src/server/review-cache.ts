@@ -50,7 +50,8 @@ export interface ReviewCache<V> {
  *
  * @example
  * ```ts
- * import { createReviewCache, verifyToken } from 'eksauth';
+ * import { createReviewCache } from './review-cache.js';
+ * import { verifyToken } from '../authn/verify.js';
  * const cache = createReviewCache({ ttlMs: 60_000, maxEntries: 10_000 });
  * const { value: identity, result } = await cache.get(token, { clusterId: 'prod' }, async (t, options) => {
  *   const verified = await verifyToken(t, options);

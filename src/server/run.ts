@@ -58,7 +58,7 @@ export interface RunningServer {
  *
  * @example
  * ```ts
- * import { startServer } from 'eksauth';
+ * import { startServer } from 'eksauth/server';
  * const server = await startServer({ clusterId: 'prod', mappingFile: '/etc/eksauth/mapping.yaml', stateDir: '/var/eksauth' });
  * process.once('SIGTERM', () => void server.close());
  * ```

@@ -29,7 +29,9 @@ const IDLE_SOCKET_TIMEOUT_MS = 30_000;
  *
  * @example
  * ```ts
- * import { createServerMetrics, createStsPool, verifyToken } from 'eksauth';
+ * import { createStsPool } from './sts-pool.js';
+ * import { createServerMetrics } from './metrics.js';
+ * import { verifyToken } from '../authn/verify.js';
  * const metrics = await createServerMetrics();
  * const sts = createStsPool({ stsMaxSockets: 512, stsEndpoint: 'http://127.0.0.1:4566' }, metrics);
  * const { identity } = await sts.track(() => verifyToken(token, { clusterId: 'prod', agent: sts.agent }));

@@ -79,7 +79,7 @@ export function createWebhookHandler(deps: WebhookDeps): (req: IncomingMessage, 
  *
  * @example
  * ```ts
- * import { parseTokenReviewRequest } from 'eksauth';
+ * import { parseTokenReviewRequest } from 'eksauth/server';
  * parseTokenReviewRequest(Buffer.from('{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"t"}}'));
  * // { apiVersion: 'authentication.k8s.io/v1', token: 't' }
  * ```
@@ -113,7 +113,7 @@ export function parseTokenReviewRequest(body: Buffer): TokenReviewRequest | { er
  *
  * @example
  * ```ts
- * import { tokenReviewResponse } from 'eksauth';
+ * import { tokenReviewResponse } from 'eksauth/server';
  * tokenReviewResponse('authentication.k8s.io/v1', { status: 403, outcome: 'unmapped', reason: 'not mapped' }).status;
  * // { authenticated: false, user: {}, error: 'not mapped' }
  * ```

@@ -32,7 +32,7 @@ const PRESIGNED_QUERY_ORDER = [
  *
  * @example
  * ```ts
- * import { compareQueryNames } from 'eksauth';
+ * import { compareQueryNames } from './format.js';
  * ['X-Amz-Signature', 'X-Amz-SignedHeaders', 'Action'].sort(compareQueryNames);
  * // ['Action', 'X-Amz-SignedHeaders', 'X-Amz-Signature']
  * ```
@@ -51,7 +51,7 @@ function queryRank(name: string): number {
  *
  * @example
  * ```ts
- * import { encodeToken } from 'eksauth';
+ * import { encodeToken } from './format.js';
  * encodeToken('https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity'); // 'k8s-aws-v1.aHR0cHM6…'
  * ```
  */
@@ -65,7 +65,7 @@ export function encodeToken(presignedUrl: string): string {
  *
  * @example
  * ```ts
- * import { decodeToken, encodeToken } from 'eksauth';
+ * import { decodeToken, encodeToken } from './format.js';
  * decodeToken(encodeToken('https://sts.amazonaws.com/')); // 'https://sts.amazonaws.com/'
  * ```
  */

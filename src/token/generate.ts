@@ -60,11 +60,12 @@ export interface EksToken {
 }
 
 /**
- * Creates an EKS bearer token, exactly as `aws eks get-token` and `aws-iam-authenticator token` do.
+ * Creates an EKS bearer token, exactly as `aws eks get-token` and `aws-iam-authenticator token` do. The CLI's signer,
+ * with its cache and network options; the library's `getToken` (src/api/token.ts) wraps it.
  *
  * @example
  * ```ts
- * import { getToken } from 'eksauth';
+ * import { getToken } from './generate.js';
  * const { token, expiration } = await getToken({ clusterId: 'prod', region: 'eu-west-1' });
  * // Authorization: Bearer ${token}
  * ```

@@ -40,7 +40,8 @@ export interface PresignOptions {
  *
  * @example
  * ```ts
- * import { presignGetCallerIdentity, resolveStsEndpoint } from 'eksauth';
+ * import { presignGetCallerIdentity } from './presign.js';
+ * import { resolveStsEndpoint } from '../aws/sts-endpoint.js';
  * const url = await presignGetCallerIdentity({
  *   credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' },
  *   clusterId: 'eks-cluster',

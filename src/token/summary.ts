@@ -38,7 +38,7 @@ export interface DecodedToken extends TokenSummary {
  *
  * @example
  * ```ts
- * import { summarizeToken, validateToken } from 'eksauth';
+ * import { summarizeToken, validateToken } from 'eksauth/verify';
  * summarizeToken(validateToken(token)).host; // 'sts.eu-west-1.amazonaws.com'
  * ```
  */
@@ -61,7 +61,7 @@ export function summarizeToken(token: ValidatedToken): TokenSummary {
  *
  * @example
  * ```ts
- * import { decodeTokenDetails } from 'eksauth';
+ * import { decodeTokenDetails } from 'eksauth/verify';
  * const details = decodeTokenDetails(token);
  * details.state; // 'valid', 'expired' or 'not-yet-valid'
  * details.remainingSeconds; // e.g. 812

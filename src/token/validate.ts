@@ -109,7 +109,7 @@ const PLAIN_PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
  *
  * @example
  * ```ts
- * import { encodeToken, presignGetCallerIdentity, resolveStsEndpoint, validateToken } from 'eksauth';
+ * import { encodeToken, presignGetCallerIdentity, resolveStsEndpoint, validateToken } from 'eksauth/verify';
  * const token = encodeToken(await presignGetCallerIdentity({
  *   credentials: { accessKeyId: 'EKSAUTHEXAMPLEKEY001', secretAccessKey: 'SECRET' },
  *   clusterId: 'eks-cluster',
@@ -130,7 +130,7 @@ export function validateToken(token: string, options: TokenValidationOptions = {
  *
  * @example
  * ```ts
- * import { inspectToken } from 'eksauth';
+ * import { inspectToken } from 'eksauth/verify';
  * const claims = inspectToken(oldToken, { partitions: ['aws'] });
  * claims.validUntil < new Date(); // true: expired, but still decoded
  * ```

@@ -6,13 +6,14 @@
  * Skipped, saying why, when npm cannot install the tarball's dependencies from its cache.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { verifyToken } from '../../src/authn/verify.js';
 import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.js';
+import { emulatorAuthenticator, startTestApiServer, type BearerAuthenticator } from '../../src/testbed/apiserver.js';
 import { runCommand, tempDir, type CommandResult } from '../support/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,6 +27,7 @@ const NPM_CACHE = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'u
 
 let emulator: Emulator;
 let app: string;
+let tarball: string;
 let skipReason: string | undefined;
 
 /** npm with the user's cache, in `cwd`. */
@@ -60,8 +62,12 @@ async function compileConsumer(name: string, resolution: { module: string; modul
   mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ type: 'module', private: true }));
   writeFileSync(join(consumer, 'index.ts'), [
-    "import { getToken, startServer, startEmulator, type KubernetesAccess, type Logger } from 'eksauth';",
-    'export const parts: [typeof getToken, typeof startServer, typeof startEmulator] = [getToken, startServer, startEmulator];',
+    "import { getToken, createTokenProvider, type EksToken } from 'eksauth';",
+    "import { verifyToken, mapIdentity } from 'eksauth/verify';",
+    "import { updateKubeconfig } from 'eksauth/kubeconfig';",
+    "import { startServer, type KubernetesAccess, type Logger } from 'eksauth/server';",
+    'export const parts = [getToken, createTokenProvider, verifyToken, mapIdentity, updateKubeconfig, startServer] as const;',
+    'export const expiry = (token: EksToken): Date => token.expiresAt;',
     "export const access: KubernetesAccess = { kubeconfigPath: 'kubeconfig' };",
     'export type Log = Logger;',
     '',
@@ -95,7 +101,8 @@ beforeAll(async () => {
   const [packed] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string }[];
   app = tempDir('eksauth-install-');
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'eksauth-user', private: true }));
-  const install = await installTarball(join(checkout, packed!.filename), app);
+  tarball = join(checkout, packed!.filename);
+  const install = await installTarball(tarball, app);
   if (install.code !== 0) skipReason = `npm could not install the tarball from its cache (${install.stderr.trim().split('\n')[0]})`;
 }, 300_000);
 
@@ -123,7 +130,7 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     ['require()', `require('eksauth').getToken(OPTIONS).then(PRINT)`],
   ] as const)('loads the library through %s, without a warning', async ([, script], context) => {
     skipUnlessInstalled(context);
-    const options = JSON.stringify({ clusterId: 'prod', region: 'eu-west-1', credentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey } });
+    const options = JSON.stringify({ clusterName: 'prod', region: 'eu-west-1', credentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey } });
     const code = script.replace('OPTIONS', options).replace('PRINT', '(t) => process.stdout.write(t.token)');
     const run = await runCommand(process.execPath, ['-e', code], { cwd: app });
     expect(run.stderr).toBe('');
@@ -154,5 +161,59 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);
     }
+  });
+
+  /** Installs `peers` into `dir` (from the npm cache first), or skips the test, saying why, when npm cannot get them. */
+  async function installPeers(dir: string, peers: string[], context: TestContext): Promise<void> {
+    const install = await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', ...peers], dir, 180_000);
+    if (install.code !== 0) {
+      console.log(`skipping: npm could not install ${peers.join(' ')} from its cache (${install.stderr.trim().split('\n')[0]})`);
+      context.skip();
+    }
+  }
+
+  /** Runs examples/list-namespaces.mjs from `dir` with `node` against an emulated EKS cluster and the test API server. */
+  async function listNamespacesExample(dir: string, node: string[]): Promise<void> {
+    let authenticate: BearerAuthenticator = async () => undefined;
+    const api = await startTestApiServer({ authenticate: (token) => authenticate(token) });
+    const eks = await startEmulator({
+      ...DEMO_EMULATOR_CONFIG,
+      clusters: [{ name: 'prod', region: 'eu-west-1', endpoint: api.url, certificateAuthorityData: Buffer.from(api.caPem).toString('base64') }],
+    });
+    authenticate = emulatorAuthenticator({ clusterId: 'prod', stsEndpoint: eks.url });
+    try {
+      cpSync(join(ROOT, 'examples/list-namespaces.mjs'), join(dir, 'list-namespaces.mjs'));
+      const run = await runCommand(node[0]!, [...node.slice(1), 'list-namespaces.mjs'], {
+        cwd: dir,
+        env: {
+          AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'prod',
+          AWS_ENDPOINT_URL_EKS: eks.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', npm_config_cache: NPM_CACHE,
+        },
+        timeoutMs: 150_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('default\n');
+      expect(api.requests().filter((r) => r.username === alice!.arn && r.status === 200)).toHaveLength(1);
+    } finally {
+      await api.close();
+      await eks.close();
+    }
+  }
+
+  const peerSpec = (name: string) => `${name}@${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies[name]}`;
+
+  // Last: it installs optional peers into the folder the test above found free of them.
+  it('runs examples/list-namespaces.mjs with @kubernetes/client-node 1.x and the EKS client installed beside it', async (context) => {
+    skipUnlessInstalled(context);
+    await installPeers(app, [peerSpec('@kubernetes/client-node'), peerSpec('@aws-sdk/client-eks')], context);
+    await listNamespacesExample(app, [process.execPath]);
+  });
+
+  it('runs it with @kubernetes/client-node 2.x on Node 24 (2.x needs Node 22.19 or later)', async (context) => {
+    skipUnlessInstalled(context);
+    const dir = tempDir('eksauth-install-2x-');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'eksauth-user-2x', private: true }));
+    await installPeers(dir, [tarball, '@kubernetes/client-node@2', peerSpec('@aws-sdk/client-eks')], context);
+    await listNamespacesExample(dir, ['npx', '--yes', '-p', 'node@24', 'node']);
   });
 });

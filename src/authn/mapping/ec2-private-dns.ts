@@ -72,7 +72,7 @@ const ROLE_SESSION_SECONDS = 3600;
  *
  * @example
  * ```ts
- * import { createCachedLookup } from 'eksauth';
+ * import { createCachedLookup } from 'eksauth/verify';
  * const lookup = createCachedLookup(async (id) => `ip-${id}.internal`, { maxEntries: 100, ttlMs: 60_000 });
  * await Promise.all([lookup('a'), lookup('a')]); // one call underneath
  * ```
@@ -96,7 +96,7 @@ export function createCachedLookup<V>(
  *
  * @example
  * ```ts
- * import { createEc2PrivateDnsResolver, mapIdentity, parseAccessEntries, toStsIdentity } from 'eksauth';
+ * import { createEc2PrivateDnsResolver, mapIdentity, parseAccessEntries, toStsIdentity } from 'eksauth/verify';
  * const ec2PrivateDnsName = createEc2PrivateDnsResolver({ region: 'eu-west-1' });
  * const node = toStsIdentity(
  *   { arn: 'arn:aws:sts::111122223333:assumed-role/NodeRole/i-0123456789abcdef0', account: '111122223333', userId: 'AROAEXAMPLE:i-0123456789abcdef0' },

@@ -24,7 +24,7 @@ export const DEFAULT_FEATURE_GATES: Readonly<FeatureGates> = Object.freeze({
  *
  * @example
  * ```ts
- * import { parseFeatureGates } from 'eksauth';
+ * import { parseFeatureGates } from 'eksauth/verify';
  * parseFeatureGates('SSORoleMatch=true', '--feature-gates').SSORoleMatch; // true
  * ```
  */

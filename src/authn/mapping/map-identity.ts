@@ -36,7 +36,7 @@ const SYSTEM_GROUP_KINDS: ReadonlySet<MappingSourceKind | undefined> = new Set([
  *
  * @example
  * ```ts
- * import { orderByDefaultPrecedence, parseAccessEntries, parseAwsAuthConfigMap } from 'eksauth';
+ * import { orderByDefaultPrecedence, parseAccessEntries, parseAwsAuthConfigMap } from 'eksauth/verify';
  * const sources = orderByDefaultPrecedence([
  *   parseAwsAuthConfigMap({ kind: 'ConfigMap', data: { mapAccounts: '- "111122223333"' } }),
  *   parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Admin' }]),
@@ -62,7 +62,7 @@ export function orderByDefaultPrecedence(sources: readonly MappingSource[]): Map
  *
  * @example
  * ```ts
- * import { mapIdentity, parseAccessEntries, toStsIdentity } from 'eksauth';
+ * import { mapIdentity, parseAccessEntries, toStsIdentity } from 'eksauth/verify';
  * const identity = toStsIdentity(
  *   { arn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice', account: '111122223333', userId: 'AROAEXAMPLE:alice' },
  *   'ASIAEXAMPLE',

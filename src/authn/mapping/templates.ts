@@ -31,7 +31,7 @@ function isTemplateName(name: string): name is TemplateName {
  *
  * @example
  * ```ts
- * import { findTemplateProblem } from 'eksauth';
+ * import { findTemplateProblem } from './templates.js';
  * findTemplateProblem('dev:{{SessionName}}'); // undefined
  * findTemplateProblem('dev:{{Session}}'); // 'unknown template {{Session}}; known: {{AccountID}}, …'
  * ```
@@ -52,7 +52,7 @@ export function findTemplateProblem(text: string): string | undefined {
  *
  * @example
  * ```ts
- * import { usesTemplate } from 'eksauth';
+ * import { usesTemplate } from './templates.js';
  * usesTemplate('system:node:{{EC2PrivateDNSName}}', 'EC2PrivateDNSName'); // true
  * ```
  */
@@ -65,7 +65,7 @@ export function usesTemplate(text: string, name: TemplateName): boolean {
  *
  * @example
  * ```ts
- * import { isEc2InstanceId } from 'eksauth';
+ * import { isEc2InstanceId } from './templates.js';
  * isEc2InstanceId('i-0123456789abcdef0'); // true
  * isEc2InstanceId('alice'); // false
  * ```
@@ -87,7 +87,8 @@ export interface TemplateContext {
  *
  * @example
  * ```ts
- * import { renderTemplates, toStsIdentity } from 'eksauth';
+ * import { renderTemplates } from './templates.js';
+ * import { toStsIdentity } from '../arn.js';
  * const identity = toStsIdentity(
  *   { arn: 'arn:aws:sts::111122223333:assumed-role/Dev/alice@example.com', account: '111122223333', userId: 'AROAEXAMPLE:alice@example.com' },
  *   'ASIAEXAMPLE',

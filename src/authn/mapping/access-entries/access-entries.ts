@@ -73,7 +73,7 @@ const SESSION_TEMPLATES = ['{{SessionName}}', '{{SessionNameRaw}}'];
  *
  * @example
  * ```ts
- * import { isServiceLinkedRoleArn } from 'eksauth';
+ * import { isServiceLinkedRoleArn } from 'eksauth/verify';
  * isServiceLinkedRoleArn('arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS'); // true
  * ```
  */
@@ -86,7 +86,7 @@ export function isServiceLinkedRoleArn(arn: string): boolean {
  *
  * @example
  * ```ts
- * import { isNodeAccessEntryType } from 'eksauth';
+ * import { isNodeAccessEntryType } from 'eksauth/verify';
  * isNodeAccessEntryType('FARGATE_LINUX'); // true
  * isNodeAccessEntryType('STANDARD'); // false
  * ```
@@ -101,7 +101,7 @@ export function isNodeAccessEntryType(type: AccessEntryType | undefined): type i
  *
  * @example
  * ```ts
- * import { parseAccessEntries } from 'eksauth';
+ * import { parseAccessEntries } from 'eksauth/verify';
  * const source = parseAccessEntries([
  *   { principalArn: 'arn:aws:iam::111122223333:role/Admin', kubernetesGroups: ['cluster-admins'] },
  *   { principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' },
@@ -193,7 +193,7 @@ function readStandardIdentity(
  *
  * @example
  * ```ts
- * import { canonicalizeArn, defaultStandardUsername } from 'eksauth';
+ * import { canonicalizeArn, defaultStandardUsername } from 'eksauth/verify';
  * const arn = 'arn:aws:iam::111122223333:role/teams/Dev';
  * defaultStandardUsername({ ...canonicalizeArn(arn), arn });
  * // 'arn:aws:sts::111122223333:assumed-role/Dev/{{SessionName}}'
@@ -210,7 +210,7 @@ export function defaultStandardUsername(principal: CanonicalArn & { arn: string 
  *
  * @example
  * ```ts
- * import { sessionTemplateWithoutColon } from 'eksauth';
+ * import { sessionTemplateWithoutColon } from 'eksauth/verify';
  * sessionTemplateWithoutColon('dev{{SessionName}}'); // '{{SessionName}}'
  * sessionTemplateWithoutColon('dev:{{SessionName}}'); // undefined
  * ```
@@ -227,7 +227,7 @@ export function sessionTemplateWithoutColon(username: string): string | undefine
  *
  * @example
  * ```ts
- * import { isSystemGroup } from 'eksauth';
+ * import { isSystemGroup } from 'eksauth/verify';
  * isSystemGroup('system:masters'); // true
  * isSystemGroup('cluster-admins'); // false
  * ```

@@ -49,7 +49,7 @@ const POLICY_ARN = /^arn:(aws(?:-[a-z]+)*):eks::aws:cluster-access-policy\/([A-Z
  *
  * @example
  * ```ts
- * import { accessPolicyArn } from 'eksauth';
+ * import { accessPolicyArn } from './access-policies.js';
  * accessPolicyArn('AmazonEKSClusterAdminPolicy'); // 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy'
  * ```
  */
@@ -63,7 +63,7 @@ export function accessPolicyArn(name: string, partition = 'aws'): string {
  *
  * @example
  * ```ts
- * import { parseAccessPolicyArn } from 'eksauth';
+ * import { parseAccessPolicyArn } from './access-policies.js';
  * parseAccessPolicyArn('arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy'); // { partition: 'aws', name: 'AmazonEKSViewPolicy' }
  * parseAccessPolicyArn('arn:aws:iam::aws:policy/AdministratorAccess'); // undefined: an IAM policy
  * ```

@@ -16,7 +16,7 @@ import type { AwsAuthParseOptions, MappingProblem, MappingSource } from '../type
  *
  * @example
  * ```ts
- * import { parseAwsAuthConfigMap } from 'eksauth';
+ * import { parseAwsAuthConfigMap } from 'eksauth/verify';
  * const source = parseAwsAuthConfigMap({
  *   apiVersion: 'v1',
  *   kind: 'ConfigMap',

@@ -36,7 +36,7 @@ export interface IdentityMappings {
  *
  * @example
  * ```ts
- * import { parseIdentityMappings } from 'eksauth';
+ * import { parseIdentityMappings } from 'eksauth/verify';
  * const { source, rejected } = parseIdentityMappings([{
  *   metadata: { name: 'admin' },
  *   spec: { arn: 'arn:aws:iam::111122223333:role/Admin', username: 'admin', groups: ['system:masters'] },

@@ -36,7 +36,7 @@ export interface DynamicFileOptions extends AwsAuthParseOptions {
  *
  * @example
  * ```ts
- * import { parseDynamicFile } from 'eksauth';
+ * import { parseDynamicFile } from 'eksauth/verify';
  * const text = '{"Version":"1","mapRoles":[{"rolearn":"arn:aws:iam::111122223333:role/Admin","username":"admin","groups":[],"userid":"AROAEXAMPLE"}]}';
  * const source = parseDynamicFile(text, '/var/eksauth/dynamic.json', { userIdStrict: true });
  * source.candidates()[0]?.principalId; // 'AROAEXAMPLE'

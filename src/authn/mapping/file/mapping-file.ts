@@ -15,7 +15,7 @@ import type { AwsAuthParseOptions, MappingSource } from '../types.js';
  *
  * @example
  * ```ts
- * import { parseMappingFile } from 'eksauth';
+ * import { parseMappingFile } from 'eksauth/verify';
  * const text = 'mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/bob\n    username: bob\n    groups: [viewers]\n';
  * const source = parseMappingFile(text, '/etc/eksauth/mapping.yaml'); // usually readFileSync(path, 'utf8')
  * source.name; // 'file:/etc/eksauth/mapping.yaml'
