@@ -51,7 +51,7 @@ const loads = (modules: string[], part: string) => modules.some((url) => url.inc
 describe('the library entries (build first: dist/lib)', { timeout: 60_000 }, () => {
   it('eksauth: the token API only, loading neither the EKS client, client-node, the server nor the emulator', async () => {
     const root = await load('eksauth');
-    expect(root.exports.sort()).toEqual(['ERROR_CODES', 'EksAuthError', 'createTokenProvider', 'getToken', 'isEksAuthError']);
+    expect(root.exports.sort()).toEqual(['ERROR_CODES', 'EXIT_STATUS', 'EksAuthError', 'createTokenProvider', 'exitStatusOf', 'getToken', 'isEksAuthError']);
     expect(root.stderr).toBe('');
     for (const part of ['@aws-sdk/client-eks', '@kubernetes/client-node', '@aws-sdk/credential-providers', '/dist/lib/server/', '/dist/lib/emulator/', '/dist/lib/testbed/', 'yaml']) {
       expect(loads(root.modules, part), part).toBe(false);
