@@ -115,7 +115,8 @@ async function walk(options: DoctorOptions, pass: Pass, fail: Fail): Promise<voi
   if (expected !== undefined && named !== undefined && named !== expected.name) {
     fail('cluster name', `the exec args name cluster ${named}, the kubeconfig's cluster is ${expected.arn}`, `set --cluster-name ${expected.name} in the exec args (or ${UPDATE(expected.name)}): a token for another cluster is refused`);
   }
-  const identity = await stsIdentity(token, clusterName, env, fail);
+  // STS as the exec plugin reaches it: its env (AWS_ENDPOINT_URL_STS, a proxy) over doctor's own.
+  const identity = await stsIdentity(token, clusterName, { ...env, ...execEnv }, fail);
   pass('STS identity', `${identity.arn} (canonical ARN ${identity.canonicalArn})`);
   const eks = await resolveEksAccess({ region, ...(argValue(args, ['--profile']) === undefined ? {} : { profile: argValue(args, ['--profile']) }), env: { ...env, ...execEnv } });
   const cluster = await describe(clusterName, eks, region, fail);
@@ -251,12 +252,19 @@ function clusterFromEntry(entry: KubeEntry): { arn: string; region: string; name
   return match === null ? undefined : { arn: entry.clusterEntry, region: match[1]!, name: match[2]! };
 }
 
+// Failures to get an answer from STS, as against an answer that refuses the token.
+const STS_UNREACHED: ReadonlySet<string> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_PROXY', 'ERR_TLS']);
+
 async function stsIdentity(token: string, clusterName: string, env: NodeJS.ProcessEnv, fail: Fail): Promise<StsIdentity> {
   const stsEndpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
   try {
-    return (await verifyToken(token, { clusterId: clusterName, ...(stsEndpoint === undefined ? {} : { stsEndpoint }) })).identity;
+    return (await verifyToken(token, { clusterId: clusterName, network: { env }, ...(stsEndpoint === undefined ? {} : { stsEndpoint }) })).identity;
   } catch (err) {
-    return fail('STS identity', `STS refused the token: ${isEksAuthError(err) ? err.message : String(err)}`, 'check the credentials and the clock; `eksauth whoami` shows who they are');
+    const message = isEksAuthError(err) ? err.message : String(err);
+    if (isEksAuthError(err) && STS_UNREACHED.has(err.code)) {
+      return fail('STS identity', `no answer from STS: ${message}`, 'check the network path to STS (proxy, AWS_ENDPOINT_URL_STS in the exec env, DNS) and retry');
+    }
+    return fail('STS identity', `STS refused the token: ${message}`, 'check the credentials and the clock; `eksauth whoami` shows who they are');
   }
 }
 
@@ -265,10 +273,18 @@ async function describe(name: string, eks: Awaited<ReturnType<typeof resolveEksA
     return await describeCluster(name, eks);
   } catch (err) {
     const why = isEksAuthError(err) ? err.message : String(err);
-    return isEksAuthError(err, 'ERR_CLUSTER_NOT_FOUND')
-      ? fail('cluster', `no cluster ${name} in ${region}`, `check --cluster-name and --region in the exec args (\`aws eks list-clusters --region ${region}\`)`)
-      : fail('cluster', `DescribeCluster failed: ${why}`, 'the message names the cause');
+    if (isEksAuthError(err, 'ERR_CLUSTER_NOT_FOUND')) {
+      return fail('cluster', `no cluster ${name} in ${region}`, `check --cluster-name and --region in the exec args (\`aws eks list-clusters --region ${region}\`)`);
+    }
+    return fail('cluster', `DescribeCluster failed: ${why}`, describeFix(err));
   }
+}
+
+/** What to do when DescribeCluster gives no answer about the cluster, by the kind of failure. */
+function describeFix(err: unknown): string {
+  if (isEksAuthError(err, 'ERR_EKS_ACCESS_DENIED')) return 'allow eks:DescribeCluster to these credentials, or run doctor with credentials that have it';
+  if (isEksAuthError(err, 'ERR_EKS_REJECTED')) return 'refresh the credentials doctor runs with (`eksauth whoami` shows them)';
+  return 'check the network path to EKS (proxy, AWS_ENDPOINT_URL_EKS, DNS) and retry';
 }
 
 function checkCluster(cluster: EksCluster, entry: KubeEntry, pass: Pass, fail: Fail): void {

@@ -119,6 +119,22 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe('alice');
   });
 
+  it('asks STS where the exec plugin does: AWS_ENDPOINT_URL_STS only in the exec env (as the offline kit writes it)', async () => {
+    const user = exec(tokenArgs(), { env: { AWS_ENDPOINT_URL_STS: emulator.url } });
+    const { report, code } = await doctorOn(await kubeconfigFor(user), { ...awsEnv(), AWS_ENDPOINT_URL_STS: undefined });
+    expect(code, JSON.stringify(report.checks.at(-1))).toBe(0);
+    expect(report.checks.find((c) => c.check === 'STS identity')?.detail).toMatch(/^arn:aws:iam::111122223333:user\/alice /);
+  });
+
+  it('no answer from STS is not a refusal: the fix is the network path', async () => {
+    const user = exec(tokenArgs(), { env: { AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${await freePort()}` } });
+    const { report } = await doctorOn(await kubeconfigFor(user), { ...awsEnv(), AWS_ENDPOINT_URL_STS: undefined });
+    const broken = brokenLink(report);
+    expect(broken.check).toBe('STS identity');
+    expect(broken.detail).toMatch(/^no answer from STS: /);
+    expect(broken.fix).toMatch(/network path to STS/);
+  });
+
   it('--profile in the exec args and another AWS_PROFILE in its env: noted on the exec line (the args win)', async () => {
     const user = exec(tokenArgs('prod', REGION, ['--profile', 'alice']), { env: { AWS_PROFILE: 'other' } });
     const config = join(dir, 'profiles');
