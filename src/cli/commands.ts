@@ -5,7 +5,10 @@ import { addVerifierFlags } from './verifier-flags.js';
 import { addServerCommand } from './server-command.js';
 import { addAccessCommands } from './access-commands.js';
 import { TOKEN_FLAGS } from './token-flags.js';
+import { quietUrlParseDeprecation } from './quiet-url-parse.js';
 import type { TokenFlags, TokenForm } from './token.js';
+
+quietUrlParseDeprecation();
 
 const program = new Command('eksauth')
   .description('Amazon EKS authentication with AWS IAM: tokens, kubeconfig, verification and the TokenReview webhook')
