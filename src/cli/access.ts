@@ -12,6 +12,7 @@ import type { AwsAuthSections } from '../authn/mapping/aws-auth-format.js';
 import { describeCluster } from '../aws/eks.js';
 import { EksAuthError } from '../errors.js';
 import { resolveEksAccess, type EksAccess } from '../kubeconfig/update.js';
+import { reportFormat } from './text-rows.js';
 import { readStdin } from './stdin.js';
 
 export interface AccessFlags {
@@ -34,14 +35,14 @@ const print = (text: string): void => {
 
 /** `eksauth access plan`. */
 export async function runPlan(flags: AccessFlags): Promise<void> {
-  const output = outputFormat(flags);
+  const output = reportFormat(flags.output);
   const { plan } = await makePlan(flags);
   print(output === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
 }
 
 /** `eksauth access apply`. */
 export async function runApply(flags: AccessFlags): Promise<void> {
-  const output = outputFormat(flags);
+  const output = reportFormat(flags.output);
   const { plan, eks } = flags.plan === undefined ? await makePlan(flags) : await planFromFile(flags.plan, flags);
   const steps = await applyAccessPlan(plan, {
     eks,
@@ -55,7 +56,7 @@ export async function runApply(flags: AccessFlags): Promise<void> {
 
 /** `eksauth access check`: throws ERR_ACCESS_WOULD_BE_LOST (exit 1) when anyone loses access. */
 export async function runCheck(flags: AccessFlags): Promise<void> {
-  const output = outputFormat(flags);
+  const output = reportFormat(flags.output);
   const clusterName = requireCluster(flags);
   const eks = await eksAccessOf(flags);
   const mode = await authenticationMode(clusterName, eks);
@@ -104,12 +105,6 @@ async function planFromFile(file: string, flags: AccessFlags): Promise<{ plan: A
 function requireCluster(flags: AccessFlags): string {
   if (flags.clusterName === undefined || flags.clusterName === '') throw new EksAuthError('ERR_USAGE', 'name the cluster with --cluster-name NAME');
   return flags.clusterName;
-}
-
-function outputFormat(flags: AccessFlags): 'text' | 'json' {
-  const output = flags.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
-  return output;
 }
 
 async function eksAccessOf(flags: AccessFlags): Promise<EksAccess> {

@@ -1,7 +1,7 @@
 import { EksAuthError } from '../errors.js';
 import { decodeTokenDetails, type DecodedToken } from '../token/summary.js';
 import { readStdin } from './stdin.js';
-import { duration, rows, tokenRows } from './text-rows.js';
+import { duration, reportFormat, rows, tokenRows } from './text-rows.js';
 
 export interface DecodeFlags {
   output?: string;
@@ -17,8 +17,7 @@ export interface DecodeFlags {
  * ```
  */
 export async function runDecode(argument: string, flags: DecodeFlags): Promise<void> {
-  const output = flags.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
+  const output = reportFormat(flags.output);
   const token = argument === '-' ? tokenFromInput(await readStdin()) : argument.trim();
   const now = new Date();
   const details = decodeTokenDetails(token, { now });

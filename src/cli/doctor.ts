@@ -2,6 +2,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { readAwsAuthText } from '../access/aws-auth.js';
 import { doctor, type DoctorReport } from '../diagnose/doctor.js';
 import { EksAuthError } from '../errors.js';
+import { reportFormat } from './text-rows.js';
 
 export interface DoctorFlags {
   context?: string;
@@ -21,8 +22,7 @@ export interface DoctorFlags {
  * ```
  */
 export async function runDoctor(flags: DoctorFlags): Promise<void> {
-  const output = flags.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
+  const output = reportFormat(flags.output);
   if (flags.context !== undefined && flags.clusterName !== undefined) throw new EksAuthError('ERR_USAGE', 'pass --context or --cluster-name, not both');
   // The SDK's Node-version notice is not part of the answer.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

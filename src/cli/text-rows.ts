@@ -1,5 +1,6 @@
 /** The sections `verify`, `decode` and `whoami` print, laid out alike: one place, so they cannot drift apart. */
 import type { StsIdentity } from '../authn/arn.js';
+import { EksAuthError } from '../errors.js';
 import type { TokenSummary } from '../token/summary.js';
 
 /**
@@ -67,4 +68,19 @@ export function identityRows(id: StsIdentity, canonicalNote = ''): string[] {
     ['user id', id.userId],
     ...(id.sessionName === undefined ? [] : [['session name', id.sessionName] as [string, string]]),
   ]);
+}
+
+/**
+ * The `-o` of the report commands (`verify`, `decode`, `whoami`, `doctor`, `access`): text (the default) or json.
+ *
+ * @example
+ * ```ts
+ * reportFormat(undefined); // 'text'
+ * reportFormat('yaml'); // throws ERR_USAGE
+ * ```
+ */
+export function reportFormat(output: string | undefined): 'text' | 'json' {
+  const format = output ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${format} is not supported: use -o text or -o json`);
+  return format;
 }

@@ -10,7 +10,7 @@ import { configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { EksAuthError, EXIT_STATUS, exitStatusOf, type ErrorCode } from '../errors.js';
 import { summarizeToken } from '../token/summary.js';
 import { readStdin } from './stdin.js';
-import { identityRows, rows, tokenRows } from './text-rows.js';
+import { identityRows, reportFormat, rows, tokenRows } from './text-rows.js';
 
 export interface VerifyFlags {
   token: string;
@@ -39,8 +39,7 @@ interface VerifyReport {
 
 /** `eksauth verify`: what a token claims, who STS says signed it, and (with a mapping) who that is in Kubernetes. */
 export async function runVerify(flags: VerifyFlags): Promise<number> {
-  const output = flags.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
+  const output = reportFormat(flags.output);
   const sources = await loadSources(flags);
   for (const warning of sources.flatMap(warningsOf)) process.stderr.write(`warning: ${warning}\n`);
   const token = flags.token === '-' ? (await readStdin()).trim() : flags.token;

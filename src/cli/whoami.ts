@@ -1,6 +1,5 @@
 import { whoami, type WhoamiReport } from '../diagnose/whoami.js';
-import { EksAuthError } from '../errors.js';
-import { duration, identityRows, rows } from './text-rows.js';
+import { duration, identityRows, reportFormat, rows } from './text-rows.js';
 
 export interface WhoamiFlags {
   clusterName?: string;
@@ -19,8 +18,7 @@ export interface WhoamiFlags {
  * ```
  */
 export async function runWhoami(flags: WhoamiFlags): Promise<void> {
-  const output = flags.output ?? 'text';
-  if (output !== 'text' && output !== 'json') throw new EksAuthError('ERR_USAGE', `-o ${output} is not supported: use -o text or -o json`);
+  const output = reportFormat(flags.output);
   // The SDK's Node-version notice is not part of the answer.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const now = new Date();
