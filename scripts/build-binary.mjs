@@ -1,4 +1,4 @@
-// Builds eksauth as one executable file per platform with Bun's `bun build --compile`, from the same sources as the
+// Builds eksauth as one executable file per platform with Bun's compiler (scripts/bun-compile.mjs, run by Bun), from the same sources as the
 // Node build (src/cli/main.ts): dist/bin/eksauth-<os>-<arch>[.exe]. No Node is needed to run it.
 //
 //   node scripts/build-binary.mjs              this machine's platform (what npm test and npm run bench use)
@@ -15,8 +15,8 @@
 // compiled (JavaScriptCore bytecode), which the Node build gets from its V8 code cache instead.
 //
 // A cross-build needs Bun's runtime for the target. It comes from the npm registry like the host's: `npm pack` of the
-// platform package (@oven/bun-linux-aarch64, …) into node_modules/.cache/eksauth-bun, and `--compile-executable-path`
-// points the compiler at it, so Bun never downloads anything itself.
+// platform package (@oven/bun-linux-aarch64, …) into node_modules/.cache/eksauth-bun, and the compiler's
+// `executablePath` points at it, so Bun never downloads anything itself.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,14 +72,7 @@ function targetRuntime(platform) {
 function buildBinary(platform = HOST) {
   const { target } = TARGETS[platform];
   const outfile = join(root, 'dist/bin', `eksauth-${platform}${platform.startsWith('windows') ? '.exe' : ''}`);
-  execFileSync(hostBun(), [
-    'build', 'src/cli/main.ts', '--compile', `--target=${target}`, `--compile-executable-path=${targetRuntime(platform)}`,
-    `--outfile=${outfile}`, '--format=esm', '--splitting', '--bytecode', '--minify', '--sourcemap=none',
-    `--define=process.env.EKSAUTH_VERSION=${JSON.stringify(pkg.version)}`,
-    // The binary reads its settings as the Node build does: never a .env or bunfig.toml from the working directory
-    // (a .env there could hand it AWS keys), nor a tsconfig.json or package.json.
-    '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json',
-  ], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(hostBun(), ['scripts/bun-compile.mjs', outfile, target, targetRuntime(platform), pkg.version], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   return outfile;
 }
 

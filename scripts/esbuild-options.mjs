@@ -24,7 +24,7 @@ export const common = {
 
 // The token path needs only partition() from @aws-sdk/core/client; that module's index also keeps the SDK's endpoint
 // resolver alive (it is listed as a side effect), which measured 3 ms of start-up. Point the entry at the one file.
-const PARTITION_MODULE = new URL('node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js', root).pathname;
+export const PARTITION_MODULE = new URL('node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partition.js', root).pathname;
 if (!existsSync(PARTITION_MODULE)) throw new Error(`${PARTITION_MODULE} moved in this @aws-sdk/core release: update scripts/esbuild-options.mjs`);
 
 // Modules the token path loads only when it needs them: the other commands (the lazy ES module build), and, beside
@@ -84,7 +84,7 @@ export const signingFileLoader = (build) => ({
 // loads; an SSO token's file name, UUIDs) and node:fs/promises (2 ms, with readline; the SDK's file reader, whose
 // reads src/aws/settings.ts intercepts). In the token path's files each imported name is a function that loads its
 // module on the first call; importing any other name fails the build here.
-const LAZY_BUILTINS = {
+export const LAZY_BUILTINS = {
   'node:os': ['homedir', 'hostname'],
   'node:crypto': ['createHash', 'createHmac', 'getRandomValues'],
   'node:fs/promises': ['readFile'],

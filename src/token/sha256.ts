@@ -1,5 +1,5 @@
 /**
- * SHA-256 and HMAC-SHA-256 for the SigV4 signer, from js-sha256.
+ * SHA-256 and HMAC-SHA-256 for the SigV4 signer, on the engine of hasher.ts (js-sha256; Bun's own in the binary).
  *
  * In Node the package resolves to node:crypto. The CLI's token path bundles its pure-JS build instead
  * (scripts/esbuild-options.mjs): loading node:crypto pulls in all of Node's streams and costs about 2 ms of every
@@ -8,10 +8,8 @@
  * about 1,700 characters): Node waits for such a compile job to finish before it exits, which cancelled the gain of
  * every other pure-JS SHA-256 measured. README "Speed" has the figures.
  */
-import { sha256 } from 'js-sha256';
 import type { Checksum, SourceData } from '@smithy/types';
-
-type Hasher = ReturnType<typeof sha256.create>;
+import { startHasher, type Hasher } from './hasher.js';
 
 /**
  * A `Checksum` for `@smithy/signature-v4`'s `sha256` option: a hash, or an HMAC when given a secret.
@@ -30,7 +28,7 @@ export class Sha256 implements Checksum {
   }
 
   async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hasher.arrayBuffer());
+    return this.#hasher.digest();
   }
 
   reset(): void {
@@ -39,10 +37,10 @@ export class Sha256 implements Checksum {
 }
 
 function start(secret: SourceData | undefined): Hasher {
-  return secret === undefined ? sha256.create() : sha256.hmac.create(typeof secret === 'string' ? secret : bytes(secret));
+  return startHasher(secret === undefined || typeof secret === 'string' ? secret : bytes(secret));
 }
 
-/** js-sha256 reads a view element by element, so anything but a Uint8Array must be seen as its bytes. */
+/** The engines read a view element by element (js-sha256) or take only bytes, so anything else is seen as its bytes. */
 function bytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   if (data instanceof Uint8Array) return data;
   return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
