@@ -1,10 +1,12 @@
 /**
  * The signer's SHA-256. In Node, js-sha256 resolves to node:crypto; the CLI's signing file bundles the package's
  * pure-JS build instead (its `import` export: scripts/esbuild-options.mjs). Both must agree with node:crypto and
- * reproduce botocore's signatures.
+ * reproduce botocore's signatures. The single-file binary hashes with Bun's own engine (src/token/hasher-bun.ts),
+ * run here by the Bun that builds the binary.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
@@ -71,5 +73,35 @@ describe.each(['node:crypto', 'pure JS'] as const)('Sha256 over js-sha256 (%s)',
       });
       expect(new URL(url).searchParams.get('X-Amz-Signature')).toBe(signature);
     }
+  });
+});
+
+const BUN = new URL('../../node_modules/bun/bin/bun.exe', import.meta.url).pathname;
+const HAS_BUN = existsSync(BUN) && spawnSync(BUN, ['--version']).status === 0;
+if (!HAS_BUN) console.warn('test/token/sha256.test.ts: Bun is not installed (node_modules/bun); the binary\'s hash engine is not checked.');
+
+describe.skipIf(!HAS_BUN)('the binary\'s hash engine (Bun.CryptoHasher, run by Bun)', () => {
+  it('matches node:crypto for hashes and HMACs with string and byte keys, fed in pieces', () => {
+    const cases = fc.sample(fc.tuple(data, fc.option(key, { nil: undefined }), cuts), { numRuns: 200, seed: 17 });
+    const input = cases.map(([bytes, secret, at]) => ({
+      data: Buffer.from(bytes).toString('hex'),
+      key: secret === undefined ? null : typeof secret === 'string' ? { text: secret } : { hex: Buffer.from(secret).toString('hex') },
+      cuts: at.map((n) => Math.min(n, bytes.length)).sort((a, b) => a - b),
+    }));
+    const script = `
+      import { startHasher } from ${JSON.stringify(new URL('../../src/token/hasher-bun.ts', import.meta.url).pathname)};
+      const cases = JSON.parse(await Bun.stdin.text());
+      const out = cases.map(({ data, key, cuts }) => {
+        const bytes = Buffer.from(data, 'hex');
+        const hasher = startHasher(key === null ? undefined : 'text' in key ? key.text : new Uint8Array(Buffer.from(key.hex, 'hex')));
+        let from = 0;
+        for (const cut of [...cuts, bytes.length]) { hasher.update(bytes.subarray(from, cut)); from = cut; }
+        return Buffer.from(hasher.digest()).toString('hex');
+      });
+      console.log(JSON.stringify(out));`;
+    const run = spawnSync(BUN, ['-e', script], { input: JSON.stringify(input), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const expected = cases.map(([bytes, secret]) => (secret === undefined ? createHash('sha256') : createHmac('sha256', secret)).update(bytes).digest('hex'));
+    expect(JSON.parse(run.stdout)).toEqual(expected);
   });
 });
