@@ -34,6 +34,8 @@ const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const SSO_ROLE = 'AWSReservedSSO_Dev_0123456789abcdef';
 /** The node's instance: kubelet's credentials on EC2 are a session of the node role named after it. */
 const NODE = { instanceId: 'i-0a1b2c3d4e5f60718', privateDnsName: 'ip-10-0-1-23.eu-west-1.compute.internal' };
+/** A Fargate pod's kubelet: a session of the pod execution role named after its node. */
+const FARGATE_NODE = 'fargate-ip-10-0-2-34.eu-west-1.compute.internal';
 /** The roles kubectl signs in with, as the emulator knows them (the SSO role and Deployer with their IAM path). */
 const ROLES = {
   admin: role('eks-admin'),
@@ -111,7 +113,7 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
     [ALICE.arn]: [],
     [ROLES.admin]: ['--role-arn', ROLES.admin],
     [ROLES.node]: ['--role-arn', ROLES.node, '--session-name', NODE.instanceId],
-    [ROLES.fargate]: ['--role-arn', ROLES.fargate],
+    [ROLES.fargate]: ['--role-arn', ROLES.fargate, '--session-name', FARGATE_NODE],
     [ROLES.sso]: ['--role-arn', ROLES.sso],
     [ROLES.auditor]: ['--role-arn', ROLES.auditor],
     [ROLES.deployer]: ['--role-arn', ROLES.deployer],
@@ -174,7 +176,8 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
     closers.push(after.close);
     const entries = await everyone(after.api);
 
-    expect(aws[ROLES.node]?.username).toBe(`system:node:${NODE.privateDnsName}`);
+    expect(entries[ROLES.node]).toEqual({ username: `system:node:${NODE.privateDnsName}`, groups: ['system:authenticated', 'system:nodes'] });
+    expect(entries[ROLES.fargate]).toEqual({ username: `system:node:${FARGATE_NODE}`, groups: ['system:authenticated', 'system:node-proxier', 'system:nodes'] });
     expect((await describeAccessEntry(CLUSTER, ROLES.node, eks())).kubernetesGroups).toEqual(['system:nodes']);
     for (const { principal: arn, underApi } of check.principals.filter((p) => keeps.includes(p.principal) && p.principal in signIns)) {
       const was = aws[arn]!;
