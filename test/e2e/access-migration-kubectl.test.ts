@@ -172,7 +172,7 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
 
     await updateAuthenticationMode(CLUSTER, 'API', eks());
     expect((await describeCluster(CLUSTER, eks())).authenticationMode).toBe('API');
-    const after = await startChain(join(dir, 'entries'), ['--backend-mode', 'EKSAccessEntries'], awsEnv());
+    const after = await startChain(join(dir, 'entries'), ['--backend-mode', 'EKSAccessEntries', '--access-entries-refresh-interval', '5s'], awsEnv());
     closers.push(after.close);
     const entries = await everyone(after.api);
 
