@@ -10,8 +10,7 @@ import type { EmulatorConfig, EmulatorInstance } from './config.js';
 import type { Caller, KeyStore } from './credentials.js';
 import { parsePrincipalArn } from './principals.js';
 import type { ReceivedRequest } from './request.js';
-import { actionParams, headerValue } from './request.js';
-import { checkAge, checkScope, checkSignature, readSignature } from './sigv4.js';
+import { actionParams } from './request.js';
 import type { Reply } from './sts-wire.js';
 import { escapeXml, StsError } from './sts-wire.js';
 
@@ -65,7 +64,7 @@ export class Ec2Service {
     try {
       const params = actionParams(request);
       action = params.get('Action') ?? action;
-      const { caller, region } = await this.authenticate(request);
+      const { caller, region } = await this.keys.authenticate(request, 'ec2', this.now());
       if (action !== 'DescribeInstances' || (params.get('Version') ?? EC2_API_VERSION) !== EC2_API_VERSION) {
         throw new StsError(400, 'InvalidAction', `The action ${action.slice(0, 60)} is not valid for this web service; the emulator's EC2 serves DescribeInstances.`);
       }
@@ -74,16 +73,6 @@ export class Ec2Service {
       if (err instanceof StsError) return { action, reply: errorReply(err) };
       throw err;
     }
-  }
-
-  private async authenticate(request: ReceivedRequest): Promise<{ caller: Caller; region: string }> {
-    const now = this.now();
-    const claim = readSignature(request);
-    checkScope(claim, headerValue(request, 'host'), 'ec2');
-    checkAge(claim, now);
-    const { secret, caller } = this.keys.resolve(claim.accessKeyId, claim.sessionToken, now);
-    await checkSignature(request, claim, secret);
-    return { caller, region: claim.scope.region };
   }
 
   private visible(caller: Caller, region: string): (EmulatorInstance & { account: string })[] {
