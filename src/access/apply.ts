@@ -6,8 +6,7 @@
 import {
   associateAccessPolicy,
   createAccessEntry,
-  describeAccessEntry,
-  listAccessEntries,
+  describeAccessEntries,
   listAssociatedAccessPolicies,
   updateAccessEntry,
 } from '../aws/access-entries.js';
@@ -45,11 +44,8 @@ export interface ApplyOptions {
  * ```
  */
 export async function readAccessEntries(clusterName: string, eks: EksClientOptions): Promise<ExistingAccessEntry[]> {
-  const arns = await listAccessEntries(clusterName, eks);
-  return Promise.all(arns.map(async (arn) => ({
-    entry: await describeAccessEntry(clusterName, arn, eks),
-    policies: await listAssociatedAccessPolicies(clusterName, arn, eks),
-  })));
+  const entries = await describeAccessEntries(clusterName, eks);
+  return Promise.all(entries.map(async (entry) => ({ entry, policies: await listAssociatedAccessPolicies(clusterName, entry.principalArn, eks) })));
 }
 
 /**

@@ -6,13 +6,14 @@
  * - `system:masters` is refused in an entry's groups; AmazonEKSClusterAdminPolicy on the cluster grants the same.
  * - node rows (`system:node:{{EC2PrivateDNSName}}` with `system:bootstrappers`/`system:nodes`) become EC2_LINUX
  *   (EC2_WINDOWS with `eks:kube-proxy-windows`) entries; Fargate pod execution roles (`system:node:{{SessionName}}`
- *   with `system:node-proxier`) become FARGATE_LINUX entries. EKS gives those their identity itself.
+ *   with `system:node-proxier`) become FARGATE_LINUX entries. EKS gives those their identity itself, without
+ *   `system:bootstrappers` (see NODE_ACCESS_ENTRY_DEFAULTS): a warning says so.
  * - entries take the role ARN *with* its IAM path, aws-auth rows the ARN *without* (a row with a path matches nobody
  *   on EKS); IAM Identity Center roles live under `aws-reserved/sso.amazonaws.com/`.
  * - service-linked roles, `mapAccounts` and the `sso` rows of aws-iam-authenticator have no access-entry form.
  */
 import { canonicalizeArn } from '../authn/arn.js';
-import { defaultStandardUsername, isServiceLinkedRoleArn, isSystemGroup, NODE_ACCESS_ENTRY_DEFAULTS, sessionTemplateWithoutColon } from '../authn/mapping/access-entries/access-entries.js';
+import { defaultStandardUsername, isNodeAccessEntryType, isServiceLinkedRoleArn, isSystemGroup, NODE_ACCESS_ENTRY_DEFAULTS, sessionTemplateWithoutColon, type NodeAccessEntryType } from '../authn/mapping/access-entries/access-entries.js';
 import { accessPolicyArn, type AccessScope } from '../authn/mapping/access-entries/access-policies.js';
 import { readAwsAuthRows, type AwsAuthSections } from '../authn/mapping/aws-auth-format.js';
 import type { LocatedRow } from '../authn/mapping/lookup-source.js';
@@ -160,6 +161,9 @@ function planRow(located: LocatedRow, knownArns: readonly string[], warnings: Pl
       warn(`maps an IAM user as a node (${row.username}); node entries take roles only, so the row is left out`);
       return undefined;
     }
+    const given = NODE_ACCESS_ENTRY_DEFAULTS[nodeType].groups;
+    const dropped = row.groups.filter((group) => !given.includes(group));
+    if (dropped.length > 0) warn(`grants ${dropped.join(', ')}, which EKS does not give ${nodeType} entries (their groups are ${given.join(', ')}): RBAC bindings to ${dropped.join(', ')} no longer apply to these nodes`);
     return { principalArn, type: nodeType, kubernetesGroups: [], policies: [], from: where };
   }
   return { principalArn, type: 'STANDARD', ...standardIdentity(row, principalArn, warn), from: where };
@@ -185,7 +189,7 @@ function roleArnWithPath(written: string, name: string, knownArns: readonly stri
 }
 
 /** The node type an aws-auth row describes, from EKS's own node rows; undefined for anything else. */
-function nodeEntryType(row: MappingRow): AccessEntryType | undefined {
+function nodeEntryType(row: MappingRow): NodeAccessEntryType | undefined {
   const groups = new Set(row.groups);
   const nodeGroupsOnly = [...groups].every((group) => NODE_GROUPS.has(group) || group === 'eks:kube-proxy-windows' || group === 'system:node-proxier');
   if (!nodeGroupsOnly || !groups.has('system:nodes')) return undefined;
@@ -256,6 +260,8 @@ function withAction(entry: Omit<PlannedEntry, 'action'>, existing: readonly Exis
 
 /** Whether applying the planned entry changes the existing one: username, groups, or a policy not associated yet. */
 export function entryDiffers(planned: Pick<PlannedEntry, 'principalArn' | 'type' | 'username' | 'kubernetesGroups' | 'policies'>, found: ExistingAccessEntry): boolean {
+  // A node entry's identity is EKS's (it echoes its own node groups); of the same type, there is nothing to change.
+  if (isNodeAccessEntryType(planned.type)) return false;
   const username = planned.username ?? (planned.type === 'STANDARD' ? defaultStandardUsername({ ...canonicalizeArn(found.entry.principalArn), arn: found.entry.principalArn }) : found.entry.username);
   return username !== found.entry.username
     || !sameSet(planned.kubernetesGroups, found.entry.kubernetesGroups)

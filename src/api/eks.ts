@@ -13,6 +13,7 @@ export {
 } from '../aws/eks.js';
 export {
   listAccessEntries,
+  describeAccessEntries,
   describeAccessEntry,
   createAccessEntry,
   updateAccessEntry,

@@ -11,6 +11,7 @@ export type { ReviewResult } from '../server/review.js';
 export type { CacheResult } from '../lib/expiring-cache.js';
 export type { ReviewOutcome } from '../server/metrics.js';
 export type { KubernetesAccess } from '../server/kubernetes-access.js';
+export type { AccessEntriesEksOptions } from '../server/mappings.js';
 export type { Logger } from '../server/logger.js';
 export { TOKEN_REVIEW_API_VERSIONS } from '../server/webhook.js';
 export type { LogLevel, ConfigFile } from '../server/config.js';

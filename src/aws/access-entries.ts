@@ -103,6 +103,28 @@ export async function describeAccessEntry(clusterName: string, principalArn: str
 }
 
 /**
+ * Every access entry of a cluster, described: ListAccessEntries, then DescribeAccessEntry for each (a few at a time,
+ * so a cluster with hundreds of entries is not a burst that EKS throttles).
+ *
+ * @example
+ * ```ts
+ * import { describeAccessEntries } from 'eksauth/eks';
+ * const entries = await describeAccessEntries('prod', options);
+ * entries.map((entry) => entry.username);
+ * ```
+ */
+export async function describeAccessEntries(clusterName: string, options: EksClientOptions): Promise<AccessEntry[]> {
+  const arns = await listAccessEntries(clusterName, options);
+  const entries: AccessEntry[] = [];
+  for (let i = 0; i < arns.length; i += DESCRIBE_BATCH) {
+    entries.push(...await Promise.all(arns.slice(i, i + DESCRIBE_BATCH).map((arn) => describeAccessEntry(clusterName, arn, options))));
+  }
+  return entries;
+}
+
+const DESCRIBE_BATCH = 8;
+
+/**
  * CreateAccessEntry; EKS fills in the username (and, for node types, the identity) it gives the principal.
  *
  * @example

@@ -63,6 +63,7 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
     const notes = [cluster.status ?? 'ACTIVE', ...(cluster.outpostConfig === undefined ? [] : ['Outposts local cluster']), ...(cluster.authenticationMode === undefined ? [] : [cluster.authenticationMode])];
     lines.push(`  cluster  ${cluster.name} in ${cluster.region} (${notes.join(', ')})`);
   }
+  for (const instance of config.instances ?? []) lines.push(`  instance ${instance.instanceId} in ${instance.region} (${instance.privateDnsName || 'no private DNS name'})`);
   const first = config.identities[0];
   if (first !== undefined) {
     lines.push('', `# To act as ${first.arn}:`);
@@ -71,6 +72,7 @@ function banner(url: string, config: EmulatorConfig, source: string | undefined)
     if (first.sessionToken !== undefined) lines.push(`export AWS_SESSION_TOKEN=${shellQuote(first.sessionToken)}`);
     lines.push(`export AWS_ENDPOINT_URL_STS=${shellQuote(url)}`);
     if ((config.clusters ?? []).length > 0) lines.push(`export AWS_ENDPOINT_URL_EKS=${shellQuote(url)}`);
+    if ((config.instances ?? []).length > 0) lines.push(`export AWS_ENDPOINT_URL_EC2=${shellQuote(url)}`);
   }
   lines.push('', '');
   return lines.join('\n');

@@ -32,6 +32,7 @@ export interface ServerFlags {
   stsEndpoint?: string;
   cacheTtl?: string;
   reviewTimeout?: string;
+  accessEntriesRefreshInterval?: string;
   allowedAccount?: string[];
   opsAddress?: string;
   opsPort?: string;
@@ -84,6 +85,7 @@ export function addServerCommand(program: Command): void {
     .option('--feature-gates <gates>', "aws-iam-authenticator's gates, e.g. SSORoleMatch=true (sso rows in mapRoles)")
     .option('--cache-ttl <duration>', 'reuse a verified identity for at most this long, e.g. 60s; 0 turns the cache off')
     .option('--review-timeout <duration>', 'answer every review within this, e.g. 5s')
+    .option('--access-entries-refresh-interval <duration>', 'how often the EKSAccessEntries backend reads the access entries again (default 30s)')
     .option('--ops-address <ip>', 'address of the plain-HTTP /healthz, /readyz, /metrics listener (default 127.0.0.1)')
     .option('--ops-port <port>', "port of that listener (default 21363; 'off' for none)")
     .option('--max-connections <n>', 'most connections the webhook holds; when full the least recently used idle one is closed (default 512)')

@@ -107,6 +107,7 @@ function flagSettings(flags: ServerFlags): ServerConfigInput {
   if (flags.stsRegion !== undefined) settings.regions = flags.stsRegion;
   if (flags.cacheTtl !== undefined) settings.cacheTtlMs = parseDuration(flags.cacheTtl, '--cache-ttl');
   if (flags.reviewTimeout !== undefined) settings.reviewTimeoutMs = parseDuration(flags.reviewTimeout, '--review-timeout');
+  if (flags.accessEntriesRefreshInterval !== undefined) settings.accessEntriesRefreshIntervalMs = parseDuration(flags.accessEntriesRefreshInterval, '--access-entries-refresh-interval');
   if (flags.maxConnections !== undefined) settings.maxConnections = integerFlag(flags.maxConnections, '--max-connections');
   if (flags.opsMaxConnections !== undefined) settings.opsMaxConnections = integerFlag(flags.opsMaxConnections, '--ops-max-connections');
   if (flags.stsMaxSockets !== undefined) settings.stsMaxSockets = integerFlag(flags.stsMaxSockets, '--sts-max-sockets');

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { readAccessEntries } from '../access/apply.js';
 import type { AwsAuthSections } from '../authn/mapping/aws-auth-format.js';
 import { buildAwsAuthSource } from '../authn/mapping/aws-auth-format.js';
-import { canonicalizeArn, type StsIdentity } from '../authn/arn.js';
+import type { StsIdentity } from '../authn/arn.js';
 import { parseAccessEntries } from '../authn/mapping/access-entries/access-entries.js';
 import { mapIdentity } from '../authn/mapping/map-identity.js';
 import type { MappingSource } from '../authn/mapping/types.js';
@@ -23,6 +23,7 @@ import { describeCluster, USABLE_CLUSTER_STATUSES, type EksCluster } from '../aw
 import { isEksAuthError } from '../errors.js';
 import { resolveEksAccess } from '../kubeconfig/update.js';
 import { decodeTokenDetails } from '../token/summary.js';
+import { caseNote, createEntry, nearestMiss, pathMiss } from './nearest-miss.js';
 
 /** One link of the chain. */
 export interface DoctorCheck {
@@ -126,7 +127,7 @@ async function walk(options: DoctorOptions, pass: Pass, fail: Fail): Promise<voi
   const mode = cluster.authenticationMode ?? 'CONFIG_MAP';
   pass('authentication mode', `${mode}: ${mode === 'API' ? 'access entries only' : mode === 'CONFIG_MAP' ? 'aws-auth only' : 'access entries, then aws-auth'}`);
   const sources = await mappingSources(mode, clusterName, eks, options, entry, pass, fail);
-  await checkMapping(identity, sources, options.awsAuth, pass, fail);
+  await checkMapping(identity, sources, clusterName, pass, fail);
   await checkKubernetes(entry, token, pass, fail);
 }
 
@@ -355,21 +356,23 @@ async function readClusterAwsAuth(entry: KubeEntry, pass: Pass): Promise<AwsAuth
   }
 }
 
-async function checkMapping(identity: StsIdentity, sources: MappingSource[], awsAuth: AwsAuthSections | undefined, pass: Pass, fail: Fail): Promise<void> {
+async function checkMapping(identity: StsIdentity, sources: MappingSource[], clusterName: string, pass: Pass, fail: Fail): Promise<void> {
   // EKS matches aws-auth rows on the role ARN without path; eksauth's own reading would forgive a path.
-  const pathRow = sources.filter((s) => s.kind === 'aws-auth').flatMap((s) => s.candidates())
-    .find((row) => row.arn !== undefined && row.arn.includes(':role/') && canonicalizeArn(row.arn).canonicalArn !== row.arn
-      && canonicalizeArn(row.arn).canonicalArn.toLowerCase() === identity.canonicalArn.toLowerCase());
-  if (pathRow !== undefined) {
-    fail('mapping', `the aws-auth row for ${pathRow.arn} has an IAM path: EKS matches rows on the role ARN without path, so it maps nobody`, `write rolearn: ${identity.canonicalArn} in aws-auth, or give the role an access entry (\`eksauth access plan\`)`);
-  }
+  const path = pathMiss(identity, sources);
+  if (path !== undefined) fail('mapping', path.detail, path.fix);
   const result = await mapIdentity(identity, sources, { reservedPrefixAllowList: ['system:node:'] });
-  if (!result.mapped) {
-    const nearest = result.closest === undefined ? '' : `; nearest: ${result.closest.arn ?? result.closest.account ?? ''} in ${result.closest.source}${result.hint === undefined ? '' : ` (${result.hint})`}`;
-    fail('mapping', `${identity.canonicalArn} matches no access entry${awsAuth === undefined && !sources.some((s) => s.kind === 'aws-auth') ? '' : ' or aws-auth row'}${nearest}`,
-      `add an access entry: \`aws eks create-access-entry --cluster-name CLUSTER --principal-arn ${identity.canonicalArn}\` (with its path if the role has one), or a row in aws-auth`);
+  if (result.mapped) {
+    const note = caseNote(identity, result.row);
+    pass('mapping', `${result.row.source}: ${result.user.username} [${result.user.groups.join(', ')}]${note === undefined ? '' : `; ${note}`}`);
+    return;
   }
-  if (result.mapped) pass('mapping', `${result.row.source}: ${result.user.username} [${result.user.groups.join(', ')}]`);
+  const miss = nearestMiss(identity, sources, clusterName);
+  if (miss !== undefined) fail('mapping', miss.detail, miss.fix);
+  const searched = sources.some((s) => s.kind === 'aws-auth') ? 'access entry or aws-auth row' : 'access entry';
+  // The nearest row of the caller's own account (mapIdentity never offers another account's).
+  const nearest = result.closest === undefined ? '' : `; nearest: ${result.closest.arn ?? result.closest.account ?? ''} in ${result.closest.source}${result.hint === undefined ? '' : ` (${result.hint})`}`;
+  fail('mapping', `${identity.canonicalArn} matches no ${searched}${nearest}`,
+    `add an access entry: ${createEntry(clusterName, identity.canonicalArn)} (with its path if the role has one), or a row in aws-auth`);
 }
 
 async function checkKubernetes(entry: KubeEntry, token: string, pass: Pass, fail: Fail): Promise<void> {

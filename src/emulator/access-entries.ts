@@ -246,7 +246,9 @@ export class ClusterAccess {
       throw invalidParameter(`The role of an access entry of type ${type} must be in the cluster's account ${this.cluster.account}.`, this.cluster.name);
     }
     refuseNodeIdentity(type, body);
-    return { username: NODE_ACCESS_ENTRY_DEFAULTS[type].username, kubernetesGroups: [] };
+    // EKS stores the node identity it gives the type, and DescribeAccessEntry reports it.
+    const { username, groups } = NODE_ACCESS_ENTRY_DEFAULTS[type];
+    return { username, kubernetesGroups: [...groups] };
   }
 
   private readPolicyArn(value: unknown): string {

@@ -77,11 +77,24 @@ export interface EmulatorCluster {
 export const EMULATOR_CLUSTER_STATUSES = ['CREATING', 'ACTIVE', 'DELETING', 'FAILED', 'UPDATING', 'PENDING'] as const;
 export type EmulatorClusterStatus = (typeof EMULATOR_CLUSTER_STATUSES)[number];
 
+/** An EC2 instance that DescribeInstances reports to callers of its account and region. */
+export interface EmulatorInstance {
+  /** `i-` and 8 or 17 hex digits: what a node role's session name is, on EC2 (see `{{EC2PrivateDNSName}}`). */
+  instanceId: string;
+  region: string;
+  /** e.g. `ip-10-0-1-23.eu-west-1.compute.internal`; '' for an instance that has none (a terminated one). */
+  privateDnsName: string;
+  /** The 12-digit account that owns it; default: the account of the first identity. */
+  account?: string;
+}
+
 export interface EmulatorConfig {
   identities: EmulatorIdentity[];
   roles?: EmulatorRole[];
   /** EKS clusters for ListClusters and DescribeCluster. */
   clusters?: EmulatorCluster[];
+  /** EC2 instances for DescribeInstances (the webhook's `{{EC2PrivateDNSName}}` lookups). */
+  instances?: EmulatorInstance[];
 }
 
 const DEMO_ACCOUNT = '111122223333';
@@ -128,7 +141,9 @@ const IDENTITY_FIELDS = ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'ses
 const ROLE_FIELDS = ['arn', 'trustedPrincipals', 'externalId'] as const;
 const CLUSTER_FIELDS = ['name', 'region', 'account', 'endpoint', 'certificateAuthorityData', 'status', 'id', 'outpostConfig', 'authenticationMode'] as const;
 const OUTPOST_FIELDS = ['outpostArns', 'controlPlaneInstanceType', 'etcdInstanceType'] as const;
-const TOP_FIELDS = ['identities', 'roles', 'clusters'] as const;
+const INSTANCE_FIELDS = ['instanceId', 'region', 'privateDnsName', 'account'] as const;
+const TOP_FIELDS = ['identities', 'roles', 'clusters', 'instances'] as const;
+const REGION_PATTERN = /^[a-z]{2,6}(-[a-z]{2,10}){1,3}-\d{1,2}$/;
 const EXAMPLE = 'identities:\n  - accessKeyId: EXAMPLEKEYID0001\n    secretAccessKey: <secret>\n    arn: arn:aws:iam::111122223333:user/alice\n    userId: AIDAEXAMPLEUSERID0001';
 
 /** Collects the location of a problem so every message says which file and which field to fix. */
@@ -204,14 +219,29 @@ export function parseEmulatorConfig(text: string, source: string): EmulatorConfi
     const owner = parsePrincipalArn(identities[0]!.arn)?.account;
     rejectDuplicates(reader, config.clusters.map((c) => `${c.account ?? owner}/${c.region}/${c.name}`), 'clusters', 'name');
   }
+  if (root.instances !== undefined) {
+    config.instances = reader.array(root.instances, 'instances').map((item, i) => readInstance(reader, item, `instances[${i}]`));
+    rejectDuplicates(reader, config.instances.map((instance) => instance.instanceId), 'instances', 'instanceId');
+  }
   return config;
+}
+
+function readInstance(reader: ConfigReader, value: unknown, path: string): EmulatorInstance {
+  const raw = reader.object(value, path, INSTANCE_FIELDS);
+  const instance: EmulatorInstance = {
+    instanceId: reader.string(raw.instanceId, `${path}.instanceId`, /^i-([0-9a-f]{8}|[0-9a-f]{17})$/, 'i- and 8 or 17 lower-case hex digits, e.g. i-0123456789abcdef0'),
+    region: reader.string(raw.region, `${path}.region`, REGION_PATTERN, 'a region name such as eu-west-1'),
+    privateDnsName: reader.string(raw.privateDnsName, `${path}.privateDnsName`, /^([a-z0-9-]+(\.[a-z0-9-]+)*)?$/, "a DNS name such as ip-10-0-1-23.eu-west-1.compute.internal, or '' for none"),
+  };
+  if (raw.account !== undefined) instance.account = reader.string(raw.account, `${path}.account`, /^\d{12}$/, 'a 12-digit account id');
+  return instance;
 }
 
 function readCluster(reader: ConfigReader, value: unknown, path: string): EmulatorCluster {
   const raw = reader.object(value, path, CLUSTER_FIELDS);
   const cluster: EmulatorCluster = {
     name: reader.string(raw.name, `${path}.name`, /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'letters, digits, - and _ (1 to 100, starting with a letter or digit), e.g. prod'),
-    region: reader.string(raw.region, `${path}.region`, /^[a-z]{2,6}(-[a-z]{2,10}){1,3}-\d{1,2}$/, 'a region name such as eu-west-1'),
+    region: reader.string(raw.region, `${path}.region`, REGION_PATTERN, 'a region name such as eu-west-1'),
     endpoint: reader.string(raw.endpoint, `${path}.endpoint`, /^https?:\/\/[^\s/]+(\/\S*)?$/, 'the API server URL, e.g. https://127.0.0.1:6443'),
   };
   if (raw.certificateAuthorityData !== undefined) {

@@ -5,7 +5,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EmulatorConfig } from './config.js';
 import { base32, parsePrincipalArn } from './principals.js';
+import type { ReceivedRequest } from './request.js';
+import { headerValue } from './request.js';
 import type { SigningSecret } from './sigv4.js';
+import { checkAge, checkScope, checkSignature, readSignature } from './sigv4.js';
 import { expiredToken, invalidClientTokenId } from './sts-wire.js';
 
 /** Who signed a request, as GetCallerIdentity reports it. */
@@ -52,6 +55,21 @@ export class KeyStore {
     if (stored === undefined || !sameToken(stored.secret.sessionToken, sessionToken)) throw invalidClientTokenId();
     if (stored.expiration !== undefined && now.getTime() >= stored.expiration.getTime()) throw expiredToken();
     return stored;
+  }
+
+  /**
+   * Verifies a request signed for `service` in AWS's order (shape, scope, time, key, signature) and returns who signed it
+   * and the region the signature is scoped to: how the emulator's EKS and EC2 take their callers.
+   *
+   * @throws StsError for the first problem found, with AWS's wording
+   */
+  async authenticate(request: ReceivedRequest, service: string, now: Date): Promise<{ caller: Caller; region: string }> {
+    const claim = readSignature(request);
+    checkScope(claim, headerValue(request, 'host'), service);
+    checkAge(claim, now);
+    const { secret, caller } = this.resolve(claim.accessKeyId, claim.sessionToken, now);
+    await checkSignature(request, claim, secret);
+    return { caller, region: claim.scope.region };
   }
 
   /** Issues temporary credentials (`ASIA…` key id, 40-character secret, session token) for a role session. */

@@ -13,8 +13,7 @@ import type { Caller, KeyStore } from './credentials.js';
 import { decodeSegment, EksError, errorReply, jsonReply, page, readJsonBody } from './eks-wire.js';
 import { parsePrincipalArn } from './principals.js';
 import type { ReceivedRequest } from './request.js';
-import { headerValue, parseParams } from './request.js';
-import { checkAge, checkScope, checkSignature, readSignature } from './sigv4.js';
+import { parseParams } from './request.js';
 import type { Reply } from './sts-wire.js';
 import { StsError } from './sts-wire.js';
 
@@ -103,7 +102,7 @@ export class EksService {
       const request: ReceivedRequest = { ...received, query: parseParams(received.rawQuery, false) };
       const { route, params } = this.routeOf(request);
       operation = route.operation;
-      const { caller, region } = await this.authenticate(request);
+      const { caller, region } = await this.keys.authenticate(request, 'eks', this.now());
       const query = new Map(request.query.map(({ key, value }) => [key, value]));
       return { operation, reply: jsonReply(200, route.run({ caller, region, params, query, body: request.body })) };
     } catch (err) {
@@ -140,16 +139,6 @@ export class EksService {
       if (matches) return { route, params: route.pattern.flatMap((part, i) => (part === '*' ? [decodeSegment(segments[i]!)] : [])) };
     }
     throw new EksError(404, 'UnknownOperationException', `The emulator serves no EKS operation at ${request.method} ${request.rawPath.slice(0, 100)}; see the README for the operations it serves.`);
-  }
-
-  private async authenticate(request: ReceivedRequest): Promise<{ caller: Caller; region: string }> {
-    const now = this.now();
-    const claim = readSignature(request);
-    checkScope(claim, headerValue(request, 'host'), 'eks');
-    checkAge(claim, now);
-    const { secret, caller } = this.keys.resolve(claim.accessKeyId, claim.sessionToken, now);
-    await checkSignature(request, claim, secret);
-    return { caller, region: claim.scope.region };
   }
 
   private visible(caller: Caller, region: string): OwnedCluster[] {

@@ -3,9 +3,9 @@
  * EKS tokens, the AWS CLI and the AWS SDKs can be tested offline. Admin endpoints under `/_emulator/` let a test
  * drive an emulator running in another process (statistics, fault injection).
  *
- * Routing is by path: `/` is STS (query protocol); `/clusters…` and `/access-policies` are EKS (REST-JSON: clusters,
- * cluster access configuration, access entries and access policies);
- * `/_emulator/…` is admin.
+ * Routing is by path: `/` is STS (query protocol), or EC2 (DescribeInstances) for requests signed for service `ec2`;
+ * `/clusters…` and `/access-policies` are EKS (REST-JSON: clusters, cluster access configuration, access entries and
+ * access policies); `/_emulator/…` is admin.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -19,6 +19,7 @@ import { createCertificateAuthority } from '../server/tls.js';
 import type { EmulatorFault } from './faults.js';
 import { FaultState, validateFault } from './faults.js';
 import { KeyStore } from './credentials.js';
+import { Ec2Service, isEc2Request } from './ec2.js';
 import { EksService, isEksPath } from './eks.js';
 import type { ReceivedRequest } from './request.js';
 import { headerValue, parseParams, splitTarget } from './request.js';
@@ -30,9 +31,9 @@ import { bracketHost, listen, readBody, unbracketHost } from '../lib/http.js';
 export type { EmulatorFault } from './faults.js';
 
 export interface EmulatorStats {
-  /** STS and EKS requests received (admin requests are not counted). */
+  /** STS, EKS and EC2 requests received (admin requests are not counted). */
   requests: number;
-  /** STS requests by their Action parameter ('(none)' when missing); EKS requests by operation (ListClusters, CreateAccessEntry, …). */
+  /** STS and EC2 requests by their Action parameter ('(none)' when missing); EKS requests by operation (ListClusters, CreateAccessEntry, …). */
   byAction: Record<string, number>;
   /** Requests the emulator answered with an error of its own (bad signature, denied, invalid, not found); injected faults are not counted. */
   rejected: number;
@@ -44,7 +45,7 @@ export interface Emulator {
   port: number;
   /** Stops listening and drops open connections, including requests held by an injected latency. */
   close(): Promise<void>;
-  /** Injects a fault into the following STS requests (EKS requests are not affected); `undefined` clears it. */
+  /** Injects a fault into the following STS requests (EKS and EC2 requests are not affected); `undefined` clears it. */
   setFault(fault: EmulatorFault | undefined): void;
   stats(): EmulatorStats;
   resetStats(): void;
@@ -118,6 +119,7 @@ function configFields(config: EmulatorConfig): unknown {
     identities: config.identities.map((identity) => pick(identity, ['accessKeyId', 'secretAccessKey', 'arn', 'userId', 'sessionToken'])),
     roles: Array.isArray(config.roles) ? config.roles.map((role) => pick(role, ['arn', 'trustedPrincipals', 'externalId'])) : config.roles,
     clusters: config.clusters,
+    instances: config.instances,
   };
 }
 
@@ -163,6 +165,7 @@ class EmulatorState {
   readonly faults = new FaultState();
   private readonly sts: StsService;
   private readonly eks: EksService;
+  private readonly ec2: Ec2Service;
   private stats: EmulatorStats = emptyStats();
   // Aborted on close so that requests held by an injected latency do not keep the process alive.
   private readonly closing = new AbortController();
@@ -171,6 +174,7 @@ class EmulatorState {
     const keys = new KeyStore(config);
     this.sts = new StsService(config, now, keys);
     this.eks = new EksService(config, keys, now);
+    this.ec2 = new Ec2Service(config, keys, now);
   }
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -200,7 +204,8 @@ class EmulatorState {
     this.stats.requests += 1;
     try {
       const request: ReceivedRequest = { method: req.method ?? 'GET', rawPath, query: parseParams(rawQuery, false), headers: req.headers, body };
-      await this.serveSts(request, res, json);
+      if (isEc2Request(req.headers)) await this.serveEc2(request, res);
+      else await this.serveSts(request, res, json);
     } catch (err) {
       this.stats.rejected += 1;
       send(res, renderError(err instanceof StsError ? err : new StsError(500, 'InternalFailure', 'The emulator failed to process the request.', 'Receiver'), json));
@@ -216,6 +221,13 @@ class EmulatorState {
       return;
     }
     const outcome = await this.sts.handle(request);
+    this.count(outcome.action);
+    if (outcome.reply.status !== 200) this.stats.rejected += 1;
+    send(res, outcome.reply);
+  }
+
+  private async serveEc2(request: ReceivedRequest, res: ServerResponse): Promise<void> {
+    const outcome = await this.ec2.handle(request);
     this.count(outcome.action);
     if (outcome.reply.status !== 200) this.stats.rejected += 1;
     send(res, outcome.reply);

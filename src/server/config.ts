@@ -111,6 +111,11 @@ export interface ServerConfig {
   /** Most connections to STS at once; default `maxConnections`, so that no review ever waits for a free one. */
   stsMaxSockets: number;
   mappingReloadIntervalMs: number;
+  /**
+   * How often the EKSAccessEntries backend reads the access entries again (one ListAccessEntries and one
+   * DescribeAccessEntry per entry each time); entries created, changed or deleted apply within this.
+   */
+  accessEntriesRefreshIntervalMs: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
 }
@@ -159,6 +164,8 @@ const DEFAULTS: Omit<ServerConfig, 'clusterId' | 'hostname'> = {
   readTimeoutMs: 10_000,
   stsMaxSockets: DEFAULT_MAX_CONNECTIONS,
   mappingReloadIntervalMs: 1_000,
+  // EKS applies an access-entry change within seconds; half a minute keeps EKS calls low (EKS throttles at ~10/s).
+  accessEntriesRefreshIntervalMs: 30_000,
   shutdownTimeoutMs: 10_000,
   logLevel: 'info',
 };
@@ -206,7 +213,8 @@ export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
   check(LOG_LEVELS.includes(merged.logLevel), 'logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
   for (const [name, value] of Object.entries({
     reviewTimeout: merged.reviewTimeoutMs, cacheMaxEntries: merged.cacheMaxEntries, maxRequestBytes: merged.maxRequestBytes,
-    mappingReloadInterval: merged.mappingReloadIntervalMs, shutdownTimeout: merged.shutdownTimeoutMs,
+    mappingReloadInterval: merged.mappingReloadIntervalMs, accessEntriesRefreshInterval: merged.accessEntriesRefreshIntervalMs,
+    shutdownTimeout: merged.shutdownTimeoutMs,
     idleTimeout: merged.idleTimeoutMs, readTimeout: merged.readTimeoutMs,
   })) {
     check(Number.isFinite(value) && value > 0, name, 'must be more than zero');
@@ -417,6 +425,7 @@ const SERVER_KEYS: Record<string, KeyReader> = {
   readtimeout: (r, v, s) => { s.readTimeoutMs = r.duration(v, 'server.readTimeout'); },
   stsmaxsockets: (r, v, s) => { s.stsMaxSockets = r.integer(v, 'server.stsMaxSockets'); },
   mappingreloadinterval: (r, v, s) => { s.mappingReloadIntervalMs = r.duration(v, 'server.mappingReloadInterval'); },
+  accessentriesrefreshinterval: (r, v, s) => { s.accessEntriesRefreshIntervalMs = r.duration(v, 'server.accessEntriesRefreshInterval'); },
   shutdowntimeout: (r, v, s) => { s.shutdownTimeoutMs = r.duration(v, 'server.shutdownTimeout'); },
   loglevel: (r, v, s) => { s.logLevel = r.string(v, 'server.logLevel') as LogLevel; },
   // Read by readEmbeddedMappings.

@@ -8,6 +8,7 @@
 import { parseDynamicFile, type DynamicFileOptions } from '../authn/mapping/dynamic-file/dynamic-file.js';
 import { parseMappingFile } from '../authn/mapping/file/mapping-file.js';
 import type { AwsAuthParseOptions, MappingSource } from '../authn/mapping/types.js';
+import type { EksClientOptions } from '../aws/eks.js';
 import { EksAuthError } from '../errors.js';
 import { followBackendModeFile, reportDynamicFileMode } from './backend-mode-file.js';
 import { readEmbeddedMappings, type BackendMode, type ServerConfig } from './config.js';
@@ -38,7 +39,15 @@ export interface ServerMappingsOptions {
   metrics: ServerMetrics;
   /** For EKSConfigMap and CRD; default: `config.kubeconfig` when set, else discovered (see kube-access.ts). */
   kubernetes?: KubernetesAccess;
+  /** How EKSAccessEntries calls EKS; see {@link AccessEntriesEksOptions}. */
+  eks?: AccessEntriesEksOptions;
 }
+
+/**
+ * How the EKSAccessEntries backend calls EKS; each part defaults to the server's own: the credentials of the SDK's
+ * default chain, `config.region` (else AWS_REGION), and the SDK's endpoint (which honours AWS_ENDPOINT_URL_EKS).
+ */
+export type AccessEntriesEksOptions = Partial<EksClientOptions>;
 
 /**
  * Starts every backend of `config.backendMode` (or of the backend-mode file, when there is one). Rejects when a
@@ -101,23 +110,23 @@ function startBackend(mode: BackendMode, config: ServerConfig, options: ServerMa
     case 'DynamicFile':
       return startDynamicFileBackend(config, reporter);
     case 'EKSAccessEntries':
-      return startAccessEntriesBackend(config, reporter);
+      return startAccessEntriesBackend(config, options, reporter);
   }
 }
 
-/** How often the EKSAccessEntries backend reads the entries again. */
-const ACCESS_ENTRIES_INTERVAL_MS = 30_000;
-
-/** The cluster's access entries from the EKS API, with the server's credentials (`clusterId` is the cluster name). */
-async function startAccessEntriesBackend(config: ServerConfig, reporter: SourceReporter): Promise<WatchedSource> {
-  const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+/**
+ * The cluster's access entries from the EKS API (`clusterId` is the cluster name), as `options.eks` says, else with
+ * the server's credentials and region and the SDK's EKS endpoint.
+ */
+async function startAccessEntriesBackend(config: ServerConfig, options: ServerMappingsOptions, reporter: SourceReporter): Promise<WatchedSource> {
+  const region = options.eks?.region ?? config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (region === undefined || region === '') {
-    throw new EksAuthError('ERR_NO_REGION', 'The EKSAccessEntries backend calls EKS in the cluster\'s region: set server.region (--region) or AWS_REGION.');
+    throw new EksAuthError('ERR_NO_REGION', 'The EKSAccessEntries backend calls EKS in the cluster\'s region: set server.region (--ec2-region) or AWS_REGION.');
   }
-  const { resolveBaseCredentials } = await import('../aws/credentials.js');
   const { watchAccessEntries } = await import('./access-entries-source.js');
-  const eks = { region, credentials: await resolveBaseCredentials() };
-  return watchAccessEntries({ clusterName: config.clusterId, eks, intervalMs: ACCESS_ENTRIES_INTERVAL_MS }, reporter);
+  const credentials = options.eks?.credentials ?? await (await import('../aws/credentials.js')).resolveBaseCredentials();
+  const eks = { ...options.eks, region, credentials };
+  return watchAccessEntries({ clusterName: config.clusterId, eks, intervalMs: config.accessEntriesRefreshIntervalMs }, reporter);
 }
 
 /** The mapping file, else the config file's embedded mappings, else (as aws-iam-authenticator) no rows at all. */

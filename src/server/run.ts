@@ -15,7 +15,7 @@ import { CONNECTIONS_CHECKING_INTERVAL_MS, guardConnections } from './connection
 import { createOpsHandler } from './health.js';
 import { loadOrCreateServingCertificate, pregeneratedKubeconfigProblem, WEBHOOK_PATH, webhookUrl, writeWebhookKubeconfig } from './init.js';
 import { createLogger, type LogDestination, type Logger } from './logger.js';
-import { startServerMappings, type ServerMappings } from './mappings.js';
+import { startServerMappings, type AccessEntriesEksOptions, type ServerMappings } from './mappings.js';
 import { createServerMetrics, type ServerMetrics } from './metrics.js';
 import { createReviewCache } from './review-cache.js';
 import { createTokenReviewer } from './review.js';
@@ -29,6 +29,8 @@ export interface StartServerOptions {
   logDestination?: LogDestination;
   /** How the EKSConfigMap backend reaches the API; default from `config.kubeconfig`, else in-cluster. */
   kubernetes?: KubernetesAccess;
+  /** How the EKSAccessEntries backend calls EKS; default: the server's credentials, region and EKS endpoint. */
+  eks?: AccessEntriesEksOptions;
   /** Add process metrics (CPU, memory, event loop lag) to `/metrics`. The CLI turns this on. */
   processMetrics?: boolean;
   /** Resolves `{{EC2PrivateDNSName}}`; default: EC2 DescribeInstances in `config.region` (when there is one). */
@@ -70,7 +72,9 @@ export async function startServer(input: ServerConfigInput, options: StartServer
   const metrics = await createServerMetrics({ processMetrics: options.processMetrics === true });
   const certificate = await loadOrCreateServingCertificate(config);
   if (certificate.created) log.info({ certPath: certificate.certPath, keyPath: certificate.keyPath }, 'generated a serving key and certificate');
-  const mappings = await startServerMappings(config, { log, metrics, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}) });
+  const mappings = await startServerMappings(config, {
+    log, metrics, ...(options.kubernetes ? { kubernetes: options.kubernetes } : {}), ...(options.eks ? { eks: options.eks } : {}),
+  });
   const sts = createStsPool(config, metrics);
   try {
     return await serveWebhook(config, { log, metrics, mappings, certificate, options, sts });

@@ -42,10 +42,20 @@ describe('access plan rules', () => {
     expect(plan(row(role('Dev'), 'dev'), existing).entries[0]).toMatchObject({ principalArn: role('teams/Dev'), action: 'unchanged' });
   });
 
+  it('a node row: its groups EKS does not give the node type are named; an existing node entry (with EKS’s groups) is unchanged', () => {
+    const node = row(role('N'), 'system:node:{{EC2PrivateDNSName}}', ['system:bootstrappers', 'system:nodes']);
+    const { entries, warnings } = plan(node);
+    expect(entries[0]).toMatchObject({ type: 'EC2_LINUX', kubernetesGroups: [], action: 'create' });
+    expect(warnings.map((w) => w.message)).toEqual([
+      'grants system:bootstrappers, which EKS does not give EC2_LINUX entries (their groups are system:nodes): RBAC bindings to system:bootstrappers no longer apply to these nodes',
+    ]);
+    expect(plan(node, [entry(role('N'), 'system:node:{{EC2PrivateDNSName}}', ['system:nodes'], 'EC2_LINUX')]).entries[0]?.action).toBe('unchanged');
+  });
+
   it('an existing entry of another type is left alone, with a warning', () => {
     const { entries, warnings } = plan(row(role('N'), 'system:node:{{EC2PrivateDNSName}}', ['system:bootstrappers', 'system:nodes']), [entry(role('N'), 'n', [])]);
     expect(entries[0]?.action).toBe('unchanged');
-    expect(warnings[0]?.message).toMatch(/has an access entry of type STANDARD, the row needs EC2_LINUX/);
+    expect(warnings.at(-1)?.message).toMatch(/has an access entry of type STANDARD, the row needs EC2_LINUX/);
   });
 
   it('a principal mapped twice: the first row, and a warning for the second', () => {
@@ -77,6 +87,19 @@ describe('access check', () => {
     const admin: ExistingAccessEntry = { ...entry(role('B'), 'b', []), policies: [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }] };
     const check = checkAccessSwitch(awsAuth, [entry(role('A'), 'a', ['as']), admin, entry(role('C'), 'c', [])], 'CONFIG_MAP');
     expect(check.principals.map((p) => p.verdict)).toEqual(['keeps', 'keeps', 'gains']);
+    expect(check.anyoneLoses).toBe(false);
+  });
+
+  it('a node row and its node entry: under CONFIG_MAP the node changes to the groups EKS gives the type; with entries on, it keeps them', () => {
+    const fargate = { mapRoles: row(role('F'), 'system:node:{{SessionName}}', ['system:bootstrappers', 'system:nodes', 'system:node-proxier']) };
+    const entries = [entry(role('F'), 'system:node:{{SessionName}}', ['system:nodes', 'system:node-proxier'], 'FARGATE_LINUX')];
+    expect(checkAccessSwitch(fargate, entries, 'API_AND_CONFIG_MAP').principals.map((p) => p.verdict)).toEqual(['keeps']);
+    const check = checkAccessSwitch(fargate, entries, 'CONFIG_MAP');
+    expect(check.principals).toEqual([expect.objectContaining({
+      verdict: 'changes',
+      underApi: expect.objectContaining({ username: 'system:node:{{SessionName}}', groups: ['system:node-proxier', 'system:nodes'] }),
+      note: 'groups [system:bootstrappers, system:node-proxier, system:nodes] → [system:node-proxier, system:nodes]',
+    })]);
     expect(check.anyoneLoses).toBe(false);
   });
 });

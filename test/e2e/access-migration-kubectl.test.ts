@@ -3,12 +3,16 @@
  * `kubectl auth whoami` while `eksauth server` maps with the aws-auth ConfigMap; then `eksauth access plan → apply →
  * check` runs against the emulator's EKS API, the cluster switches to `authenticationMode: API`, and a second
  * `eksauth server` maps with the EKSAccessEntries backend (the entries read back from the EKS API). Every principal
- * that `check` said keeps its access gets through kubectl with the same username and groups.
+ * that `check` said keeps its access gets through kubectl with the username and groups `check` reported: those of
+ * aws-auth, except `system:masters` (an access policy now) and, for the node roles, `system:bootstrappers` (EKS gives
+ * node entries `system:nodes` and the type's own group). The node role signs in as kubelet does on EC2, with the instance id as its session name, and the webhook resolves
+ * `{{EC2PrivateDNSName}}` with a real EC2 DescribeInstances call to the emulator.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessCheck } from '../../src/access/check.js';
+import type { AccessPlan } from '../../src/access/plan.js';
 import { describeAccessEntry, listAssociatedAccessPolicies, updateAuthenticationMode } from '../../src/aws/access-entries.js';
 import { describeCluster } from '../../src/aws/eks.js';
 import { DEMO_EMULATOR_CONFIG, type EmulatorConfig } from '../../src/emulator/config.js';
@@ -28,9 +32,14 @@ const REGION = 'eu-west-1';
 const ACCOUNT = '111122223333';
 const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const SSO_ROLE = 'AWSReservedSSO_Dev_0123456789abcdef';
+/** The node's instance: kubelet's credentials on EC2 are a session of the node role named after it. */
+const NODE = { instanceId: 'i-0a1b2c3d4e5f60718', privateDnsName: 'ip-10-0-1-23.eu-west-1.compute.internal' };
+/** A Fargate pod's kubelet: a session of the pod execution role named after its node. */
+const FARGATE_NODE = 'fargate-ip-10-0-2-34.eu-west-1.compute.internal';
 /** The roles kubectl signs in with, as the emulator knows them (the SSO role and Deployer with their IAM path). */
 const ROLES = {
   admin: role('eks-admin'),
+  node: role('NodeInstanceRole'),
   fargate: role('FargatePodExecutionRole'),
   sso: role(`aws-reserved/sso.amazonaws.com/${SSO_ROLE}`),
   auditor: role('Auditor'),
@@ -40,11 +49,12 @@ const CONFIG: EmulatorConfig = {
   identities: DEMO_EMULATOR_CONFIG.identities,
   roles: Object.values(ROLES).map((arn) => ({ arn, trustedPrincipals: [ALICE.arn] })),
   clusters: [{ name: CLUSTER, region: REGION, endpoint: 'https://127.0.0.1:1' }],
+  instances: [{ ...NODE, region: REGION }],
 };
 const AWS_AUTH = {
   mapRoles: [
     `- rolearn: ${ROLES.admin}\n  username: "admin:{{SessionName}}"\n  groups: [system:masters]`,
-    `- rolearn: ${role('NodeInstanceRole')}\n  username: "system:node:{{EC2PrivateDNSName}}"\n  groups: [system:bootstrappers, system:nodes]`,
+    `- rolearn: ${ROLES.node}\n  username: "system:node:{{EC2PrivateDNSName}}"\n  groups: [system:bootstrappers, system:nodes]`,
     `- rolearn: ${ROLES.fargate}\n  username: "system:node:{{SessionName}}"\n  groups: [system:bootstrappers, system:nodes, system:node-proxier]`,
     `- rolearn: ${role(SSO_ROLE)}\n  username: "dev:{{SessionName}}"\n  groups: [developers]`,
     `- rolearn: ${ROLES.deployer}\n  username: deployer\n  groups: [deployers]`,
@@ -96,13 +106,14 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
   const closers: (() => Promise<void>)[] = [];
   const awsEnv = (): Record<string, string> => ({
     AWS_ACCESS_KEY_ID: ALICE.accessKeyId, AWS_SECRET_ACCESS_KEY: ALICE.secretAccessKey, AWS_REGION: REGION,
-    AWS_ENDPOINT_URL_EKS: emulator.url, AWS_ENDPOINT_URL_STS: emulator.url,
+    AWS_ENDPOINT_URL_EKS: emulator.url, AWS_ENDPOINT_URL_STS: emulator.url, AWS_ENDPOINT_URL_EC2: emulator.url,
   });
   const eks = () => ({ region: REGION, credentials: ALICE, endpoint: emulator.url });
   const signIns: Record<string, string[]> = {
     [ALICE.arn]: [],
     [ROLES.admin]: ['--role-arn', ROLES.admin],
-    [ROLES.fargate]: ['--role-arn', ROLES.fargate],
+    [ROLES.node]: ['--role-arn', ROLES.node, '--session-name', NODE.instanceId],
+    [ROLES.fargate]: ['--role-arn', ROLES.fargate, '--session-name', FARGATE_NODE],
     [ROLES.sso]: ['--role-arn', ROLES.sso],
     [ROLES.auditor]: ['--role-arn', ROLES.auditor],
     [ROLES.deployer]: ['--role-arn', ROLES.deployer],
@@ -148,6 +159,8 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
     const fromCluster = await runEksauth(['access', 'plan', '-o', 'json', '--cluster-name', CLUSTER, '--kubeconfig', before.apiKubeconfig], { env: awsEnv() });
     expect(fromCluster.code, fromCluster.stderr).toBe(0);
     expect(JSON.parse(fromCluster.stdout)).toEqual(JSON.parse(plan.stdout));
+    const warned = (JSON.parse(plan.stdout) as AccessPlan).warnings.filter((w) => w.principal === ROLES.node).map((w) => w.message);
+    expect(warned).toEqual(['grants system:bootstrappers, which EKS does not give EC2_LINUX entries (their groups are system:nodes): RBAC bindings to system:bootstrappers no longer apply to these nodes']);
     writeFileSync(join(dir, 'plan.json'), plan.stdout);
     const applied = await access(['apply', '--plan', join(dir, 'plan.json')]);
     expect(applied.code, applied.stderr).toBe(0);
@@ -155,25 +168,30 @@ describe.skipIf(!HAS_KUBECTL)('aws-auth → access entries: the same Kubernetes 
     expect(checked.stderr).toContain('1 principal would lose access under authenticationMode API (account 444455556666)');
     const check = JSON.parse(checked.stdout) as AccessCheck;
     const keeps = check.principals.filter((p) => p.verdict === 'keeps').map((p) => p.principal);
-    expect(keeps.sort(), checked.stdout).toEqual([ALICE.arn, ROLES.admin, ROLES.fargate, ROLES.sso, ROLES.auditor, ROLES.deployer, role('NodeInstanceRole')].sort());
+    expect(keeps.sort(), checked.stdout).toEqual([ALICE.arn, ROLES.admin, ROLES.node, ROLES.fargate, ROLES.sso, ROLES.auditor, ROLES.deployer].sort());
 
     await updateAuthenticationMode(CLUSTER, 'API', eks());
     expect((await describeCluster(CLUSTER, eks())).authenticationMode).toBe('API');
-    const after = await startChain(join(dir, 'entries'), ['--backend-mode', 'EKSAccessEntries'], awsEnv());
+    const after = await startChain(join(dir, 'entries'), ['--backend-mode', 'EKSAccessEntries', '--access-entries-refresh-interval', '5s'], awsEnv());
     closers.push(after.close);
     const entries = await everyone(after.api);
 
-    // The node role's {{EC2PrivateDNSName}} needs an EC2 instance behind the session: its entry is compared instead.
-    expect((await describeAccessEntry(CLUSTER, role('NodeInstanceRole'), eks())).username).toBe('system:node:{{EC2PrivateDNSName}}');
-    for (const arn of keeps.filter((k) => k in signIns)) {
+    expect(entries[ROLES.node]).toEqual({ username: `system:node:${NODE.privateDnsName}`, groups: ['system:authenticated', 'system:nodes'] });
+    expect(entries[ROLES.fargate]).toEqual({ username: `system:node:${FARGATE_NODE}`, groups: ['system:authenticated', 'system:node-proxier', 'system:nodes'] });
+    expect((await describeAccessEntry(CLUSTER, ROLES.node, eks())).kubernetesGroups).toEqual(['system:nodes']);
+    for (const { principal: arn, underApi } of check.principals.filter((p) => keeps.includes(p.principal) && p.principal in signIns)) {
       const was = aws[arn]!;
-      // system:masters is no group under API: AmazonEKSClusterAdminPolicy, associated by apply, grants the same.
-      const masters = was.groups?.includes('system:masters') === true;
-      expect(entries[arn], arn).toEqual({ username: was.username, groups: was.groups?.filter((g) => g !== 'system:masters') });
-      if (masters) {
+      // Under API, system:masters is AmazonEKSClusterAdminPolicy (associated by apply), and node entries have the groups
+      // EKS gives node types, without aws-auth's system:bootstrappers (as the plan warned): what check reported.
+      const dropped = new Set(['system:masters', ...(arn === ROLES.node || arn === ROLES.fargate ? ['system:bootstrappers'] : [])]);
+      expect(entries[arn], arn).toEqual({ username: was.username, groups: was.groups?.filter((g) => !dropped.has(g)) });
+      expect(entries[arn]?.groups, arn).toEqual([...(underApi?.groups ?? []), 'system:authenticated'].sort());
+      if (was.groups?.includes('system:masters') === true) {
         expect((await listAssociatedAccessPolicies(CLUSTER, arn, eks())).map((p) => p.policyArn)).toEqual(['arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy']);
       }
     }
+    // Each node identity was looked up once per server: the webhook's EC2 cache answered the rest.
+    expect(emulator.stats().byAction.DescribeInstances).toBe(2);
     expect(after.server.output()).not.toContain('X-Amz-Signature');
   });
 });

@@ -101,7 +101,10 @@ describe('eksauth access plan → apply → check against the emulator', () => {
     expect(warnings).toMatch(/mapRoles\[6\]: has the username auditor-\{\{AccessKeyID\}\}, which uses \{\{AccessKeyID\}\}/);
     expect(warnings).toMatch(/mapRoles\[6\]: grants system:monitoring, which access entries refuse/);
     expect(warnings).toMatch(/mapAccounts\[0\]: maps every principal of account 444455556666/);
-    expect(plan.warnings).toHaveLength(6);
+    // EKS gives node entries system:nodes (and Fargate's system:node-proxier), not system:bootstrappers.
+    expect(warnings).toMatch(/mapRoles\[1\]: grants system:bootstrappers, which EKS does not give EC2_LINUX entries \(their groups are system:nodes\)/);
+    expect(warnings).toMatch(/mapRoles\[2\]: grants system:bootstrappers, which EKS does not give FARGATE_LINUX entries \(their groups are system:nodes, system:node-proxier\)/);
+    expect(plan.warnings).toHaveLength(8);
   });
 
   it('prints the plan as text with the policies and the warnings', async () => {

@@ -26,6 +26,26 @@ const ACCOUNT = '111122223333';
 const arnOf = (cluster: string): string => `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${cluster}`;
 const role = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const SERVICE_ACCOUNT_TOKEN = 'eksauth-server-sa-token';
+/** IAM Identity Center roles, as IAM names them: under aws-reserved/sso.amazonaws.com/<region>/, with a random suffix. */
+const sso = (permissionSet: string, suffix: string): { name: string; withPath: string } => ({
+  name: `AWSReservedSSO_${permissionSet}_${suffix}`, withPath: `aws-reserved/sso.amazonaws.com/${REGION}/AWSReservedSSO_${permissionSet}_${suffix}`,
+});
+const SSO = { dev: sso('Dev', '0123456789abcdef'), ops: sso('Ops', '1111222233334444'), audit: sso('Audit', '5555666677778888') };
+/** kube-system/aws-auth: working rows, and the near misses (each with a comment saying what is wrong). */
+const AWS_AUTH = {
+  mapUsers: `- userarn: ${ALICE.arn}\n  username: alice\n  groups: [developers]\n`,
+  mapRoles: [
+    `- rolearn: ${role('teams/Dev')}\n  username: dev\n  groups: [developers]`,
+    // Only the letter case differs from the role's ARN: ARNs match whatever their case.
+    `- rolearn: ${role('VIEWER')}\n  username: viewer\n  groups: [viewers]`,
+    // IAM Identity Center roles: without the suffix; with the suffix of an earlier provisioning; with the path.
+    `- rolearn: ${role('AWSReservedSSO_Dev')}\n  username: "sso-dev:{{SessionName}}"\n  groups: [developers]`,
+    `- rolearn: ${role('AWSReservedSSO_Ops_aaaabbbbccccdddd')}\n  username: "sso-ops:{{SessionName}}"\n  groups: [operators]`,
+    `- rolearn: ${role(SSO.audit.withPath)}\n  username: "sso-audit:{{SessionName}}"\n  groups: [auditors]`,
+    // The role of the same name in another account.
+    `- rolearn: arn:aws:iam::444455556666:role/Deployer\n  username: deployer\n  groups: [deployers]`,
+  ].join('\n'),
+};
 
 describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and its fix', () => {
   let api: TestApiServer;
@@ -33,6 +53,7 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
   let emulator: Emulator;
   let server: ServerProcess;
   const dir = tempDir();
+  const awsAuthFile = join(dir, 'aws-auth.yaml');
   const awsEnv = (): Record<string, string> => ({
     AWS_ACCESS_KEY_ID: ALICE.accessKeyId, AWS_SECRET_ACCESS_KEY: ALICE.secretAccessKey,
     AWS_ENDPOINT_URL_STS: emulator.url, AWS_ENDPOINT_URL_EKS: emulator.url,
@@ -50,15 +71,15 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
       staticTokens: { [SERVICE_ACCOUNT_TOKEN]: { username: 'system:serviceaccount:kube-system:eksauth' } },
     });
     otherApi = await startTestApiServer({ authenticate: () => Promise.resolve(undefined) });
-    api.configMaps.put('kube-system', 'aws-auth', {
-      mapUsers: `- userarn: ${ALICE.arn}\n  username: alice\n  groups: [developers]\n`,
-      mapRoles: `- rolearn: ${role('teams/Dev')}\n  username: dev\n  groups: [developers]\n`,
-    });
+    api.configMaps.put('kube-system', 'aws-auth', AWS_AUTH);
+    // The same rows as a file, as `--aws-auth` takes them when the caller's credentials cannot read the ConfigMap.
+    const block = (text: string): string => text.trimEnd().replace(/^/gm, '    ');
+    writeFileSync(awsAuthFile, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata:\n  mapRoles: |\n${block(AWS_AUTH.mapRoles)}\n  mapUsers: |\n${block(AWS_AUTH.mapUsers)}\n`);
     const caData = Buffer.from(api.caPem).toString('base64');
     const config: EmulatorConfig = {
       identities: DEMO_EMULATOR_CONFIG.identities,
       roles: [
-        ...['eks-admin', 'Unmapped', 'teams/Dev'].map((name) => ({ arn: role(name), trustedPrincipals: [ALICE.arn] })),
+        ...['eks-admin', 'Unmapped', 'teams/Dev', 'Viewer', 'Deployer', ...Object.values(SSO).map((r) => r.withPath)].map((name) => ({ arn: role(name), trustedPrincipals: [ALICE.arn] })),
         { arn: role('BobOnly'), trustedPrincipals: [BOB.arn] },
       ],
       clusters: [
@@ -90,8 +111,8 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
   async function kubeconfigFor(user: KubeconfigUser, cluster = 'prod', caPem = api.caPem): Promise<string> {
     return writeKubeconfig({ server: api.url, caPem, user, name: arnOf(cluster) });
   }
-  async function doctorOn(kubeconfig: string, env: Record<string, string | undefined> = awsEnv()): Promise<{ report: DoctorReport; code: number | null; stderr: string }> {
-    const result = await runEksauth(['doctor', '--kubeconfig', kubeconfig, '-o', 'json'], { env });
+  async function doctorOn(kubeconfig: string, env: Record<string, string | undefined> = awsEnv(), more: string[] = []): Promise<{ report: DoctorReport; code: number | null; stderr: string }> {
+    const result = await runEksauth(['doctor', '--kubeconfig', kubeconfig, '-o', 'json', ...more], { env });
     return { report: JSON.parse(result.stdout) as DoctorReport, code: result.code, stderr: result.stderr };
   }
   /** The broken link: the last check, failed; every check before it held. */
@@ -148,6 +169,59 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     const { report, code } = await doctorOn(await kubeconfigFor(exec(tokenArgs('prod', REGION, ['--role-arn', role('eks-admin')]))));
     expect(code).toBe(0);
     expect(report.checks.find((c) => c.check === 'mapping')?.detail).toBe('access-entries: arn:aws:sts::111122223333:assumed-role/eks-admin/EKSGetTokenAuth [admins]');
+  });
+
+  /** What kubectl gets through as with a kubeconfig: the username, or undefined when refused. */
+  async function kubectlUser(kubeconfig: string): Promise<string | undefined> {
+    const whoami = await runCommand('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'json'], { env: awsEnv() });
+    if (whoami.code !== 0) {
+      expect(whoami.stderr).toContain('Unauthorized');
+      return undefined;
+    }
+    return (JSON.parse(whoami.stdout) as { status: { userInfo: { username: string } } }).status.userInfo.username;
+  }
+
+  it('a row that differs from the role’s ARN only in letter case maps it (on EKS as here): all is well, with a note; kubectl agrees', async () => {
+    const kubeconfig = await kubeconfigFor(exec(tokenArgs('prod', REGION, ['--role-arn', role('Viewer')])));
+    const { report, code } = await doctorOn(kubeconfig);
+    expect(code, JSON.stringify(report.checks.at(-1))).toBe(0);
+    expect(report.checks.find((c) => c.check === 'mapping')?.detail).toBe(`aws-auth: viewer [viewers]; the row writes ${role('VIEWER')}: ARNs match whatever their letter case, on EKS as here`);
+    expect(await kubectlUser(kubeconfig)).toBe('viewer');
+  });
+
+  // The caller cannot read kube-system/aws-auth when no row maps it: its rows come from a file, as an operator gives them.
+  it.each([
+    {
+      name: 'an IAM Identity Center role mapped without its suffix', as: SSO.dev.withPath,
+      detail: `${role(SSO.dev.name)} matches no row; nearest: the aws-auth row for ${role('AWSReservedSSO_Dev')}, the IAM Identity Center role of permission set Dev without its suffix`,
+      fix: `change rolearn: ${role('AWSReservedSSO_Dev')} to rolearn: ${role(SSO.dev.name)} in aws-auth`,
+    },
+    {
+      name: 'an IAM Identity Center role mapped with the suffix of an earlier provisioning', as: SSO.ops.withPath,
+      detail: `${role(SSO.ops.name)} matches no row; nearest: the aws-auth row for ${role('AWSReservedSSO_Ops_aaaabbbbccccdddd')}, the IAM Identity Center role of permission set Ops with the suffix _aaaabbbbccccdddd, not _1111222233334444 (the suffix is new each time the permission set is provisioned again)`,
+      fix: `change rolearn: ${role('AWSReservedSSO_Ops_aaaabbbbccccdddd')} to rolearn: ${role(SSO.ops.name)} in aws-auth`,
+    },
+    {
+      name: 'an IAM Identity Center role mapped with its path', as: SSO.audit.withPath,
+      detail: `the aws-auth row for ${role(SSO.audit.withPath)} has an IAM path: EKS matches rows on the role ARN without path, so it maps nobody (IAM Identity Center roles have the path aws-reserved/sso.amazonaws.com/, which aws-auth leaves out)`,
+      fix: `write rolearn: ${role(SSO.audit.name)} in aws-auth, or give the role an access entry (\`eksauth access plan\`)`,
+      // eksauth's own webhook forgives the path (on purpose, see the README); EKS does not, and doctor checks for EKS.
+      kubectl: 'sso-audit:EKSGetTokenAuth',
+    },
+    {
+      name: 'a row for the role of the same name in another account', as: 'Deployer',
+      detail: `${role('Deployer')} matches no row; a row names a role Deployer of another account (not shown), and rows match the account too`,
+      fix: `map your own ARN, ${role('Deployer')} (account ${ACCOUNT}): \`aws eks create-access-entry --cluster-name prod --principal-arn ${role('Deployer')}\`, or a row in aws-auth`,
+    },
+  ])('the nearest miss: $name', async ({ as, detail, fix, kubectl }) => {
+    const kubeconfig = await kubeconfigFor(exec(tokenArgs('prod', REGION, ['--role-arn', role(as)])));
+    const { report, code, stderr } = await doctorOn(kubeconfig, awsEnv(), ['--aws-auth', awsAuthFile]);
+    expect(brokenLink(report)).toEqual({ check: 'mapping', detail, fix });
+    expect(code).toBe(1);
+    expect(stderr).toBe(`eksauth: the chain breaks at mapping: ${fix} (ERR_CHAIN_BROKEN)\n`);
+    // No other account's row, nor its account, in what doctor prints.
+    expect(JSON.stringify(report)).not.toMatch(/444455556666|deployers/);
+    expect(await kubectlUser(kubeconfig)).toBe(kubectl);
   });
 
   it.each([

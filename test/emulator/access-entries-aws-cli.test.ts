@@ -77,7 +77,8 @@ describe.skipIf(!HAS_AWS)('AWS CLI, the EKS access-entry API', { timeout: SLOW }
 
   it('gives node entries EKS’s node identity', async () => {
     const created = await ok<{ accessEntry: Record<string, unknown> }>('create-access-entry', '--cluster-name', 'prod', '--principal-arn', role('NodeRole'), '--type', 'EC2_LINUX');
-    expect(created.accessEntry).toMatchObject({ type: 'EC2_LINUX', username: 'system:node:{{EC2PrivateDNSName}}', kubernetesGroups: [] });
+    // As EKS answers it (the AWS CLI's own create-access-entry example): the node identity, with system:nodes.
+    expect(created.accessEntry).toMatchObject({ type: 'EC2_LINUX', username: 'system:node:{{EC2PrivateDNSName}}', kubernetesGroups: ['system:nodes'] });
   });
 
   it.each([

@@ -69,9 +69,10 @@ describe('the emulator’s EKS access-entry API, through the library’s EKS cli
     expect((await createAccessEntry('prod', { principalArn: role('Custom'), username: 'custom:{{SessionName}}' }, as())).username).toBe('custom:{{SessionName}}');
   });
 
-  it.each(ACCESS_ENTRY_TYPES.filter((type) => type !== 'STANDARD'))('gives a %s entry EKS’s node username and no groups', async (type) => {
+  it.each(ACCESS_ENTRY_TYPES.filter((type) => type !== 'STANDARD'))('gives a %s entry EKS’s node username and node groups', async (type) => {
     const entry = await createAccessEntry('prod', { principalArn: role(`Node-${type}`), type }, as());
-    expect(entry).toMatchObject({ type, username: NODE_ACCESS_ENTRY_DEFAULTS[type as keyof typeof NODE_ACCESS_ENTRY_DEFAULTS].username, kubernetesGroups: [] });
+    const { username, groups } = NODE_ACCESS_ENTRY_DEFAULTS[type as keyof typeof NODE_ACCESS_ENTRY_DEFAULTS];
+    expect(entry).toMatchObject({ type, username, kubernetesGroups: groups });
   });
 
   it.each([

@@ -62,10 +62,10 @@ describe('parseEmulatorConfig', () => {
   it.each([
     ['syntax', 'identities: [', 'Invalid emulator config emu.yaml: not valid YAML or JSON'],
     ['empty file', '', 'Invalid emulator config emu.yaml: the file is empty; it needs at least one identity, e.g.'],
-    ['a list', '- a', 'emu.yaml: expected a mapping with the fields identities, roles, clusters (got a list).'],
+    ['a list', '- a', 'emu.yaml: expected a mapping with the fields identities, roles, clusters, instances (got a list).'],
     ['missing identities', 'roles: []', 'emu.yaml: identities: missing; the emulator needs at least one identity'],
     ['empty identities', 'identities: []', 'emu.yaml: identities: empty; add at least one identity'],
-    ['unknown top-level field', 'identities: []\nrole: []', 'emu.yaml: unknown field "role"; allowed: identities, roles, clusters.'],
+    ['unknown top-level field', 'identities: []\nrole: []', 'emu.yaml: unknown field "role"; allowed: identities, roles, clusters, instances.'],
     ['unknown identity field', 'identities:\n  - {accessKeyId: K, secret: s, arn: "arn:aws:iam::123456789012:user/a", userId: U}',
       'emu.yaml: identities[0]: unknown field "secret"; allowed: accessKeyId, secretAccessKey, arn, userId, sessionToken.'],
     ['missing secret', 'identities:\n  - {accessKeyId: K, arn: "arn:aws:iam::123456789012:user/a", userId: U}',

@@ -94,17 +94,32 @@ function ssoKey(sso: SsoRoleMatch | undefined): string {
 }
 
 // AWS names a permission set's role in each account AWSReservedSSO_<permission set>_<random suffix>.
-const SSO_ROLE_NAME = /^awsreservedsso_(.+)_([^_]+)$/;
+const SSO_ROLE_NAME = /^AWSReservedSSO_(.+)_([^_]+)$/i;
 
 /**
- * The {@link ssoKey} an identity's canonical ARN would match, or '' when it is not an SSO role. The suffix is what
- * follows the last `_`, so a row for permission set `Dev` does not match the role of permission set `Dev_Admins`.
+ * The permission set and suffix of an IAM Identity Center role's name (`AWSReservedSSO_<permission set>_<suffix>`, any
+ * case), or undefined for any other name. The suffix is what follows the last `_`, so a permission set may hold `_`.
+ *
+ * @example
+ * ```ts
+ * parseSsoRoleName('AWSReservedSSO_Dev_Admins_0123456789abcdef'); // { permissionSet: 'Dev_Admins', suffix: '0123456789abcdef' }
+ * parseSsoRoleName('Admin'); // undefined
+ * ```
+ */
+export function parseSsoRoleName(name: string): { permissionSet: string; suffix: string } | undefined {
+  const match = SSO_ROLE_NAME.exec(name);
+  return match === null ? undefined : { permissionSet: match[1] ?? '', suffix: match[2] ?? '' };
+}
+
+/**
+ * The {@link ssoKey} an identity's canonical ARN would match, or '' when it is not an SSO role: a row for permission
+ * set `Dev` does not match the role of permission set `Dev_Admins`.
  */
 function ssoKeyOf(canonicalArn: string): string {
   const parsed = canonicalizeArn(canonicalArn);
-  const name = SSO_ROLE_NAME.exec(parsed.name.toLowerCase());
-  if (parsed.kind !== 'role' || name === null) return '';
-  return `${parsed.partition}:${parsed.accountId}:${name[1] ?? ''}`;
+  const sso = parseSsoRoleName(parsed.name);
+  if (parsed.kind !== 'role' || sso === undefined) return '';
+  return `${parsed.partition}:${parsed.accountId}:${sso.permissionSet}`.toLowerCase();
 }
 
 function indexRows(rows: readonly LocatedRow[], keyOf: (row: MappingRow) => string, warnings: string[]): Map<string, MappingRow> {

@@ -47,10 +47,10 @@ describe('parseAccessEntries', () => {
   });
 
   it.each([
-    ['NodeRole', 'EC2_LINUX', 'system:node:{{EC2PrivateDNSName}}', ['system:bootstrappers', 'system:nodes']],
-    ['WindowsNodeRole', 'EC2_WINDOWS', 'system:node:{{EC2PrivateDNSName}}', ['system:bootstrappers', 'system:nodes', 'eks:kube-proxy-windows']],
-    ['FargatePodExecutionRole', 'FARGATE_LINUX', 'system:node:{{SessionName}}', ['system:bootstrappers', 'system:nodes', 'system:node-proxier']],
-    ['HybridNodesRole', 'HYBRID_LINUX', 'system:node:{{SessionName}}', ['system:bootstrappers', 'system:nodes']],
+    ['NodeRole', 'EC2_LINUX', 'system:node:{{EC2PrivateDNSName}}', ['system:nodes']],
+    ['WindowsNodeRole', 'EC2_WINDOWS', 'system:node:{{EC2PrivateDNSName}}', ['system:nodes', 'eks:kube-proxy-windows']],
+    ['FargatePodExecutionRole', 'FARGATE_LINUX', 'system:node:{{SessionName}}', ['system:nodes', 'system:node-proxier']],
+    ['HybridNodesRole', 'HYBRID_LINUX', 'system:node:{{SessionName}}', ['system:nodes']],
   ])('gives %s (%s) the built-in node identity', (role, type, username, groups) => {
     expect(source.match(assumedRole(role, 'i-0123456789abcdef0'))).toMatchObject({ username, groups, accessEntryType: type });
   });
@@ -68,8 +68,13 @@ describe('parseAccessEntries', () => {
   it('reads an `aws eks describe-access-entry` answer and `{accessEntries: [...]}`', () => {
     const described = parseAccessEntries(fixture('access-entries', 'describe-access-entry.json'));
     expect(described.candidates()).toEqual([
-      expect.objectContaining({ username: 'system:node:{{EC2PrivateDNSName}}', accessEntryType: 'EC2_LINUX' }),
+      expect.objectContaining({ username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:nodes'], accessEntryType: 'EC2_LINUX' }),
     ]);
+    // The groups EKS echoes for a node type, in any order, or none; any other group is refused.
+    const echoed = (kubernetesGroups: string[]) => parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/W', type: 'EC2_WINDOWS', kubernetesGroups }]);
+    expect(echoed(['eks:kube-proxy-windows', 'system:nodes']).candidates()[0]?.groups).toEqual(['system:nodes', 'eks:kube-proxy-windows']);
+    expect(echoed([]).candidates()[0]?.groups).toEqual(['system:nodes', 'eks:kube-proxy-windows']);
+    expect(() => echoed(['system:nodes'])).toThrow('[0].kubernetesGroups cannot be set for type EC2_WINDOWS; only STANDARD entries take groups; EKS gives EC2_WINDOWS system:nodes, eks:kube-proxy-windows');
     const wrapped = parseAccessEntries('accessEntries:\n  - principalArn: arn:aws:iam::111122223333:user/alice\n', 'entries.yaml');
     expect(wrapped.match(iamUser('alice'))?.source).toBe('entries.yaml');
     expect(parseAccessEntries('').candidates()).toEqual([]);

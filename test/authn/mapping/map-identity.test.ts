@@ -184,7 +184,7 @@ describe('mapIdentity: templates', () => {
   it('renders Fargate access entries with the session name', async () => {
     const result = mapped(await mapIdentity(assumedRole('FargatePodExecutionRole', 'fargate-ip-192-168-1-1'), [accessEntries]));
     expect(result.user.username).toBe('system:node:fargate-ip-192-168-1-1');
-    expect(result.user.groups).toEqual(['system:bootstrappers', 'system:nodes', 'system:node-proxier']);
+    expect(result.user.groups).toEqual(['system:nodes', 'system:node-proxier']);
   });
 });
 
@@ -222,7 +222,7 @@ describe('mapIdentity: reserved names', () => {
       }),
     );
     expect(result.user.username).toBe('system:node:ip-10-0-0-2.ec2.internal');
-    expect(result.user.groups).toEqual(['system:bootstrappers', 'system:nodes']);
+    expect(result.user.groups).toEqual(['system:nodes']);
   });
 
   it.each(['eks:admin', 'AWS:admin', 'amazon:x', 'iam:x', 'system:admin'])('refuses the custom username %s', async (username) => {

@@ -42,26 +42,26 @@ export const ACCESS_ENTRY_TYPES: readonly AccessEntryType[] = [
   'STANDARD', 'EC2_LINUX', 'EC2_WINDOWS', 'FARGATE_LINUX', 'EC2', 'HYBRID_LINUX', 'HYPERPOD_LINUX',
 ];
 
-const BOOTSTRAP_NODE_GROUPS = ['system:bootstrappers', 'system:nodes'] as const;
-
 /**
- * The Kubernetes identity of each node type. EC2_LINUX/EC2_WINDOWS, FARGATE_LINUX and HYBRID_LINUX usernames are the
- * ones EKS documents; their groups are those of the equivalent aws-auth rows (Fargate adds `system:node-proxier`,
- * Windows `eks:kube-proxy-windows`). EKS does not document EC2 (Auto Mode) and HYPERPOD_LINUX usernames; as for
- * hybrid nodes, their node name is taken from the session name, which for an instance role is the instance id.
+ * The Kubernetes identity EKS gives each node type. The usernames are the ones the EKS user guide documents ("Create
+ * access entries"): `system:node:{{EC2PrivateDNSName}}` for EC2_LINUX and EC2_WINDOWS, `system:node:{{SessionName}}`
+ * for FARGATE_LINUX and HYBRID_LINUX. The groups are what EKS stores in the entry and DescribeAccessEntry echoes:
+ * `system:nodes` alone for EC2_LINUX (the AWS CLI's own create-access-entry example; terraform-aws-eks#2896, whose
+ * perpetual diff is that group). Unlike aws-auth's node rows, no node entry carries `system:bootstrappers` (EKS binds
+ * its node-bootstrapper role to `system:nodes` too). The two types that exist only for what their nodes run besides
+ * the kubelet keep the one group aws-auth gave them for it: `eks:kube-proxy-windows` (EC2_WINDOWS) and
+ * `system:node-proxier` (FARGATE_LINUX). EKS does not document EC2 (Auto Mode) and HYPERPOD_LINUX identities; as for
+ * hybrid nodes, their node name is taken from the session name.
  */
 export const NODE_ACCESS_ENTRY_DEFAULTS: Readonly<
   Record<NodeAccessEntryType, { readonly username: string; readonly groups: readonly string[] }>
 > = {
-  EC2_LINUX: { username: 'system:node:{{EC2PrivateDNSName}}', groups: BOOTSTRAP_NODE_GROUPS },
-  EC2_WINDOWS: {
-    username: 'system:node:{{EC2PrivateDNSName}}',
-    groups: [...BOOTSTRAP_NODE_GROUPS, 'eks:kube-proxy-windows'],
-  },
-  FARGATE_LINUX: { username: 'system:node:{{SessionName}}', groups: [...BOOTSTRAP_NODE_GROUPS, 'system:node-proxier'] },
-  HYBRID_LINUX: { username: 'system:node:{{SessionName}}', groups: BOOTSTRAP_NODE_GROUPS },
-  EC2: { username: 'system:node:{{SessionName}}', groups: BOOTSTRAP_NODE_GROUPS },
-  HYPERPOD_LINUX: { username: 'system:node:{{SessionName}}', groups: BOOTSTRAP_NODE_GROUPS },
+  EC2_LINUX: { username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:nodes'] },
+  EC2_WINDOWS: { username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:nodes', 'eks:kube-proxy-windows'] },
+  FARGATE_LINUX: { username: 'system:node:{{SessionName}}', groups: ['system:nodes', 'system:node-proxier'] },
+  HYBRID_LINUX: { username: 'system:node:{{SessionName}}', groups: ['system:nodes'] },
+  EC2: { username: 'system:node:{{SessionName}}', groups: ['system:nodes'] },
+  HYPERPOD_LINUX: { username: 'system:node:{{SessionName}}', groups: ['system:nodes'] },
 };
 
 const RECORD_FIELDS = ['principalArn', 'type', 'username', 'kubernetesGroups'] as const;
@@ -164,15 +164,22 @@ function readNodeIdentity(
 ): { username: string; groups: string[] } {
   const defaults = NODE_ACCESS_ENTRY_DEFAULTS[type];
   if (principal.kind !== 'role') throw invalidMapping(`${where}.principalArn`, `must be a role for type ${type}`);
-  // describe-access-entry answers echo the default username and an empty group list; anything else is refused, as EKS does.
+  // describe-access-entry answers echo the node identity EKS set (or, in records written by hand, no groups at all);
+  // anything else is refused, as EKS refuses it.
   const username = fields.username ?? defaults.username;
   if (username !== defaults.username) {
     throw invalidMapping(`${where}.username`, `cannot be set for type ${type}`, `remove it: EKS uses ${defaults.username}`);
   }
-  if (fields.kubernetesGroups !== undefined && !(Array.isArray(fields.kubernetesGroups) && fields.kubernetesGroups.length === 0)) {
-    throw invalidMapping(`${where}.kubernetesGroups`, `cannot be set for type ${type}`, 'only STANDARD entries take groups');
+  if (fields.kubernetesGroups !== undefined && !isNodeGroupEcho(fields.kubernetesGroups, defaults.groups)) {
+    throw invalidMapping(`${where}.kubernetesGroups`, `cannot be set for type ${type}`, `only STANDARD entries take groups; EKS gives ${type} ${defaults.groups.join(', ')}`);
   }
   return { username: defaults.username, groups: [...defaults.groups] };
+}
+
+/** An empty list, or the node groups EKS gives the type (in any order), as DescribeAccessEntry echoes them. */
+function isNodeGroupEcho(value: unknown, groups: readonly string[]): boolean {
+  if (!Array.isArray(value)) return false;
+  return value.length === 0 || (value.length === groups.length && groups.every((group) => value.includes(group)));
 }
 
 function readStandardIdentity(
