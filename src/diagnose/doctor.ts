@@ -127,7 +127,7 @@ async function walk(options: DoctorOptions, pass: Pass, fail: Fail): Promise<voi
   const mode = cluster.authenticationMode ?? 'CONFIG_MAP';
   pass('authentication mode', `${mode}: ${mode === 'API' ? 'access entries only' : mode === 'CONFIG_MAP' ? 'aws-auth only' : 'access entries, then aws-auth'}`);
   const sources = await mappingSources(mode, clusterName, eks, options, entry, pass, fail);
-  await checkMapping(identity, sources, clusterName, pass, fail);
+  await checkMapping(identity, sources, clusterName, ec2NameLookup(eks, { ...env, ...execEnv }), pass, fail);
   await checkKubernetes(entry, token, pass, fail);
 }
 
@@ -356,14 +356,43 @@ async function readClusterAwsAuth(entry: KubeEntry, pass: Pass): Promise<AwsAuth
   }
 }
 
-async function checkMapping(identity: StsIdentity, sources: MappingSource[], clusterName: string, pass: Pass, fail: Fail): Promise<void> {
+/** `{{EC2PrivateDNSName}}` for doctor, and why it could not be looked up if it could not. */
+interface Ec2NameLookup {
+  resolve: (instanceId: string) => Promise<string>;
+  failure?: string;
+}
+
+/**
+ * `{{EC2PrivateDNSName}}` as the webhook resolves it (EC2 DescribeInstances), with the credentials doctor has. When
+ * they may not call EC2 the row still matches, since EKS looks the name up with its own rights: the name is then shown
+ * as not resolved, and why, instead of failing the mapping.
+ */
+function ec2NameLookup(eks: Awaited<ReturnType<typeof resolveEksAccess>>, env: NodeJS.ProcessEnv): Ec2NameLookup {
+  let describe: ((instanceId: string) => Promise<string>) | undefined;
+  const lookup: Ec2NameLookup = {
+    resolve: async (instanceId) => {
+      const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+      describe ??= (await import('../authn/mapping/ec2-private-dns.js')).createEc2PrivateDnsResolver({
+        region: eks.region, credentials: eks.credentials, ...(endpoint === undefined || endpoint === '' ? {} : { endpoint }),
+      });
+      return describe(instanceId).catch((err: unknown) => {
+        lookup.failure = isEksAuthError(err) ? err.message : String(err);
+        return `<private-DNS-name-of-${instanceId}>`;
+      });
+    },
+  };
+  return lookup;
+}
+
+async function checkMapping(identity: StsIdentity, sources: MappingSource[], clusterName: string, ec2Name: Ec2NameLookup, pass: Pass, fail: Fail): Promise<void> {
   // EKS matches aws-auth rows on the role ARN without path; eksauth's own reading would forgive a path.
   const path = pathMiss(identity, sources);
   if (path !== undefined) fail('mapping', path.detail, path.fix);
-  const result = await mapIdentity(identity, sources, { reservedPrefixAllowList: ['system:node:'] });
+  const result = await mapIdentity(identity, sources, { reservedPrefixAllowList: ['system:node:'], ec2PrivateDnsName: ec2Name.resolve });
   if (result.mapped) {
-    const note = caseNote(identity, result.row);
-    pass('mapping', `${result.row.source}: ${result.user.username} [${result.user.groups.join(', ')}]${note === undefined ? '' : `; ${note}`}`);
+    const unresolved = ec2Name.failure === undefined ? undefined : `EC2 did not answer doctor (${ec2Name.failure}); EKS looks the name up itself`;
+    const notes = [caseNote(identity, result.row), unresolved].filter((n) => n !== undefined);
+    pass('mapping', `${result.row.source}: ${result.user.username} [${result.user.groups.join(', ')}]${notes.map((n) => `; ${n}`).join('')}`);
     return;
   }
   const miss = nearestMiss(identity, sources, clusterName);

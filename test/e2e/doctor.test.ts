@@ -30,6 +30,8 @@ const SERVICE_ACCOUNT_TOKEN = 'eksauth-server-sa-token';
 const sso = (permissionSet: string, suffix: string): { name: string; withPath: string } => ({
   name: `AWSReservedSSO_${permissionSet}_${suffix}`, withPath: `aws-reserved/sso.amazonaws.com/${REGION}/AWSReservedSSO_${permissionSet}_${suffix}`,
 });
+/** A node's instance: kubelet's credentials on EC2 are a session of the node role named after it. */
+const NODE = { instanceId: 'i-0a1b2c3d4e5f60718', privateDnsName: 'ip-10-0-1-23.eu-west-1.compute.internal' };
 const SSO = { dev: sso('Dev', '0123456789abcdef'), ops: sso('Ops', '1111222233334444'), audit: sso('Audit', '5555666677778888') };
 /** kube-system/aws-auth: working rows, and the near misses (each with a comment saying what is wrong). */
 const AWS_AUTH = {
@@ -42,6 +44,8 @@ const AWS_AUTH = {
     `- rolearn: ${role('AWSReservedSSO_Dev')}\n  username: "sso-dev:{{SessionName}}"\n  groups: [developers]`,
     `- rolearn: ${role('AWSReservedSSO_Ops_aaaabbbbccccdddd')}\n  username: "sso-ops:{{SessionName}}"\n  groups: [operators]`,
     `- rolearn: ${role(SSO.audit.withPath)}\n  username: "sso-audit:{{SessionName}}"\n  groups: [auditors]`,
+    // A node role: its username is the instance's private DNS name, which EC2 gives.
+    `- rolearn: ${role('NodeInstanceRole')}\n  username: "system:node:{{EC2PrivateDNSName}}"\n  groups: [system:bootstrappers, system:nodes]`,
     // The role of the same name in another account.
     `- rolearn: arn:aws:iam::444455556666:role/Deployer\n  username: deployer\n  groups: [deployers]`,
   ].join('\n'),
@@ -56,7 +60,7 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
   const awsAuthFile = join(dir, 'aws-auth.yaml');
   const awsEnv = (): Record<string, string> => ({
     AWS_ACCESS_KEY_ID: ALICE.accessKeyId, AWS_SECRET_ACCESS_KEY: ALICE.secretAccessKey,
-    AWS_ENDPOINT_URL_STS: emulator.url, AWS_ENDPOINT_URL_EKS: emulator.url,
+    AWS_ENDPOINT_URL_STS: emulator.url, AWS_ENDPOINT_URL_EKS: emulator.url, AWS_ENDPOINT_URL_EC2: emulator.url,
   });
 
   beforeAll(async () => {
@@ -79,13 +83,14 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     const config: EmulatorConfig = {
       identities: DEMO_EMULATOR_CONFIG.identities,
       roles: [
-        ...['eks-admin', 'Unmapped', 'teams/Dev', 'Viewer', 'Deployer', ...Object.values(SSO).map((r) => r.withPath)].map((name) => ({ arn: role(name), trustedPrincipals: [ALICE.arn] })),
+        ...['eks-admin', 'Unmapped', 'teams/Dev', 'Viewer', 'Deployer', 'NodeInstanceRole', ...Object.values(SSO).map((r) => r.withPath)].map((name) => ({ arn: role(name), trustedPrincipals: [ALICE.arn] })),
         { arn: role('BobOnly'), trustedPrincipals: [BOB.arn] },
       ],
       clusters: [
         { name: 'prod', region: REGION, endpoint: api.url, certificateAuthorityData: caData },
         { name: 'booting', region: REGION, endpoint: api.url, certificateAuthorityData: caData, status: 'CREATING' },
       ],
+      instances: [{ ...NODE, region: REGION }],
     };
     emulator = await startEmulator(config);
     await createAccessEntry('prod', { principalArn: role('eks-admin'), kubernetesGroups: ['admins'] }, { region: REGION, credentials: ALICE, endpoint: emulator.url });
@@ -138,6 +143,20 @@ describe.skipIf(!HAS_KUBECTL)('eksauth doctor names the first broken link and it
     const whoami = await runCommand('kubectl', ['--kubeconfig', kubeconfig, 'auth', 'whoami', '-o', 'json'], { env: awsEnv() });
     expect(whoami.code, whoami.stderr).toBe(0);
     expect(JSON.parse(whoami.stdout).status.userInfo.username).toBe('alice');
+  });
+
+  it('a node role: {{EC2PrivateDNSName}} resolved through EC2 as the webhook resolves it; unresolved when doctor cannot call EC2, still mapped', async () => {
+    const kubeconfig = await kubeconfigFor(exec(tokenArgs('prod', REGION, ['--role-arn', role('NodeInstanceRole'), '--session-name', NODE.instanceId])));
+    const node = `system:node:${NODE.privateDnsName}`;
+    const resolved = await doctorOn(kubeconfig);
+    expect(resolved.code, JSON.stringify(resolved.report.checks.at(-1))).toBe(0);
+    expect(resolved.report.checks.find((c) => c.check === 'mapping')?.detail).toBe(`aws-auth: ${node} [system:bootstrappers, system:nodes]`);
+    expect(resolved.report.checks.find((c) => c.check === 'kubernetes')?.detail).toBe(`${node} [system:bootstrappers, system:nodes, system:authenticated]`);
+    const unreachable = await doctorOn(kubeconfig, { ...awsEnv(), AWS_ENDPOINT_URL_EC2: `http://127.0.0.1:${await freePort()}`, AWS_MAX_ATTEMPTS: '1' });
+    expect(unreachable.code, JSON.stringify(unreachable.report.checks.at(-1))).toBe(0);
+    expect(unreachable.report.checks.find((c) => c.check === 'mapping')?.detail).toMatch(
+      new RegExp(`^aws-auth: system:node:<private-DNS-name-of-${NODE.instanceId}> \\[system:bootstrappers, system:nodes\\]; EC2 did not answer doctor \\(.+\\); EKS looks the name up itself$`));
+    expect(unreachable.report.checks.find((c) => c.check === 'kubernetes')?.detail).toBe(`${node} [system:bootstrappers, system:nodes, system:authenticated]`);
   });
 
   it('asks STS where the exec plugin does: AWS_ENDPOINT_URL_STS only in the exec env (as the offline kit writes it)', async () => {
