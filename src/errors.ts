@@ -109,9 +109,9 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...INPUT_CODES, 
  *
  * @example
  * ```ts
- * import { exitStatusOf } from './errors.js';
- * exitStatusOf('ERR_USAGE'); // 2
- * exitStatusOf('ERR_STS_UNAVAILABLE'); // 1
+ * import { exitStatusOf } from 'eksauth';
+ * console.log(exitStatusOf('ERR_NO_CLUSTER')); // → 2
+ * console.log(exitStatusOf('ERR_STS_UNAVAILABLE')); // → 1
  * ```
  */
 export function exitStatusOf(code: ErrorCode): number {
@@ -135,12 +135,12 @@ export interface EksAuthErrorOptions {
  *
  * @example
  * ```ts
- * import { getToken, EksAuthError } from 'eksauth';
+ * import { EksAuthError, getToken } from 'eksauth';
  * try {
- *   await getToken({ clusterId: 'prod', region: 'eu-west-1' });
+ *   await getToken({ clusterName: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::111122223333:role/not-mine' });
  * } catch (err) {
- *   if (err instanceof EksAuthError && err.code === 'ERR_NO_CREDENTIALS') console.error(err.message);
- *   else throw err;
+ *   if (!(err instanceof EksAuthError)) throw err;
+ *   console.log(err.code); // → ERR_ASSUME_ROLE_DENIED
  * }
  * ```
  */
@@ -166,7 +166,16 @@ export class EksAuthError extends Error {
   }
 }
 
-/** True when `err` is an {@link EksAuthError}, optionally with the given code. */
+/**
+ * True when `err` is an {@link EksAuthError}, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * import { getToken, isEksAuthError } from 'eksauth';
+ * const failure = await getToken({ clusterName: 'prod', region: 'eu-west-9' }).catch((err) => err);
+ * console.log(isEksAuthError(failure, 'ERR_INVALID_REGION')); // → true
+ * ```
+ */
 export function isEksAuthError(err: unknown, code?: ErrorCode): err is EksAuthError {
   return err instanceof EksAuthError && (code === undefined || err.code === code);
 }

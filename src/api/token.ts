@@ -52,8 +52,9 @@ export interface EksToken {
  * @example
  * ```ts
  * import { getToken } from 'eksauth';
- * const { token, expiresAt } = await getToken({ clusterName: 'prod', region: 'eu-west-1', profile: 'admin' });
- * await fetch(`${endpoint}/api/v1/namespaces`, { headers: { authorization: `Bearer ${token}` } });
+ * const { token, expiresAt, stsHost } = await getToken({ clusterName: 'prod', region: 'eu-west-1' });
+ * // Send `Authorization: Bearer ${token}` to the cluster's API server until expiresAt.
+ * console.log(token.startsWith('k8s-aws-v1.'), stsHost); // → true sts.eu-west-1.amazonaws.com
  * ```
  * @throws EksAuthError with a stable `code` (ERR_NO_CLUSTER, ERR_NO_CREDENTIALS, ERR_ASSUME_ROLE_DENIED, …)
  */
@@ -110,8 +111,9 @@ const DEFAULT_REFRESH_MARGIN_MS = 60_000;
  * ```ts
  * import { createTokenProvider } from 'eksauth';
  * const provider = createTokenProvider({ clusterName: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::111122223333:role/eks-admin' });
- * const { token } = await provider.getToken(); // signs
- * const again = await provider.getToken(); // the same token, from memory
+ * const first = await provider.getToken(); // assumes the role, signs
+ * const again = await provider.getToken(); // from memory, until a minute before first.expiresAt
+ * console.log(again.token === first.token); // → true
  * ```
  */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {

@@ -70,10 +70,10 @@ const MAX_PATH_LENGTH = 512;
  * @example
  * ```ts
  * import { canonicalizeArn } from 'eksauth/verify';
- * canonicalizeArn('arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com').canonicalArn;
- * // 'arn:aws:iam::111122223333:role/Admin'
- * canonicalizeArn('arn:aws-cn:iam::111122223333:role/teams/dev/Deployer').canonicalArn;
- * // 'arn:aws-cn:iam::111122223333:role/Deployer'
+ * console.log(canonicalizeArn('arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com').canonicalArn);
+ * // → arn:aws:iam::111122223333:role/Admin
+ * console.log(canonicalizeArn('arn:aws-cn:iam::111122223333:role/teams/dev/Deployer').canonicalArn);
+ * // → arn:aws-cn:iam::111122223333:role/Deployer
  * ```
  */
 export function canonicalizeArn(arn: string): CanonicalArn {
@@ -179,9 +179,8 @@ function invalidArn(arn: string, why: string): EksAuthError {
  *   { arn: 'arn:aws:sts::111122223333:assumed-role/Admin/alice', account: '111122223333', userId: 'AROAEXAMPLEID:alice' },
  *   'ASIAEXAMPLEKEY',
  * );
- * identity.canonicalArn; // 'arn:aws:iam::111122223333:role/Admin'
- * identity.principalId; // 'AROAEXAMPLEID'
- * identity.sessionName; // 'alice'
+ * console.log(identity.canonicalArn); // → arn:aws:iam::111122223333:role/Admin
+ * console.log(identity.principalId, identity.sessionName); // → AROAEXAMPLEID alice
  * ```
  */
 export function toStsIdentity(

@@ -31,8 +31,8 @@ export interface VerifyTokenOptions extends TokenValidationOptions {
  * @example
  * ```ts
  * import { verdictScope } from 'eksauth/verify';
- * verdictScope({ clusterId: 'prod', timeoutMs: 500 }) === verdictScope({ clusterId: 'prod' }); // true
- * verdictScope({ clusterId: 'prod' }) === verdictScope({ clusterId: 'staging' }); // false
+ * console.log(verdictScope({ clusterId: 'prod', timeoutMs: 500 }) === verdictScope({ clusterId: 'prod' })); // → true
+ * console.log(verdictScope({ clusterId: 'prod' }) === verdictScope({ clusterId: 'staging' })); // → false
  * ```
  */
 export function verdictScope(options: VerifyTokenOptions): string {
@@ -65,9 +65,12 @@ export interface VerifiedToken {
  *
  * @example
  * ```ts
+ * import { getToken } from 'eksauth';
  * import { verifyToken } from 'eksauth/verify';
- * const { identity } = await verifyToken(bearer, { clusterId: 'prod', partitions: ['aws'] });
- * identity.canonicalArn; // 'arn:aws:iam::111122223333:role/Admin'
+ * const { token } = await getToken({ clusterName: 'prod', region: 'eu-west-1' });
+ * // stsEndpoint only for a VPC endpoint or a local emulator; by default the token's own STS host is asked.
+ * const { identity } = await verifyToken(token, { clusterId: 'prod', stsEndpoint: process.env.AWS_ENDPOINT_URL_STS });
+ * console.log(identity.canonicalArn); // → arn:aws:iam::111122223333:user/alice
  * ```
  */
 export async function verifyToken(token: string, options: VerifyTokenOptions): Promise<VerifiedToken> {

@@ -75,8 +75,8 @@ async function allPages<T>(fetch: (nextToken: string | undefined) => Promise<{ i
  *
  * @example
  * ```ts
- * import { listAccessEntries, resolveBaseCredentials } from 'eksauth/eks';
- * const arns = await listAccessEntries('prod', { region: 'eu-west-1', credentials: await resolveBaseCredentials() });
+ * import { listAccessEntries } from 'eksauth/eks';
+ * console.log(await listAccessEntries('prod', { region: 'eu-west-1' })); // → [ 'arn:aws:iam::111122223333:role/eks-admin' ]
  * ```
  */
 export async function listAccessEntries(clusterName: string, options: EksClientOptions, filter: { associatedPolicyArn?: string } = {}): Promise<string[]> {
@@ -93,8 +93,8 @@ export async function listAccessEntries(clusterName: string, options: EksClientO
  * @example
  * ```ts
  * import { describeAccessEntry } from 'eksauth/eks';
- * const entry = await describeAccessEntry('prod', 'arn:aws:iam::111122223333:role/Admin', options);
- * entry.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}'
+ * const entry = await describeAccessEntry('prod', 'arn:aws:iam::111122223333:role/eks-admin', { region: 'eu-west-1' });
+ * console.log(entry.username, entry.kubernetesGroups); // → arn:aws:sts::111122223333:assumed-role/eks-admin/{{SessionName}} [ 'admins' ]
  * ```
  */
 export async function describeAccessEntry(clusterName: string, principalArn: string, options: EksClientOptions): Promise<AccessEntry> {
@@ -130,7 +130,8 @@ const DESCRIBE_BATCH = 8;
  * @example
  * ```ts
  * import { createAccessEntry } from 'eksauth/eks';
- * await createAccessEntry('prod', { principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' }, options);
+ * const entry = await createAccessEntry('prod', { principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' }, { region: 'eu-west-1' });
+ * console.log(entry.type, entry.username); // → EC2_LINUX system:node:{{EC2PrivateDNSName}}
  * ```
  */
 export async function createAccessEntry(clusterName: string, input: CreateAccessEntryInput, options: EksClientOptions): Promise<AccessEntry> {
@@ -144,7 +145,8 @@ export async function createAccessEntry(clusterName: string, input: CreateAccess
  * @example
  * ```ts
  * import { updateAccessEntry } from 'eksauth/eks';
- * await updateAccessEntry('prod', 'arn:aws:iam::111122223333:role/Dev', { kubernetesGroups: ['devs'] }, options);
+ * const entry = await updateAccessEntry('prod', 'arn:aws:iam::111122223333:role/eks-admin', { kubernetesGroups: ['admins', 'auditors'] }, { region: 'eu-west-1' });
+ * console.log(entry.kubernetesGroups); // → [ 'admins', 'auditors' ]
  * ```
  */
 export async function updateAccessEntry(
@@ -162,8 +164,10 @@ export async function updateAccessEntry(
  *
  * @example
  * ```ts
- * import { deleteAccessEntry } from 'eksauth/eks';
- * await deleteAccessEntry('prod', 'arn:aws:iam::111122223333:role/Dev', options);
+ * import { deleteAccessEntry, listAccessEntries } from 'eksauth/eks';
+ * const options = { region: 'eu-west-1' };
+ * await deleteAccessEntry('prod', 'arn:aws:iam::111122223333:role/eks-admin', options); // its access policies go with it
+ * console.log(await listAccessEntries('prod', options)); // → []
  * ```
  */
 export async function deleteAccessEntry(clusterName: string, principalArn: string, options: EksClientOptions): Promise<void> {
@@ -175,8 +179,15 @@ export async function deleteAccessEntry(clusterName: string, principalArn: strin
  *
  * @example
  * ```ts
- * import { accessPolicyArn, associateAccessPolicy } from 'eksauth/eks';
- * await associateAccessPolicy('prod', 'arn:aws:iam::111122223333:role/Dev', accessPolicyArn('AmazonEKSEditPolicy'), { type: 'namespace', namespaces: ['dev-*'] }, options);
+ * import { associateAccessPolicy } from 'eksauth/eks';
+ * const policy = await associateAccessPolicy(
+ *   'prod',
+ *   'arn:aws:iam::111122223333:role/eks-admin',
+ *   'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+ *   { type: 'namespace', namespaces: ['dev-*'] },
+ *   { region: 'eu-west-1' },
+ * );
+ * console.log(policy.accessScope); // → { type: 'namespace', namespaces: [ 'dev-*' ] }
  * ```
  */
 export async function associateAccessPolicy(
@@ -197,8 +208,10 @@ export async function associateAccessPolicy(
  *
  * @example
  * ```ts
- * import { accessPolicyArn, disassociateAccessPolicy } from 'eksauth/eks';
- * await disassociateAccessPolicy('prod', 'arn:aws:iam::111122223333:role/Dev', accessPolicyArn('AmazonEKSEditPolicy'), options);
+ * import { disassociateAccessPolicy, listAssociatedAccessPolicies } from 'eksauth/eks';
+ * const [admin, options] = ['arn:aws:iam::111122223333:role/eks-admin', { region: 'eu-west-1' }];
+ * await disassociateAccessPolicy('prod', admin, 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', options);
+ * console.log(await listAssociatedAccessPolicies('prod', admin, options)); // → []
  * ```
  */
 export async function disassociateAccessPolicy(clusterName: string, principalArn: string, policyArn: string, options: EksClientOptions): Promise<void> {
@@ -212,7 +225,9 @@ export async function disassociateAccessPolicy(clusterName: string, principalArn
  * @example
  * ```ts
  * import { listAssociatedAccessPolicies } from 'eksauth/eks';
- * const policies = await listAssociatedAccessPolicies('prod', 'arn:aws:iam::111122223333:role/Dev', options);
+ * const policies = await listAssociatedAccessPolicies('prod', 'arn:aws:iam::111122223333:role/eks-admin', { region: 'eu-west-1' });
+ * for (const { policyArn, accessScope } of policies) console.log(policyArn, accessScope.type);
+ * // → arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy cluster
  * ```
  */
 export async function listAssociatedAccessPolicies(clusterName: string, principalArn: string, options: EksClientOptions): Promise<AssociatedAccessPolicy[]> {
@@ -231,7 +246,8 @@ export async function listAssociatedAccessPolicies(clusterName: string, principa
  * @example
  * ```ts
  * import { listAccessPolicies } from 'eksauth/eks';
- * (await listAccessPolicies(options)).map((policy) => policy.name); // ['AmazonAIOpsAssistantPolicy', …, 'AmazonEKSViewPolicy']
+ * const policies = await listAccessPolicies({ region: 'eu-west-1' });
+ * console.log(policies.some((policy) => policy.name === 'AmazonEKSClusterAdminPolicy')); // → true
  * ```
  */
 export async function listAccessPolicies(options: EksClientOptions): Promise<{ name: string; arn: string }[]> {
@@ -251,7 +267,8 @@ export async function listAccessPolicies(options: EksClientOptions): Promise<{ n
  * @example
  * ```ts
  * import { updateAuthenticationMode } from 'eksauth/eks';
- * const { id, status } = await updateAuthenticationMode('prod', 'API', options); // poll DescribeUpdate with id until Successful
+ * const { status } = await updateAuthenticationMode('prod', 'API', { region: 'eu-west-1' }); // one way: CONFIG_MAP → API_AND_CONFIG_MAP → API
+ * console.log(status); // → Successful
  * ```
  */
 export async function updateAuthenticationMode(clusterName: string, mode: AuthenticationMode, options: EksClientOptions): Promise<{ id: string; status: string }> {

@@ -34,8 +34,8 @@ export interface EksCluster {
 export interface EksClientOptions {
   /** The region to call. */
   region: string;
-  /** Credentials to sign with; see resolveBaseCredentials and assumeRole. */
-  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Credentials, or a provider of them; default: the AWS SDK's default chain (environment, AWS_PROFILE, SSO, IMDS…). */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** EKS endpoint URL (`--endpoint-url`); default: the SDK's, which honours AWS_ENDPOINT_URL_EKS. */
   endpoint?: string;
   /** Proxy, CA bundle and timeouts; default: the proxy variables of the environment, 10 s to connect, 30 s to read. */
@@ -50,9 +50,9 @@ export const USABLE_CLUSTER_STATUSES: readonly string[] = ['ACTIVE', 'UPDATING']
  *
  * @example
  * ```ts
- * import { describeCluster, resolveBaseCredentials } from 'eksauth/eks';
- * const cluster = await describeCluster('prod', { region: 'eu-west-1', credentials: await resolveBaseCredentials() });
- * console.log(cluster.arn, cluster.status);
+ * import { describeCluster } from 'eksauth/eks';
+ * const cluster = await describeCluster('prod', { region: 'eu-west-1' });
+ * console.log(cluster.arn, cluster.status); // → arn:aws:eks:eu-west-1:111122223333:cluster/prod ACTIVE
  * ```
  * @throws EksAuthError ERR_CLUSTER_NOT_FOUND, ERR_EKS_ACCESS_DENIED, ERR_EKS_REJECTED, ERR_EKS_UNAVAILABLE, ERR_EKS_REQUEST
  */
@@ -100,8 +100,8 @@ export function assertClusterUsable(cluster: EksCluster): void {
  *
  * @example
  * ```ts
- * import { listClusters, resolveBaseCredentials } from 'eksauth/eks';
- * const names = await listClusters({ region: 'eu-west-1', credentials: await resolveBaseCredentials() });
+ * import { listClusters } from 'eksauth/eks';
+ * console.log(await listClusters({ region: 'eu-west-1' })); // → [ 'prod', 'staging' ]
  * ```
  * @throws EksAuthError ERR_EKS_ACCESS_DENIED, ERR_EKS_REJECTED, ERR_EKS_UNAVAILABLE, ERR_EKS_REQUEST
  */
@@ -184,8 +184,13 @@ export interface DiscoverClustersOptions extends Omit<EksClientOptions, 'region'
  *
  * @example
  * ```ts
- * import { discoverClusters, resolveBaseCredentials } from 'eksauth/eks';
- * const { clusters, failures } = await discoverClusters({ regions: ['eu-west-1', 'us-east-1'], credentials: await resolveBaseCredentials() });
+ * import { discoverClusters } from 'eksauth/eks';
+ * const { clusters, failures } = await discoverClusters({ regions: ['eu-west-1', 'us-west-2'] });
+ * for (const { region, name, cluster } of clusters) console.log(region, name, cluster?.status);
+ * // → eu-west-1 prod ACTIVE
+ * // → eu-west-1 staging CREATING
+ * // → us-west-2 edge ACTIVE
+ * console.log(failures.length); // → 0
  * ```
  */
 export async function discoverClusters(options: DiscoverClustersOptions): Promise<{ clusters: DiscoveredCluster[]; failures: RegionFailure[] }> {

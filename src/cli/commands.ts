@@ -45,6 +45,7 @@ program
   .option('--config <file>', 'identities and roles (YAML or JSON); default: the demo identities')
   .option('--port <port>', 'port to listen on (default: a free one)', NUMBER_ARGUMENT.wholeNumber)
   .option('--host <address>', 'loopback address to bind', '127.0.0.1')
+  .option('--session-lifetime <seconds>', 'AssumeRole credentials expire after at most this long (default: the DurationSeconds asked, 3600)', NUMBER_ARGUMENT.wholeNumber)
   .option('--with-api-server', 'also run a test API server for the first cluster, eksauth server and a kubeconfig for kubectl')
   .option('--kubeconfig <file>', 'with --with-api-server: the kubeconfig to write (default: ./kubeconfig)')
   .option('--mapping <file>', 'with --with-api-server: aws-auth rows (mapRoles/mapUsers); default: the demo mapping')

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { DEMO_EMULATOR_CONFIG, loadEmulatorConfig } from '../emulator/config.js';
 import type { EmulatorConfig } from '../emulator/config.js';
-import { isLoopback, startEmulator } from '../emulator/server.js';
+import { isLoopback, startEmulator, type EmulatorOptions } from '../emulator/server.js';
 import { EksAuthError } from '../errors.js';
 import { unbracketHost } from '../lib/http.js';
 import { startKit, type RunningKit } from './kit.js';
@@ -19,6 +19,8 @@ export interface RunEmulatorOptions {
   port?: number;
   /** Address to bind; default 127.0.0.1. */
   host?: string;
+  /** AssumeRole's credentials live at most this many seconds (EmulatorOptions.sessionLifetimeSeconds). */
+  sessionLifetime?: number;
   /** Also start the test API server and `eksauth server` for the first cluster (src/cli/kit.ts). */
   withApiServer?: boolean;
   /** With withApiServer: the kubeconfig to write; default ./kubeconfig. */
@@ -35,14 +37,13 @@ export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
   // Listening before the banner: a supervisor (or a test) may signal as soon as it reads it.
   const stopped = untilStopSignal();
   const config = options.config === undefined ? DEMO_EMULATOR_CONFIG : await loadEmulatorConfig(options.config);
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 0;
+  const listenOn = { host: options.host ?? '127.0.0.1', port: options.port ?? 0, sessionLifetimeSeconds: options.sessionLifetime };
   const running = options.withApiServer
-    ? await startKit({ config, host, port, kubeconfig: options.kubeconfig ?? 'kubeconfig', ...(options.mapping ? { mappingFile: options.mapping } : {}) })
-    : await startEmulatorOnly(config, host, port);
-  const address = unbracketHost(host);
+    ? await startKit({ config, ...listenOn, kubeconfig: options.kubeconfig ?? 'kubeconfig', ...(options.mapping ? { mappingFile: options.mapping } : {}) })
+    : await startEmulatorOnly(config, listenOn);
+  const address = unbracketHost(listenOn.host);
   if (isIP(address) !== 0 && !isLoopback(address)) {
-    process.stderr.write(`warning: listening on ${host}, not loopback: anyone who can reach it can use the configured keys.\n`);
+    process.stderr.write(`warning: listening on ${listenOn.host}, not loopback: anyone who can reach it can use the configured keys.\n`);
   }
   process.stdout.write(`${banner(running.emulator.url, running.emulator.config, options.config)}${running.summary}Press Ctrl+C to stop.\n`);
   await stopped;
@@ -50,8 +51,8 @@ export async function runEmulator(options: RunEmulatorOptions): Promise<void> {
   process.stdout.write('STS emulator stopped.\n');
 }
 
-async function startEmulatorOnly(config: EmulatorConfig, host: string, port: number): Promise<RunningKit> {
-  const emulator = await startEmulator(config, { host, port });
+async function startEmulatorOnly(config: EmulatorConfig, options: EmulatorOptions): Promise<RunningKit> {
+  const emulator = await startEmulator(config, options);
   return { emulator: { url: emulator.url, config }, summary: '', close: () => emulator.close() };
 }
 

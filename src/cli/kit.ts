@@ -30,6 +30,8 @@ export interface KitOptions {
   kubeconfig: string;
   host: string;
   port: number;
+  /** AssumeRole's credentials live at most this many seconds (EmulatorOptions.sessionLifetimeSeconds). */
+  sessionLifetimeSeconds?: number;
 }
 
 export interface RunningKit {
@@ -65,7 +67,8 @@ export async function startKit(options: KitOptions): Promise<RunningKit> {
   try {
     const served = servedCluster(options.config, cluster.api.url);
     const config = { ...options.config, clusters: [served, ...(options.config.clusters ?? []).slice(1)] };
-    const emulator = await startEmulator(config, { host: options.host, port: options.port, certificateAuthority: ca });
+    const { host, port, sessionLifetimeSeconds } = options;
+    const emulator = await startEmulator(config, { host, port, certificateAuthority: ca, sessionLifetimeSeconds });
     const close = async (): Promise<void> => {
       await stop();
       await emulator.close();

@@ -24,11 +24,14 @@ export interface EksAuthenticator extends Authenticator {
  *
  * @example
  * ```ts
- * import { KubeConfig } from '@kubernetes/client-node';
+ * import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
  * import { createEksAuthenticator, useEksAuthenticator } from 'eksauth/client-node';
+ * const authenticator = createEksAuthenticator({ refreshMarginMs: 120_000 }); // re-sign 2 minutes before expiry
  * const kc = new KubeConfig();
  * kc.loadFromDefault();
- * useEksAuthenticator(kc, createEksAuthenticator({ refreshMarginMs: 120_000 }));
+ * useEksAuthenticator(kc, authenticator);
+ * await kc.makeApiClient(CoreV1Api).listNamespace();
+ * console.log(authenticator.providers.size); // → 1
  * ```
  */
 export function createEksAuthenticator(options: EksAuthenticatorOptions = {}): EksAuthenticator {
@@ -64,12 +67,13 @@ export function createEksAuthenticator(options: EksAuthenticatorOptions = {}): E
  *
  * @example
  * ```ts
- * import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+ * import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
  * import { createEksAuthenticator, useEksAuthenticator } from 'eksauth/client-node';
  * const kc = new KubeConfig();
- * kc.loadFromFile(`${process.env.HOME}/.kube/config`); // written by `aws eks update-kubeconfig`
- * useEksAuthenticator(kc, createEksAuthenticator());
- * const namespaces = await kc.makeApiClient(CoreV1Api).listNamespace();
+ * kc.loadFromDefault(); // say, written by `aws eks update-kubeconfig` or `eksauth update-kubeconfig`
+ * console.log(useEksAuthenticator(kc, createEksAuthenticator())); // → 1
+ * const { items } = await kc.makeApiClient(CoreV1Api).listNamespace(); // no process spawned
+ * console.log(items.map((namespace) => namespace.metadata?.name)); // → [ 'default' ]
  * ```
  */
 export function useEksAuthenticator(kc: KubeConfig, authenticator: EksAuthenticator): number {

@@ -48,8 +48,8 @@ const TOKEN_COMMANDS: Record<string, readonly string[]> = {
  * @example
  * ```ts
  * import { parseTokenExec } from 'eksauth/client-node';
- * parseTokenExec({ command: 'aws', args: ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'prod'] });
- * // { clusterName: 'prod', region: 'eu-west-1', env: {} }
+ * console.log(parseTokenExec({ command: 'aws', args: ['--region', 'eu-west-1', 'eks', 'get-token', '--cluster-name', 'prod'] }));
+ * // → { env: {}, clusterName: 'prod', region: 'eu-west-1' }
  * ```
  */
 export function parseTokenExec(exec: ExecBlock): ExecTokenTarget | undefined {

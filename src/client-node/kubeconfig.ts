@@ -34,8 +34,9 @@ export interface EksKubeConfig extends KubeConfig {
  * ```ts
  * import { CoreV1Api } from '@kubernetes/client-node';
  * import { eksKubeConfig } from 'eksauth/client-node';
- * const kc = await eksKubeConfig({ clusterName: 'prod', region: 'eu-west-1' });
+ * const kc = await eksKubeConfig({ clusterName: 'prod', region: 'eu-west-1' }); // endpoint and CA from DescribeCluster
  * const { items } = await kc.makeApiClient(CoreV1Api).listNamespace();
+ * console.log(items.map((namespace) => namespace.metadata?.name)); // → [ 'default' ]
  * ```
  * @throws EksAuthError ERR_NO_CLUSTER, ERR_NO_REGION, and DescribeCluster's ERR_CLUSTER_NOT_FOUND, ERR_EKS_ACCESS_DENIED, …
  */

@@ -68,6 +68,11 @@ export interface EmulatorOptions {
    * (CONNECT tunnels) and `--no-verify-ssl`. `url` is then `https://…`.
    */
   tls?: { cert: string; key: string };
+  /**
+   * The credentials AssumeRole issues live at most this many seconds, whatever DurationSeconds asks (STS's minimum
+   * is 900): a test sees role sessions expire, and the ExpiredToken STS then answers, in seconds of real time.
+   */
+  sessionLifetimeSeconds?: number;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -88,7 +93,8 @@ export async function startEmulator(config: EmulatorConfig, options: EmulatorOpt
   const checked = parseEmulatorConfig(JSON.stringify(configFields(config)), 'passed to startEmulator');
   const host = options.host ?? '127.0.0.1';
   await requireSafeHost(host);
-  const state = new EmulatorState(await withClusterCa(checked, options.certificateAuthority), options.now ?? (() => new Date()));
+  const lifetime = checkSessionLifetime(options.sessionLifetimeSeconds);
+  const state = new EmulatorState(await withClusterCa(checked, options.certificateAuthority), options.now ?? (() => new Date()), lifetime);
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     state.serve(req, res).catch(() => {
       // serve() answers every failure itself; this only guards against a socket that broke mid-answer.
@@ -135,6 +141,12 @@ async function withClusterCa(config: EmulatorConfig, given: { certPem: string } 
   return { ...config, clusters: clusters.map((cluster) => ({ certificateAuthorityData: data, ...cluster })) };
 }
 
+/** A whole number of seconds from 1 to 43200 (STS's longest session), or undefined. */
+function checkSessionLifetime(seconds: number | undefined): number | undefined {
+  if (seconds === undefined || (Number.isInteger(seconds) && seconds >= 1 && seconds <= 43_200)) return seconds;
+  throw new EksAuthError('ERR_USAGE', `The emulator's session lifetime must be a whole number of seconds from 1 to 43200 (got ${seconds}); check --session-lifetime.`);
+}
+
 /** Refuses host names that resolve to anything but loopback; an explicit IP address is the user's choice. */
 async function requireSafeHost(host: string): Promise<void> {
   if (isIP(unbracketHost(host)) !== 0) return;
@@ -170,9 +182,9 @@ class EmulatorState {
   // Aborted on close so that requests held by an injected latency do not keep the process alive.
   private readonly closing = new AbortController();
 
-  constructor(config: EmulatorConfig, now: () => Date) {
+  constructor(config: EmulatorConfig, now: () => Date, sessionLifetimeSeconds: number | undefined) {
     const keys = new KeyStore(config);
-    this.sts = new StsService(config, now, keys);
+    this.sts = new StsService(config, now, keys, sessionLifetimeSeconds);
     this.eks = new EksService(config, keys, now);
     this.ec2 = new Ec2Service(config, keys, now);
   }

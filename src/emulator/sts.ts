@@ -30,8 +30,16 @@ export class StsService {
   private readonly keys: KeyStore;
   private readonly roles: Map<string, EmulatorRole>;
 
-  /** `keys` is shared with the emulator's other services, so they accept the sessions AssumeRole issues here. */
-  constructor(config: EmulatorConfig, private readonly now: () => Date, keys: KeyStore = new KeyStore(config)) {
+  /**
+   * `keys` is shared with the emulator's other services, so they accept the sessions AssumeRole issues here.
+   * `sessionLifetimeSeconds` caps how long the credentials AssumeRole issues live (see EmulatorOptions).
+   */
+  constructor(
+    config: EmulatorConfig,
+    private readonly now: () => Date,
+    keys: KeyStore = new KeyStore(config),
+    private readonly sessionLifetimeSeconds?: number,
+  ) {
     this.keys = keys;
     this.roles = new Map((config.roles ?? []).map((role) => [role.arn, role]));
   }
@@ -94,7 +102,8 @@ export class StsService {
     }
     const session = roleSession(role.arn, input.roleSessionName);
     const now = this.now();
-    const expiration = new Date(Math.floor(now.getTime() / 1000) * 1000 + input.durationSeconds * 1000);
+    const lifetimeSeconds = Math.min(input.durationSeconds, this.sessionLifetimeSeconds ?? input.durationSeconds);
+    const expiration = new Date(Math.floor(now.getTime() / 1000) * 1000 + lifetimeSeconds * 1000);
     const issued = this.keys.issue(session, expiration, now);
     return {
       AssumedRoleUser: { AssumedRoleId: session.userId, Arn: session.arn },

@@ -72,7 +72,8 @@ export interface ClusterAccess {
  * @example
  * ```ts
  * import { parseProvidersFile } from 'eksauth/inventory';
- * parseProvidersFile('{"providers":[{"name":"eks","execConfig":{"command":"eksauth","args":["token"],"provideClusterInfo":true}}]}');
+ * const { providers } = parseProvidersFile('{"providers":[{"name":"eks","execConfig":{"command":"eksauth","args":["token"],"provideClusterInfo":true}}]}');
+ * console.log(providers.map((provider) => provider.name)); // → [ 'eks' ]
  * ```
  * @throws EksAuthError ERR_INVALID_CONFIG, naming what is wrong
  */
@@ -99,7 +100,8 @@ export function parseProvidersFile(text: string, where = 'the providers file'): 
  * @example
  * ```ts
  * import { loadProvidersFile } from 'eksauth/inventory';
- * const providers = await loadProvidersFile('/etc/controller/clusterprofile-provider-file.json');
+ * const { providers } = await loadProvidersFile('providers.json'); // the controller's --clusterprofile-provider-file
+ * console.log(providers.map((provider) => provider.name)); // → [ 'gke', 'eks' ]
  * ```
  */
 export async function loadProvidersFile(path: string): Promise<ProvidersFile> {
@@ -114,8 +116,11 @@ export async function loadProvidersFile(path: string): Promise<ProvidersFile> {
  *
  * @example
  * ```ts
- * import { clusterAccess } from 'eksauth/inventory';
- * const access = clusterAccess(profile, providers); // { server, certificateAuthorityData, exec, execClusterConfig, … }
+ * import { readFile } from 'node:fs/promises';
+ * import { clusterAccess, loadProvidersFile } from 'eksauth/inventory';
+ * const profile = JSON.parse(await readFile('cluster-profile.json', 'utf8')); // a controller lists them from its hub cluster
+ * const access = clusterAccess(profile, await loadProvidersFile('providers.json'));
+ * console.log(access.provider, access.exec.command, access.server); // → eks eksauth https://127.0.0.1:…
  * ```
  * @throws EksAuthError ERR_INVALID_CONFIG when the profile offers none of the providers, or an extension is malformed
  */

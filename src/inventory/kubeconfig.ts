@@ -18,12 +18,15 @@ export interface ClusterKubeConfigOptions {
  *
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
  * import { CoreV1Api } from '@kubernetes/client-node';
  * import { clusterKubeConfig, createEksAuthenticator, loadProvidersFile } from 'eksauth/inventory';
  * const providers = await loadProvidersFile('providers.json');
- * const shared = createEksAuthenticator();
+ * const shared = createEksAuthenticator(); // one for every cluster: its token providers are shared
+ * const profile = JSON.parse(await readFile('cluster-profile.json', 'utf8'));
  * const kc = clusterKubeConfig(profile, providers, { authenticator: shared });
- * await kc.makeApiClient(CoreV1Api).listNamespace();
+ * const { items } = await kc.makeApiClient(CoreV1Api).listNamespace(); // EKS: signed in process, no exec plugin
+ * console.log(profile.metadata.name, items.map((namespace) => namespace.metadata?.name)); // → prod [ 'default' ]
  * ```
  */
 export function clusterKubeConfig(profile: ClusterProfile, providers: ProvidersFile, options: ClusterKubeConfigOptions = {}): KubeConfig {

@@ -76,7 +76,7 @@ export interface EntryOptions {
  *   { name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', certificateAuthorityData: 'LS0t', status: 'ACTIVE' },
  *   { alias: '{cluster}-{region}' },
  * );
- * entries.user.user.exec.args; // ['token', '--cluster-name', 'prod', '--region', 'eu-west-1']
+ * console.log(entries.context.name, entries.user.user.exec.args.join(' ')); // → prod-eu-west-1 token --cluster-name prod --region eu-west-1
  * ```
  * @throws EksAuthError ERR_USAGE for an unknown placeholder, apiVersion or interactiveMode
  */
@@ -164,7 +164,8 @@ function templateVariables(cluster: EksCluster): NameVariables {
  * @example
  * ```ts
  * import { renderNameTemplate } from 'eksauth/kubeconfig';
- * renderNameTemplate('{cluster}-{region}', { cluster: 'prod', region: 'eu-west-1', account: '111122223333', arn: 'arn:…' }); // 'prod-eu-west-1'
+ * const variables = { cluster: 'prod', region: 'eu-west-1', account: '111122223333', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod' };
+ * console.log(renderNameTemplate('{cluster}-{region}', variables)); // → prod-eu-west-1
  * ```
  * @throws EksAuthError ERR_USAGE for any other `{placeholder}`
  */

@@ -43,7 +43,8 @@ export interface KubeconfigPathOptions {
  * @example
  * ```ts
  * import { kubeconfigPaths } from 'eksauth/kubeconfig';
- * kubeconfigPaths({ env: { KUBECONFIG: '/a/one::/a/two', HOME: '/home/me' } }); // ['/a/one', '/a/two']
+ * console.log(kubeconfigPaths({ env: { KUBECONFIG: '/a/one::/a/two', HOME: '/home/me' } })); // → [ '/a/one', '/a/two' ]
+ * console.log(kubeconfigPaths({ env: { HOME: '/home/me' } })); // → [ '/home/me/.kube/config' ]
  * ```
  */
 export function kubeconfigPaths(options: KubeconfigPathOptions = {}): string[] {
@@ -67,7 +68,8 @@ function expandPath(path: string, home: string): string {
  * @example
  * ```ts
  * import { parseKubeconfig } from 'eksauth/kubeconfig';
- * const file = parseKubeconfig('apiVersion: v1\nclusters: []\n', '/tmp/config');
+ * const file = parseKubeconfig('apiVersion: v1\nkind: Config\nclusters: []\n', '/tmp/config');
+ * console.log(file.path, file.doc.get('kind')); // → /tmp/config Config
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_CORRUPT with the line and column of the problem
  */
@@ -99,8 +101,10 @@ export function parseKubeconfig(text: string, path: string): KubeconfigFile {
  *
  * @example
  * ```ts
+ * import { homedir } from 'node:os';
  * import { loadKubeconfig } from 'eksauth/kubeconfig';
- * const file = await loadKubeconfig('/home/me/.kube/config');
+ * const file = await loadKubeconfig(`${homedir()}/.kube/config`);
+ * console.log(file.existed, file.doc.get('current-context')); // → true arn:aws:eks:eu-west-1:111122223333:cluster/prod
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_INACCESSIBLE (unreadable, not a regular file) or ERR_KUBECONFIG_CORRUPT (invalid, too large)
  */

@@ -50,8 +50,8 @@ export interface MergeOptions {
  * import { buildKubeconfigEntries, mergeKubeconfigEntries, parseKubeconfig, serializeKubeconfig } from 'eksauth/kubeconfig';
  * const file = parseKubeconfig('# mine\napiVersion: v1\nkind: Config\n', '/tmp/config');
  * const entries = buildKubeconfigEntries({ name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://x', certificateAuthorityData: '', status: 'ACTIVE' });
- * mergeKubeconfigEntries(file, entries).action; // 'added'
- * serializeKubeconfig(file); // '# mine\napiVersion: v1\nkind: Config\nclusters:\n- cluster: …'
+ * console.log(mergeKubeconfigEntries(file, entries).action); // → added
+ * console.log(serializeKubeconfig(file).split('\n').slice(0, 3).join(' | ')); // → # mine | apiVersion: v1 | kind: Config
  * ```
  */
 export function mergeKubeconfigEntries(file: KubeconfigFile, entries: KubeconfigEntries, options: MergeOptions = {}): MergeResult {
@@ -131,7 +131,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * @example
  * ```ts
  * import { parseKubeconfig, serializeKubeconfig } from 'eksauth/kubeconfig';
- * serializeKubeconfig(parseKubeconfig('apiVersion: v1 # keep\n', '/tmp/config')); // 'apiVersion: v1 # keep\n'
+ * console.log(serializeKubeconfig(parseKubeconfig('apiVersion: v1 # keep\n', '/tmp/config')).trim()); // → apiVersion: v1 # keep
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_CORRUPT if the result would not parse back to the same content
  */

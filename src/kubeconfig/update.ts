@@ -50,10 +50,11 @@ export interface UpdatedFile {
  *
  * @example
  * ```ts
+ * import { describeCluster } from 'eksauth/eks';
  * import { applyKubeconfigEntries, buildKubeconfigEntries } from 'eksauth/kubeconfig';
- * const entries = buildKubeconfigEntries({ name: 'prod', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/prod', endpoint: 'https://x', certificateAuthorityData: '', status: 'ACTIVE' });
- * const [file] = await applyKubeconfigEntries([entries], { kubeconfig: '/tmp/kubeconfig' });
- * console.log(file?.merges[0]?.action); // 'added'
+ * const cluster = await describeCluster('prod', { region: 'eu-west-1' });
+ * const [file] = await applyKubeconfigEntries([buildKubeconfigEntries(cluster, { alias: 'prod' })], { kubeconfig: 'team-kubeconfig.yaml' });
+ * console.log(file?.merges[0]?.action, file?.path); // → added …/team-kubeconfig.yaml
  * ```
  * @throws EksAuthError ERR_KUBECONFIG_CORRUPT, ERR_KUBECONFIG_INACCESSIBLE, ERR_KUBECONFIG_LOCKED; the file is then unchanged
  */
@@ -178,8 +179,9 @@ export interface UpdateKubeconfigResult {
  * @example
  * ```ts
  * import { updateKubeconfig } from 'eksauth/kubeconfig';
- * const { merge, file } = await updateKubeconfig({ name: 'prod', region: 'eu-west-1' });
+ * const { merge, file } = await updateKubeconfig({ name: 'prod', region: 'eu-west-1' }); // into KUBECONFIG, else ~/.kube/config
  * console.log(`${merge.action} context ${merge.context} in ${file.path}`);
+ * // → … context arn:aws:eks:eu-west-1:111122223333:cluster/prod in …/.kube/config
  * ```
  * @throws EksAuthError ERR_CLUSTER_NOT_FOUND, ERR_CLUSTER_STATUS, ERR_EKS_…, ERR_KUBECONFIG_…; the file is then unchanged
  */
@@ -226,8 +228,11 @@ export interface ClusterOutcome {
  * @example
  * ```ts
  * import { updateKubeconfigForAllClusters } from 'eksauth/kubeconfig';
- * const { outcomes } = await updateKubeconfigForAllClusters({ regions: ['eu-west-1', 'us-east-1'], alias: '{cluster}-{region}' });
- * for (const o of outcomes) console.log(o.region, o.name, o.result);
+ * const { outcomes } = await updateKubeconfigForAllClusters({ regions: ['eu-west-1', 'us-west-2'], alias: '{cluster}-{region}' });
+ * for (const o of outcomes) console.log(`${o.region} ${o.name}: ${o.result}${o.error ? ` (${o.error.code})` : ''}`);
+ * // → eu-west-1 prod: …
+ * // → eu-west-1 staging: skipped (ERR_CLUSTER_STATUS)
+ * // → us-west-2 edge: added
  * ```
  * @throws EksAuthError ERR_USAGE when the names would collide, and the errors of the kubeconfig write
  */

@@ -187,8 +187,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'sile
  * @example
  * ```ts
  * import { resolveServerConfig } from 'eksauth/server';
- * const config = resolveServerConfig({ clusterId: 'prod', port: 0 });
- * config.backendMode; // ['MountedFile']
+ * const config = resolveServerConfig({ clusterId: 'prod', port: 8443 });
+ * console.log(config.backendMode, config.port, config.stateDir); // → [ 'MountedFile' ] 8443 /var/eksauth
  * ```
  */
 export function resolveServerConfig(input: ServerConfigInput): ServerConfig {
@@ -261,9 +261,10 @@ export interface ConfigFile {
  * @example
  * ```ts
  * import { loadServerConfigFile, resolveServerConfig } from 'eksauth/server';
- * const { settings, warnings } = await loadServerConfigFile('/etc/eksauth/config.yaml');
- * warnings.forEach((w) => console.warn(w));
+ * const { settings, warnings } = await loadServerConfigFile('config.yaml'); // aws-iam-authenticator's format
+ * warnings.forEach((warning) => console.warn(warning));
  * const config = resolveServerConfig({ ...settings, port: 8443 });
+ * console.log(config.clusterId, config.port, config.embeddedMappings?.path); // → prod 8443 config.yaml
  * ```
  */
 export async function loadServerConfigFile(path: string): Promise<ConfigFile> {

@@ -166,8 +166,9 @@ export interface InitResult {
  * @example
  * ```ts
  * import { initServerFiles, resolveServerConfig } from 'eksauth/server';
- * const config = resolveServerConfig({ clusterId: 'prod', stateDir: '/var/eksauth', generateKubeconfig: '/etc/kubernetes/eksauth/kubeconfig.yaml' });
- * const { kubeconfigPath } = await initServerFiles(config);
+ * const config = resolveServerConfig({ clusterId: 'prod', stateDir: 'state', generateKubeconfig: 'webhook-kubeconfig.yaml' });
+ * const { url, kubeconfigPath, createdCertificate } = await initServerFiles(config);
+ * console.log(url, kubeconfigPath, createdCertificate); // → https://127.0.0.1:21362/authenticate webhook-kubeconfig.yaml true
  * ```
  */
 export async function initServerFiles(config: ServerConfig): Promise<InitResult> {

@@ -61,8 +61,9 @@ export interface RunningServer {
  * @example
  * ```ts
  * import { startServer } from 'eksauth/server';
- * const server = await startServer({ clusterId: 'prod', mappingFile: '/etc/eksauth/mapping.yaml', stateDir: '/var/eksauth' });
- * process.once('SIGTERM', () => void server.close());
+ * const server = await startServer({ clusterId: 'prod', mappingFile: 'mapping.yaml', stateDir: 'state', port: 0, opsPort: null, logLevel: 'warn' });
+ * console.log(server.url, server.ready()); // → https://127.0.0.1:…/authenticate true
+ * await server.close(); // lets reviews in flight finish: what a program does on SIGTERM
  * ```
  */
 export async function startServer(input: ServerConfigInput, options: StartServerOptions = {}): Promise<RunningServer> {

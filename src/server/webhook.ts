@@ -80,8 +80,8 @@ export function createWebhookHandler(deps: WebhookDeps): (req: IncomingMessage, 
  * @example
  * ```ts
  * import { parseTokenReviewRequest } from 'eksauth/server';
- * parseTokenReviewRequest(Buffer.from('{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"t"}}'));
- * // { apiVersion: 'authentication.k8s.io/v1', token: 't' }
+ * console.log(parseTokenReviewRequest(Buffer.from('{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"t"}}')));
+ * // → { apiVersion: 'authentication.k8s.io/v1', token: 't' }
  * ```
  */
 export function parseTokenReviewRequest(body: Buffer): TokenReviewRequest | { error: string } {
@@ -114,8 +114,9 @@ export function parseTokenReviewRequest(body: Buffer): TokenReviewRequest | { er
  * @example
  * ```ts
  * import { tokenReviewResponse } from 'eksauth/server';
- * tokenReviewResponse('authentication.k8s.io/v1', { status: 403, outcome: 'unmapped', reason: 'not mapped' }).status;
- * // { authenticated: false, user: {}, error: 'not mapped' }
+ * const body = tokenReviewResponse('authentication.k8s.io/v1', { status: 403, outcome: 'unmapped', reason: 'not mapped' });
+ * console.log(JSON.stringify(body));
+ * // → {"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview",…"status":{"authenticated":false,"user":{},"error":"not mapped"}}
  * ```
  */
 export function tokenReviewResponse(apiVersion: TokenReviewApiVersion, result: ReviewResult): object {

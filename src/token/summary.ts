@@ -38,8 +38,11 @@ export interface DecodedToken extends TokenSummary {
  *
  * @example
  * ```ts
+ * import { getToken } from 'eksauth';
  * import { summarizeToken, validateToken } from 'eksauth/verify';
- * summarizeToken(validateToken(token)).host; // 'sts.eu-west-1.amazonaws.com'
+ * const { token } = await getToken({ clusterName: 'prod', region: 'eu-west-1' });
+ * const summary = summarizeToken(validateToken(token)); // safe to log: no signature, no session token
+ * console.log(summary.host, summary.sessionToken); // → sts.eu-west-1.amazonaws.com false
  * ```
  */
 export function summarizeToken(token: ValidatedToken): TokenSummary {
@@ -61,10 +64,12 @@ export function summarizeToken(token: ValidatedToken): TokenSummary {
  *
  * @example
  * ```ts
+ * import { getToken } from 'eksauth';
  * import { decodeTokenDetails } from 'eksauth/verify';
+ * const { token } = await getToken({ clusterName: 'prod', region: 'eu-west-1' });
  * const details = decodeTokenDetails(token);
- * details.state; // 'valid', 'expired' or 'not-yet-valid'
- * details.remainingSeconds; // e.g. 812
+ * console.log(details.state, details.region); // → valid eu-west-1
+ * console.log(details.remainingSeconds > 0); // → true
  * ```
  * @throws EksAuthError with an ERR_TOKEN_* code for a malformed token
  */

@@ -109,15 +109,12 @@ const PLAIN_PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9._-]{0,31}$/;
  *
  * @example
  * ```ts
- * import { encodeToken, presignGetCallerIdentity, resolveStsEndpoint, validateToken } from 'eksauth/verify';
- * const token = encodeToken(await presignGetCallerIdentity({
- *   credentials: { accessKeyId: 'EKSAUTHEXAMPLEKEY001', secretAccessKey: 'SECRET' },
- *   clusterId: 'eks-cluster',
- *   endpoint: resolveStsEndpoint({ region: 'eu-west-1' }),
- * }));
- * const checked = validateToken(token, { partitions: ['aws'] });
- * checked.host; // 'sts.eu-west-1.amazonaws.com'
- * checked.url.href; // what a verifier sends to STS, with its own x-k8s-aws-id header
+ * import { getToken } from 'eksauth';
+ * import { validateToken } from 'eksauth/verify';
+ * const { token } = await getToken({ clusterName: 'prod', region: 'eu-west-1' });
+ * const checked = validateToken(token, { partitions: ['aws'] }); // offline; throws EksAuthError ERR_TOKEN_…
+ * console.log(checked.host, checked.signedHeaders.join(';')); // → sts.eu-west-1.amazonaws.com host;x-k8s-aws-id
+ * console.log(checked.url.searchParams.get('Action')); // → GetCallerIdentity
  * ```
  */
 export function validateToken(token: string, options: TokenValidationOptions = {}): ValidatedToken {
@@ -130,9 +127,12 @@ export function validateToken(token: string, options: TokenValidationOptions = {
  *
  * @example
  * ```ts
+ * import { getToken } from 'eksauth';
  * import { inspectToken } from 'eksauth/verify';
- * const claims = inspectToken(oldToken, { partitions: ['aws'] });
- * claims.validUntil < new Date(); // true: expired, but still decoded
+ * const anHourAgo = () => new Date(Date.now() - 3_600_000);
+ * const { token } = await getToken({ clusterName: 'prod', region: 'eu-west-1', now: anHourAgo });
+ * console.log(inspectToken(token).validUntil < new Date()); // → true
+ * // validateToken(token) throws EksAuthError ERR_TOKEN_EXPIRED: never accept a token on inspectToken's word
  * ```
  */
 export function inspectToken(token: string, options: Omit<TokenValidationOptions, 'now' | 'maxClockSkewSeconds'> = {}): ValidatedToken {

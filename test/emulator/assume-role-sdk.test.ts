@@ -133,4 +133,26 @@ describe('AssumeRole through @aws-sdk/credential-providers fromTemporaryCredenti
     expect(result.status).toBe(403);
     expect(jsonError(result)).toEqual({ Type: 'Sender', Code: 'ExpiredToken', Message: 'The security token included in the request is expired' });
   });
+
+  it('shortens sessions to sessionLifetimeSeconds, whatever DurationSeconds asks, and then answers ExpiredToken', async () => {
+    const shortLived = await startEmulator(CONFIG, { now: () => clock, sessionLifetimeSeconds: 5 });
+    try {
+      const credentials = await assume(alice, { roleArn: ADMIN_ROLE, durationSeconds: 900, endpoint: shortLived.url });
+      expect(credentials.expiration!.getTime() - clock.getTime()).toBeLessThanOrEqual(5_000);
+      const inTime = await presignGetCallerIdentity({ credentials, region: 'eu-west-1', host: 'sts.eu-west-1.amazonaws.com', clusterId: 'c1', date: clock });
+      expect(jsonIdentity(await replay(shortLived.url, inTime, 'sts.eu-west-1.amazonaws.com', 'c1')).Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/eks-admin/sdk-session`);
+      // The same token, replayed once the session is over (well inside the token's own 15 minutes).
+      clock = new Date(clock.getTime() + 6_000);
+      const late = await replay(shortLived.url, inTime, 'sts.eu-west-1.amazonaws.com', 'c1');
+      expect(jsonError(late)).toEqual({ Type: 'Sender', Code: 'ExpiredToken', Message: 'The security token included in the request is expired' });
+    } finally {
+      await shortLived.close();
+    }
+  });
+
+  it('refuses a session lifetime that is not a whole number of seconds from 1 to 43200', async () => {
+    for (const sessionLifetimeSeconds of [0, 1.5, 43_201]) {
+      await expect(startEmulator(CONFIG, { sessionLifetimeSeconds })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    }
+  });
 });

@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, hasCommand, runCommand, tempDir } from '../support/tools.js';
-import { send } from './helpers.js';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { DEMO_EMULATOR_CONFIG } from '../../src/emulator/config.js';
+import { jsonError, presignGetCallerIdentity, replay, send } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HAS_AWS = hasCommand('aws');
@@ -124,6 +126,32 @@ describe('eksauth emulator (runEmulator)', () => {
     const failed = await startAndFail({ config: file });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`Invalid emulator config ${file}: identities: empty`);
+  });
+
+  it('--session-lifetime: AssumeRole credentials expire after that many seconds and are then refused with ExpiredToken', async () => {
+    const emulator = start({ sessionLifetime: 1 });
+    running.push(emulator);
+    const url = (await ready(emulator)).AWS_ENDPOINT_URL_STS!;
+    const [alice] = DEMO_EMULATOR_CONFIG.identities;
+    const credentials = await fromTemporaryCredentials({
+      masterCredentials: { accessKeyId: alice!.accessKeyId, secretAccessKey: alice!.secretAccessKey },
+      params: { RoleArn: 'arn:aws:iam::111122223333:role/eks-admin', RoleSessionName: 'short' },
+      clientConfig: { region: 'eu-west-1', endpoint: url, maxAttempts: 1 },
+    })();
+    const callerNow = async () => {
+      const presigned = await presignGetCallerIdentity({ credentials, region: 'eu-west-1', host: 'sts.eu-west-1.amazonaws.com', clusterId: 'c1', date: new Date() });
+      return replay(url, presigned, 'sts.eu-west-1.amazonaws.com', 'c1');
+    };
+    await expect.poll(async () => (await callerNow()).status, { interval: 200 }).toBe(403);
+    expect(jsonError(await callerNow()).Code).toBe('ExpiredToken');
+    emulator.child.kill('SIGTERM');
+    expect((await emulator.exited).code).toBe(0);
+  });
+
+  it('exits non-zero for a --session-lifetime out of range', async () => {
+    const failed = await startAndFail({ sessionLifetime: 0 });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("The emulator's session lifetime must be a whole number of seconds from 1 to 43200 (got 0)");
   });
 
   it('exits non-zero naming the address when its port is taken', async () => {

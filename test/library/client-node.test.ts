@@ -1,7 +1,8 @@
 /**
  * eksauth/client-node inside a program: @kubernetes/client-node's CoreV1Api against the test API server, whose bearer
  * tokens the STS emulator checks. The emulator and the token provider share a clock the test moves, so the program
- * crosses a token's 15-minute lifetime without waiting; 100 requests at once after it cause one signing.
+ * crosses a token's 15-minute lifetime without waiting; 100 requests at once after it cause one signing. Expiries in
+ * real time, of short role sessions, are in client-node-expiry.test.ts.
  */
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -55,10 +55,10 @@ export function instanceIdsOf(body: string): string[] {
   return [...new URLSearchParams(body).entries()].filter(([key]) => key.startsWith('InstanceId.')).map(([, value]) => value);
 }
 
-/** A DescribeInstances answer naming every id, with a private DNS name made from it. */
-export function describeInstancesXml(instanceIds: readonly string[]): string {
+/** A DescribeInstances answer naming every id, with a private DNS name made from it (in `region`). */
+export function describeInstancesXml(instanceIds: readonly string[], region = 'us-west-2'): string {
   const items = instanceIds.map((id) =>
-    `<item><instanceId>${id}</instanceId><privateDnsName>ip-${id}.us-west-2.compute.internal</privateDnsName></item>`).join('');
+    `<item><instanceId>${id}</instanceId><privateDnsName>ip-${id}.${region}.compute.internal</privateDnsName></item>`).join('');
   return '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>' +
     `<reservationSet><item><reservationId>r-1</reservationId><instancesSet>${items}</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
 }

@@ -97,14 +97,14 @@ export function createCachedLookup<V>(
  * @example
  * ```ts
  * import { createEc2PrivateDnsResolver, mapIdentity, parseAccessEntries, toStsIdentity } from 'eksauth/verify';
- * const ec2PrivateDnsName = createEc2PrivateDnsResolver({ region: 'eu-west-1' });
+ * const ec2PrivateDnsName = createEc2PrivateDnsResolver({ region: 'eu-west-1' }); // cached, batched DescribeInstances
  * const node = toStsIdentity(
  *   { arn: 'arn:aws:sts::111122223333:assumed-role/NodeRole/i-0123456789abcdef0', account: '111122223333', userId: 'AROAEXAMPLE:i-0123456789abcdef0' },
  *   'ASIAEXAMPLE',
  * );
  * const nodes = parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' }]);
  * const result = await mapIdentity(node, [nodes], { ec2PrivateDnsName });
- * // { mapped: true, user: { username: 'system:node:ip-10-0-0-1.eu-west-1.compute.internal', … } }
+ * if (result.mapped) console.log(result.user.username); // → system:node:ip-….eu-west-1.compute.internal
  * ```
  */
 export function createEc2PrivateDnsResolver(options: Ec2PrivateDnsResolverOptions): (instanceId: string) => Promise<string> {

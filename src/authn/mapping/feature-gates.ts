@@ -25,7 +25,7 @@ export const DEFAULT_FEATURE_GATES: Readonly<FeatureGates> = Object.freeze({
  * @example
  * ```ts
  * import { parseFeatureGates } from 'eksauth/verify';
- * parseFeatureGates('SSORoleMatch=true', '--feature-gates').SSORoleMatch; // true
+ * console.log(parseFeatureGates('SSORoleMatch=true', '--feature-gates').SSORoleMatch); // → true
  * ```
  */
 export function parseFeatureGates(text: string, what: string): FeatureGates {

@@ -41,7 +41,7 @@ const SYSTEM_GROUP_KINDS: ReadonlySet<MappingSourceKind | undefined> = new Set([
  *   parseAwsAuthConfigMap({ kind: 'ConfigMap', data: { mapAccounts: '- "111122223333"' } }),
  *   parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Admin' }]),
  * ]);
- * sources.map((s) => s.name); // ['access-entries', 'aws-auth']
+ * console.log(sources.map((source) => source.name).join(' then ')); // → access-entries then aws-auth
  * ```
  */
 export function orderByDefaultPrecedence(sources: readonly MappingSource[]): MappingSource[] {
@@ -70,7 +70,7 @@ export function orderByDefaultPrecedence(sources: readonly MappingSource[]): Map
  * const result = await mapIdentity(identity, [
  *   parseAccessEntries([{ principalArn: 'arn:aws:iam::111122223333:role/Admin', kubernetesGroups: ['admins'] }]),
  * ]);
- * if (result.mapped) result.user.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/alice'
+ * if (result.mapped) console.log(result.user.username, result.user.groups); // → arn:aws:sts::111122223333:assumed-role/Admin/alice [ 'admins' ]
  * else console.error(result.reason, result.hint ?? ''); // hint: for the operator, never for the caller
  * ```
  */

@@ -106,7 +106,9 @@ export function isNodeAccessEntryType(type: AccessEntryType | undefined): type i
  *   { principalArn: 'arn:aws:iam::111122223333:role/Admin', kubernetesGroups: ['cluster-admins'] },
  *   { principalArn: 'arn:aws:iam::111122223333:role/NodeRole', type: 'EC2_LINUX' },
  * ]);
- * source.candidates()[0]?.username; // 'arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}'
+ * for (const row of source.candidates()) console.log(row.username);
+ * // → arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}
+ * // → system:node:{{EC2PrivateDNSName}}
  * ```
  */
 export function parseAccessEntries(input: string | readonly AccessEntryRecord[], source = 'access-entries'): MappingSource {

@@ -23,7 +23,7 @@ import type { AwsAuthParseOptions, MappingProblem, MappingSource } from '../type
  *   metadata: { name: 'aws-auth', namespace: 'kube-system' },
  *   data: { mapUsers: '- userarn: arn:aws:iam::111122223333:user/alice\n  username: alice\n  groups: [system:masters]\n' },
  * });
- * source.candidates()[0]?.username; // 'alice'
+ * console.log(source.candidates()[0]?.username); // → alice
  * ```
  */
 export function parseAwsAuthConfigMap(input: string | object, source = 'aws-auth', options: AwsAuthParseOptions = {}): MappingSource {

@@ -41,8 +41,7 @@ export interface IdentityMappings {
  *   metadata: { name: 'admin' },
  *   spec: { arn: 'arn:aws:iam::111122223333:role/Admin', username: 'admin', groups: ['system:masters'] },
  * }]);
- * source.candidates()[0]?.username; // 'admin'
- * rejected; // []
+ * console.log(source.candidates()[0]?.username, rejected.length); // → admin 0
  * ```
  */
 export function parseIdentityMappings(objects: readonly unknown[], source = 'crd:iamidentitymappings'): IdentityMappings {

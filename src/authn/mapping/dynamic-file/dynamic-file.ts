@@ -39,7 +39,7 @@ export interface DynamicFileOptions extends AwsAuthParseOptions {
  * import { parseDynamicFile } from 'eksauth/verify';
  * const text = '{"Version":"1","mapRoles":[{"rolearn":"arn:aws:iam::111122223333:role/Admin","username":"admin","groups":[],"userid":"AROAEXAMPLE"}]}';
  * const source = parseDynamicFile(text, '/var/eksauth/dynamic.json', { userIdStrict: true });
- * source.candidates()[0]?.principalId; // 'AROAEXAMPLE'
+ * console.log(source.candidates()[0]?.principalId); // → AROAEXAMPLE
  * ```
  */
 export function parseDynamicFile(text: string, path: string, options: DynamicFileOptions): MappingSource {

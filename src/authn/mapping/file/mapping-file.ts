@@ -15,10 +15,10 @@ import type { AwsAuthParseOptions, MappingSource } from '../types.js';
  *
  * @example
  * ```ts
+ * import { readFile } from 'node:fs/promises';
  * import { parseMappingFile } from 'eksauth/verify';
- * const text = 'mapUsers:\n  - userarn: arn:aws:iam::111122223333:user/bob\n    username: bob\n    groups: [viewers]\n';
- * const source = parseMappingFile(text, '/etc/eksauth/mapping.yaml'); // usually readFileSync(path, 'utf8')
- * source.name; // 'file:/etc/eksauth/mapping.yaml'
+ * const source = parseMappingFile(await readFile('mapping.yaml', 'utf8'), 'mapping.yaml');
+ * console.log(source.name, source.candidates().map((row) => row.username)); // → file:mapping.yaml [ 'alice' ]
  * ```
  */
 export function parseMappingFile(text: string, path: string, options: AwsAuthParseOptions = {}): MappingSource {
