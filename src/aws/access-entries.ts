@@ -109,8 +109,9 @@ export async function describeAccessEntry(clusterName: string, principalArn: str
  * @example
  * ```ts
  * import { describeAccessEntries } from 'eksauth/eks';
- * const entries = await describeAccessEntries('prod', options);
- * entries.map((entry) => entry.username);
+ * const entries = await describeAccessEntries('prod', { region: 'eu-west-1' });
+ * for (const entry of entries) console.log(entry.principalArn, entry.type, entry.kubernetesGroups);
+ * // → arn:aws:iam::111122223333:role/eks-admin STANDARD [ 'admins' ]
  * ```
  */
 export async function describeAccessEntries(clusterName: string, options: EksClientOptions): Promise<AccessEntry[]> {

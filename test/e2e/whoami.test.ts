@@ -3,7 +3,7 @@
  * static keys, a role profile assumed through the emulator), the STS identity and canonical ARN, the STS host a token
  * would use, and the cached token of `eksauth token`, read without writing the cache.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EMULATOR_CONFIG, type EmulatorIdentity } from '../../src/emulator/config.js';
@@ -82,7 +82,11 @@ describe('eksauth whoami against the STS emulator', () => {
   });
 
   it('reports the token `eksauth token` cached for the cluster, and none for another, without writing the cache', async () => {
-    const env = { ...keys, KUBECACHEDIR: tempDir() };
+    // No AWS files: the sandbox's empty ones may be younger than the 2 s after an edit in which the cache stores
+    // nothing (src/cache/key.ts), and this test can run that soon after they are made.
+    const dir = tempDir();
+    const env = { ...keys, KUBECACHEDIR: join(dir, 'cache'), AWS_CONFIG_FILE: join(dir, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials') };
+    mkdirSync(env.KUBECACHEDIR);
     const untouched = await whoami(['--cluster-name', 'prod', '--region', 'eu-west-1'], env);
     expect(untouched.cachedToken).toEqual({ cluster: 'prod', expiration: null });
     expect(readdirSync(env.KUBECACHEDIR)).toEqual([]);

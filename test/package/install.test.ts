@@ -116,7 +116,7 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
     skipUnlessInstalled(context);
     const run = await runCommand('npx', ['--no', 'eksauth', 'token', '--cluster-name', 'prod', '--region', 'eu-west-1', '--role-arn', ADMIN_ROLE], {
       cwd: app,
-      env: { AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_ENDPOINT_URL_STS: emulator.url, npm_config_cache: NPM_CACHE },
+      env: { AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_ENDPOINT_URL_STS: emulator.url, npm_config_cache: NPM_CACHE, npm_config_update_notifier: 'false' },
     });
     expect(run.stderr).toBe('');
     const credential = JSON.parse(run.stdout) as { kind: string; status: { token: string } };
@@ -187,7 +187,7 @@ describe('the packed tarball, installed into an empty folder', { timeout: 180_00
         cwd: dir,
         env: {
           AWS_ACCESS_KEY_ID: alice!.accessKeyId, AWS_SECRET_ACCESS_KEY: alice!.secretAccessKey, AWS_REGION: 'eu-west-1', CLUSTER_NAME: 'prod',
-          AWS_ENDPOINT_URL_EKS: eks.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', npm_config_cache: NPM_CACHE,
+          AWS_ENDPOINT_URL_EKS: eks.url, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', npm_config_cache: NPM_CACHE, npm_config_update_notifier: 'false',
         },
         timeoutMs: 150_000,
       });
