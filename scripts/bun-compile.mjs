@@ -8,7 +8,7 @@
 //   importing node:crypto cost a miss 17 ms of CPU and 10 MiB (src/token/hasher-bun.ts).
 //
 //   bun scripts/bun-compile.mjs <outfile> <bun-target> <runtime executable> <version>
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LAZY_BUILTINS, PARTITION_MODULE } from './esbuild-options.mjs';
 
@@ -16,13 +16,13 @@ const root = new URL('..', import.meta.url).pathname;
 const [outfile, target, executablePath, version] = process.argv.slice(2);
 const BUN_HASHER = join(root, 'src/token/hasher-bun.ts');
 
-/** The package.json that `specifier` (a bare package name, maybe with a subpath) resolves to from `importer`. */
-function packageOf(specifier, importer) {
-  const name = specifier.startsWith('@') ? specifier.split('/', 2).join('/') : specifier.split('/', 1)[0];
-  for (let dir = dirname(importer); ; dir = dirname(dir)) {
-    const file = join(dir, 'node_modules', name, 'package.json');
-    if (existsSync(file)) return { dir: dirname(file), json: JSON.parse(readFileSync(file, 'utf8')), subpath: specifier.slice(name.length) };
-    if (dir === dirname(dir)) return undefined;
+/** The package.json of the package `name` as `importer` would find it, or undefined (not found, or its exports hide it). */
+function packageOf(name, importer) {
+  try {
+    const file = Bun.resolveSync(`${name}/package.json`, dirname(importer));
+    return { dir: dirname(file), json: JSON.parse(readFileSync(file, 'utf8')) };
+  } catch {
+    return undefined;
   }
 }
 

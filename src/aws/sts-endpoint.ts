@@ -138,7 +138,22 @@ export function stsHostsForRegion(region: string): string[] {
  * ```
  */
 export function configuredStsEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.AWS_ENDPOINT_URL_STS || env.AWS_ENDPOINT_URL || undefined;
+  return configuredEndpoint('STS', env);
+}
+
+/**
+ * A service's address configured in the environment, as every AWS SDK reads it: `AWS_ENDPOINT_URL_<SERVICE>`, then
+ * `AWS_ENDPOINT_URL`; an empty variable counts as unset. For callers that hand the SDK an environment of their own
+ * (doctor, with the exec plugin's), which the SDK itself would not read.
+ *
+ * @example
+ * ```ts
+ * import { configuredEndpoint } from './sts-endpoint.js';
+ * configuredEndpoint('EC2', { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }); // 'http://127.0.0.1:4566'
+ * ```
+ */
+export function configuredEndpoint(service: 'STS' | 'EKS' | 'EC2', env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
 }
 
 // aws-iam-authenticator's region check (from the Go SDK v1): letters, digits and inner hyphens; one DNS label here.

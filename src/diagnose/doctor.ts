@@ -20,6 +20,7 @@ import { mapIdentity } from '../authn/mapping/map-identity.js';
 import type { MappingSource } from '../authn/mapping/types.js';
 import { verifyToken } from '../authn/verify.js';
 import { describeCluster, USABLE_CLUSTER_STATUSES, type EksCluster } from '../aws/eks.js';
+import { configuredEndpoint, configuredStsEndpoint } from '../aws/sts-endpoint.js';
 import { isEksAuthError } from '../errors.js';
 import { resolveEksAccess } from '../kubeconfig/update.js';
 import { decodeTokenDetails } from '../token/summary.js';
@@ -257,7 +258,7 @@ function clusterFromEntry(entry: KubeEntry): { arn: string; region: string; name
 const STS_UNREACHED: ReadonlySet<string> = new Set(['ERR_STS_UNAVAILABLE', 'ERR_STS_THROTTLED', 'ERR_STS_RESPONSE', 'ERR_PROXY', 'ERR_TLS']);
 
 async function stsIdentity(token: string, clusterName: string, env: NodeJS.ProcessEnv, fail: Fail): Promise<StsIdentity> {
-  const stsEndpoint = env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+  const stsEndpoint = configuredStsEndpoint(env);
   try {
     return (await verifyToken(token, { clusterId: clusterName, network: { env }, ...(stsEndpoint === undefined ? {} : { stsEndpoint }) })).identity;
   } catch (err) {
@@ -371,9 +372,9 @@ function ec2NameLookup(eks: Awaited<ReturnType<typeof resolveEksAccess>>, env: N
   let describe: ((instanceId: string) => Promise<string>) | undefined;
   const lookup: Ec2NameLookup = {
     resolve: async (instanceId) => {
-      const endpoint = env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL;
+      const endpoint = configuredEndpoint('EC2', env);
       describe ??= (await import('../authn/mapping/ec2-private-dns.js')).createEc2PrivateDnsResolver({
-        region: eks.region, credentials: eks.credentials, ...(endpoint === undefined || endpoint === '' ? {} : { endpoint }),
+        region: eks.region, credentials: eks.credentials, ...(endpoint === undefined ? {} : { endpoint }),
       });
       return describe(instanceId).catch((err: unknown) => {
         lookup.failure = isEksAuthError(err) ? err.message : String(err);
